@@ -1,0 +1,112 @@
+//! What can go wrong, one enum per boundary.
+//!
+//! Two boundaries are shared by every workshop:
+//!
+//! - [`WorkError`] is what a worker reports when an attempt fails. Its
+//!   [`is_retryable`](WorkError::is_retryable) is the single place that decides
+//!   between "try again" and "give up", the way an AWS SDK sorts throttling and
+//!   5xx responses (retry) from validation errors (do not).
+//! - [`ConfigError`] is what a constructor reports for a setting that cannot
+//!   work: zero workers, zero attempts, a rate above 1. Bad settings are refused
+//!   where they are made, with a message that names the setting, instead of
+//!   surfacing later as a hang or a panic.
+//!
+//! The tracker and the distributors have errors of their own, next to them.
+
+use std::time::Duration;
+
+/// Why one attempt at an item failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WorkError {
+    /// Something outside the item went wrong and may pass: a dropped
+    /// connection, a throttled downstream, a worker restart. Trying again later
+    /// can succeed.
+    #[error("transient failure: {reason}")]
+    Transient {
+        /// What happened, for logs and dead-letter records.
+        reason: String,
+    },
+    /// The item itself cannot be processed (a corrupt image, a malformed
+    /// message). Every attempt will fail the same way, so retrying only burns
+    /// capacity: this is the classic poison message.
+    #[error("permanent failure: {reason}")]
+    Permanent {
+        /// What is wrong with the item.
+        reason: String,
+    },
+    /// No answer arrived in time. The work may or may not have happened, which
+    /// is exactly why a late answer must not be counted as well.
+    #[error("no answer within {after:?}")]
+    TimedOut {
+        /// How long the coordinator waited.
+        after: Duration,
+    },
+}
+
+impl WorkError {
+    /// A transient failure with this reason.
+    pub fn transient(reason: impl Into<String>) -> Self {
+        Self::Transient {
+            reason: reason.into(),
+        }
+    }
+
+    /// A permanent failure with this reason.
+    pub fn permanent(reason: impl Into<String>) -> Self {
+        Self::Permanent {
+            reason: reason.into(),
+        }
+    }
+
+    /// Whether another attempt could succeed. Transient failures and timeouts
+    /// are worth retrying; permanent failures are not.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Transient { .. } | Self::TimedOut { .. } => true,
+            Self::Permanent { .. } => false,
+        }
+    }
+}
+
+/// A setting that cannot work, refused when it is made.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    /// A pool, distributor or cluster was given no workers: nothing could ever
+    /// run, and every item would wait forever.
+    #[error("at least one worker is required, got none")]
+    NoWorkers,
+    /// Two workers share an id, so their results could not be told apart.
+    #[error("worker id {0} is used twice; every worker needs its own id")]
+    DuplicateWorker(crate::WorkerId),
+    /// Max attempts was 0: an item that may never be tried can only be lost.
+    #[error("max attempts must be at least 1; 0 would never try an item at all")]
+    ZeroMaxAttempts,
+    /// A rate or probability outside `0.0..=1.0`, or NaN.
+    #[error("a probability must be between 0 and 1, got {value}")]
+    ProbabilityOutOfRange {
+        /// The value that was given.
+        value: f64,
+    },
+    /// A duration that must be positive was zero.
+    #[error("{setting} must be longer than zero")]
+    ZeroDuration {
+        /// Which setting, in the words of its constructor.
+        setting: &'static str,
+    },
+    /// A factor that must be at least 1 (a slowdown, a multiplier) was not.
+    #[error("{setting} must be a number of at least 1, got {value}")]
+    FactorBelowOne {
+        /// Which setting.
+        setting: &'static str,
+        /// The value that was given.
+        value: f64,
+    },
+    /// An exponential backoff whose first delay is already above its ceiling.
+    #[error("backoff base {base:?} is larger than its cap {cap:?}")]
+    BaseAboveCap {
+        /// The first delay.
+        base: Duration,
+        /// The largest delay allowed.
+        cap: Duration,
+    },
+}
