@@ -1,0 +1,134 @@
+//! Exercise 1.6: the visibility timeout.
+//!
+//! A worker that crashes mid-item, or hangs, never answers. Every distributor
+//! so far waits for that answer forever: the item is in flight, the run never
+//! ends. SQS's answer is the visibility timeout (30 seconds by default): a
+//! received message is hidden for that long, and if it is not deleted by then
+//! it becomes visible again for another consumer. Azure Service Bus calls it
+//! the peek-lock duration (1 minute by default).
+//!
+//! The catch: the first worker may not be dead, only slow. When it finally
+//! answers, the item may already be done by someone else. Its receipt is no
+//! longer current, so the queue rejects the late result: no item counts twice.
+//!
+//! You write the *reaper*: a loop that watches the in-flight deliveries, takes
+//! back each one that outlived the timeout, and treats it as a failed attempt
+//! ([`WorkError::TimedOut`]) under the same policy as any other failure.
+//!
+//! - Read: `workshop1/README.md`, "Implement", 1.6.
+//! - Check: `cargo test -p workshop1 --test ex1_6_visibility_timeout`.
+
+#![allow(
+    dead_code,
+    unused_imports,
+    unused_mut,
+    unused_variables,
+    reason = "the stubs below ignore their inputs until you write them; delete this when you are done"
+)]
+
+use std::time::Duration;
+
+use coordination::sim::clock;
+use coordination::{
+    ConfigError, DistributeError, RunReport, Seed, SimRng, WorkDistributor, WorkError, WorkItem,
+    Workers, async_trait,
+};
+
+use crate::backoff_distributor::jitter_for;
+use crate::dead_letter_queue::consume;
+use crate::{FailurePolicy, WorkQueue, run_consumers};
+
+/// How long a worker may hold a delivery before it is taken back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VisibilityTimeout(Duration);
+
+impl VisibilityTimeout {
+    /// A visibility timeout of `timeout`.
+    ///
+    /// # Errors
+    /// [`ConfigError::ZeroDuration`] for zero: every delivery would be taken
+    /// back the moment it was handed out.
+    pub fn new(timeout: Duration) -> Result<Self, ConfigError> {
+        // TODO(1.6): refuse zero with `ConfigError::ZeroDuration`.
+        todo!("exercise 1.6: validate the timeout (see workshop1/README.md, Implement 1.6)")
+    }
+
+    /// The timeout.
+    pub fn get(self) -> Duration {
+        self.0
+    }
+}
+
+/// Retries, dead-letters, and takes work back from workers that do not answer
+/// within the visibility timeout.
+pub struct VisibilityTimeoutDistributor<I: WorkItem> {
+    /// The pool.
+    workers: Workers<I>,
+    /// Retry or set aside, for failures and timeouts alike.
+    policy: FailurePolicy<I>,
+    /// How long a delivery may stay unanswered.
+    timeout: VisibilityTimeout,
+    /// Seeds the jitter of consumers and reaper.
+    seed: Seed,
+}
+
+impl<I: WorkItem> VisibilityTimeoutDistributor<I> {
+    /// A distributor over `workers` that handles failures with `policy` and
+    /// reclaims deliveries older than `timeout`, with jitter drawn from `seed`.
+    pub fn new(
+        workers: Workers<I>,
+        policy: FailurePolicy<I>,
+        timeout: VisibilityTimeout,
+        seed: Seed,
+    ) -> Self {
+        Self {
+            workers,
+            policy,
+            timeout,
+            seed,
+        }
+    }
+}
+
+#[async_trait]
+impl<I: WorkItem> WorkDistributor<I> for VisibilityTimeoutDistributor<I> {
+    async fn distribute(&self, items: Vec<I>) -> Result<RunReport, DistributeError> {
+        let queue = WorkQueue::new(items)?;
+        // A worker still busy once everything is settled gets one more
+        // timeout to answer, so its late result is seen (and rejected).
+        let consumers = run_consumers(&self.workers, &queue, self.timeout.get(), |worker| {
+            let jitter = jitter_for(self.seed, &*worker);
+            consume(worker, queue.clone(), self.policy.clone(), jitter)
+        });
+        let mut reaper_jitter = self.seed.derive(REAPER_STREAM).rng();
+        let reaper =
+            enforce_visibility_timeout(&queue, self.timeout, &self.policy, &mut reaper_jitter);
+        tokio::join!(consumers, reaper);
+        Ok(queue.report())
+    }
+}
+
+/// Names the reaper's jitter stream among a run's derived seeds.
+const REAPER_STREAM: u64 = 0x7EA9;
+
+/// The reaper: until the queue is drained, takes back every delivery that has
+/// been in flight for `timeout` or longer and hands it to `policy` as a failed
+/// attempt; in between, sleeps until the next delivery would expire or the
+/// queue changes, whichever comes first.
+pub async fn enforce_visibility_timeout<I: WorkItem>(
+    queue: &WorkQueue<I>,
+    timeout: VisibilityTimeout,
+    policy: &FailurePolicy<I>,
+    jitter: &mut SimRng,
+) {
+    // TODO(1.6): until `queue.is_drained()`: look at `queue.in_flight()`
+    // (oldest first). Each delivery received `timeout` or longer ago gets
+    // `queue.reclaim`ed and handed to `policy.handle` as a
+    // `WorkError::TimedOut`. Then wait, without spinning, until the next one
+    // would expire or the queue changes (`queue.changes()`), whichever comes
+    // first: a `tokio::select!` with `biased;`.
+    todo!(
+        "exercise 1.6: reclaim deliveries that outlived the visibility timeout \
+         (see workshop1/README.md, Implement 1.6)"
+    )
+}

@@ -1,0 +1,191 @@
+//! Exercise 1.6: the visibility timeout. Edit
+//! `workshop1/src/visibility_timeout.rs`.
+//!
+//! Read `workshop1/README.md`, "Implement", 1.6. Run just these tests with
+//! `cargo test -p workshop1 --test ex1_6_visibility_timeout`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use coordination::sim::{FaultPlan, Hang};
+use coordination::{
+    ConfigError, DeadLetterQueue, DeadLetterReason, Happened, Probability, Seed, WorkDistributor,
+    WorkError, WorkItemId, WorkStatus,
+};
+use workshop1::testing::{
+    count_events, for_each_seed, history, image_workers, is_timeout, pool, rate, retry_policy,
+};
+use workshop1::{
+    FailurePolicy, ImageWorkItem, ImageWorker, InMemoryDeadLetterQueue, VisibilityTimeout,
+    VisibilityTimeoutDistributor,
+};
+
+const LESSON: &str = "exercise 1.6 (visibility timeout)";
+
+fn timeout(seconds: u64) -> VisibilityTimeout {
+    VisibilityTimeout::new(Duration::from_secs(seconds)).expect("a positive timeout is valid")
+}
+
+fn policy(
+    count: u32,
+) -> (
+    FailurePolicy<ImageWorkItem>,
+    Arc<InMemoryDeadLetterQueue<ImageWorkItem>>,
+) {
+    let dead_letters = Arc::new(InMemoryDeadLetterQueue::new());
+    let policy = FailurePolicy {
+        retry: retry_policy(count, Duration::from_millis(100), Duration::from_secs(1)),
+        dead_letters: dead_letters.clone(),
+    };
+    (policy, dead_letters)
+}
+
+fn hanging(id: u32, hang: Hang, seed: Seed) -> ImageWorker {
+    ImageWorker::new(
+        id,
+        FaultPlan::NONE.with_hang(hang, Probability::ALWAYS),
+        seed,
+    )
+}
+
+/// A zero timeout is refused: every delivery would be taken back at once.
+#[test]
+fn a_zero_visibility_timeout_is_refused() {
+    assert!(
+        matches!(
+            VisibilityTimeout::new(Duration::ZERO),
+            Err(ConfigError::ZeroDuration { .. })
+        ),
+        "{LESSON}: refuse a zero timeout with ConfigError::ZeroDuration"
+    );
+    assert_eq!(
+        VisibilityTimeout::new(Duration::from_secs(30)).map(VisibilityTimeout::get),
+        Ok(Duration::from_secs(30))
+    );
+}
+
+/// The item a hung worker holds is taken back when the timeout passes and
+/// finished by another worker; nothing is lost.
+#[test]
+fn a_hung_workers_item_goes_to_another_worker_after_the_timeout() {
+    for_each_seed(|seed| async move {
+        let workers = pool(vec![
+            hanging(1, Hang::Forever, seed),
+            ImageWorker::new(2, FaultPlan::NONE, seed),
+        ]);
+        let (policy, _) = policy(3);
+        let report = VisibilityTimeoutDistributor::new(workers, policy, timeout(5), seed)
+            .distribute(ImageWorkItem::batch(8, rate(0.0), seed))
+            .await
+            .expect("ids are unique");
+        report.assert_nothing_lost();
+
+        let stuck = report
+            .events()
+            .iter()
+            .find(
+                |event| matches!(event.what, Happened::Started { worker, .. } if worker.get() == 1),
+            )
+            .expect("worker 1 takes an item before it hangs");
+        let item = report.item(stuck.item).expect("submitted");
+        let story = history(&report, stuck.item);
+        assert_eq!(
+            (item.status, item.last_worker.map(|worker| worker.get())),
+            (WorkStatus::Succeeded, Some(2)),
+            "{LESSON}: worker-1 hung holding {}; after the timeout worker-2 should finish \
+             it.\n{story}",
+            stuck.item
+        );
+        let timed_out = report
+            .events_of(stuck.item)
+            .find(|event| is_timeout(&event.what))
+            .map(|event| event.at);
+        assert_eq!(
+            timed_out,
+            Some(stuck.at + Duration::from_secs(5)),
+            "{LESSON}: the delivery should time out exactly 5 s after worker-1 received it, \
+             neither earlier nor later.\n{story}"
+        );
+    });
+}
+
+/// A slow worker's answer that arrives after its item was finished elsewhere
+/// is rejected: every item counts exactly once.
+#[test]
+fn a_late_result_is_rejected_and_nothing_counts_twice() {
+    for_each_seed(|seed| async move {
+        let workers = pool(vec![
+            hanging(1, Hang::For(Duration::from_secs(3)), seed),
+            ImageWorker::new(2, FaultPlan::NONE, seed),
+        ]);
+        let (policy, _) = policy(3);
+        let report = VisibilityTimeoutDistributor::new(workers, policy, timeout(2), seed)
+            .distribute(ImageWorkItem::batch(6, rate(0.0), seed))
+            .await
+            .expect("ids are unique");
+        report.assert_nothing_lost();
+        let successes = count_events(&report, |what| matches!(what, Happened::Succeeded { .. }));
+        assert_eq!(
+            successes,
+            report.submitted(),
+            "{LESSON}: {} items but {successes} successes were counted.\n{}",
+            report.submitted(),
+            report.trace()
+        );
+        assert!(
+            report.late_results_rejected() >= 1,
+            "{LESSON}: worker-1 answers 3 s after receiving, past the 2 s timeout; its late \
+             answer should arrive and be rejected.\n{}",
+            report.trace()
+        );
+    });
+}
+
+/// An item that times out on every attempt is dead-lettered once its attempts
+/// are used up, not retried forever.
+#[test]
+fn an_item_that_times_out_on_every_attempt_is_dead_lettered() {
+    for_each_seed(|seed| async move {
+        let workers = pool((1..=3).map(|id| hanging(id, Hang::Forever, seed)).collect());
+        let (policy, dead_letters) = policy(3);
+        let report = VisibilityTimeoutDistributor::new(workers, policy, timeout(10), seed)
+            .distribute(vec![ImageWorkItem::new(1, 200)])
+            .await
+            .expect("ids are unique");
+        report.assert_nothing_lost();
+        let letters = dead_letters.letters();
+        assert_eq!(
+            letters.len(),
+            1,
+            "{LESSON}: the item must end in the dead-letter queue"
+        );
+        assert_eq!(
+            (letters[0].reason, letters[0].attempts),
+            (DeadLetterReason::AttemptsExhausted, 3),
+            "{LESSON}: three timeouts use up three attempts.\n{}",
+            history(&report, WorkItemId::new(1))
+        );
+        assert!(matches!(letters[0].last_error, WorkError::TimedOut { .. }));
+    });
+}
+
+/// Workers that answer within the timeout are never interrupted.
+#[test]
+fn workers_that_answer_in_time_are_never_timed_out() {
+    for_each_seed(|seed| async move {
+        let workers = image_workers(3, FaultPlan::NONE.with_transient(rate(0.2)), seed);
+        let (policy, _) = policy(5);
+        let report = VisibilityTimeoutDistributor::new(workers, policy, timeout(30), seed)
+            .distribute(ImageWorkItem::batch(30, rate(0.1), seed))
+            .await
+            .expect("ids are unique");
+        report.assert_nothing_lost();
+        let timeouts = count_events(&report, is_timeout);
+        assert_eq!(
+            timeouts,
+            0,
+            "{LESSON}: no image takes anywhere near 30 s, yet {timeouts} deliveries timed out.\n{}",
+            report.trace()
+        );
+    });
+}

@@ -1,0 +1,191 @@
+//! The given code keeps its promises: bad input is refused with typed errors,
+//! and the queue's rules (receipts, delays, draining) hold. These tests pass
+//! in every state of the workshop.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use coordination::sim::{FaultPlan, clock, simulate};
+use coordination::{
+    ConfigError, DistributeError, Happened, MaxAttempts, Probability, WorkDistributor, WorkError,
+    WorkItem, WorkStatus, Worker, WorkerId, Workers,
+};
+use workshop1::testing::{image_workers, pool};
+use workshop1::{ImageWorkItem, ImageWorker, NaiveWorkDistributor, WorkQueue};
+
+/// A pool without workers is refused: nothing could ever run.
+#[test]
+fn zero_workers_are_refused() {
+    let empty: Vec<Arc<dyn Worker<ImageWorkItem>>> = Vec::new();
+    assert!(matches!(Workers::new(empty), Err(ConfigError::NoWorkers)));
+}
+
+/// Two workers with one id are refused: their results could not be told apart.
+#[test]
+fn duplicate_worker_ids_are_refused() {
+    let twins: Vec<Arc<dyn Worker<ImageWorkItem>>> = vec![
+        Arc::new(ImageWorker::new(
+            1,
+            FaultPlan::NONE,
+            coordination::Seed::new(1),
+        )),
+        Arc::new(ImageWorker::new(
+            1,
+            FaultPlan::NONE,
+            coordination::Seed::new(1),
+        )),
+    ];
+    assert!(matches!(
+        Workers::new(twins),
+        Err(ConfigError::DuplicateWorker(id)) if id == WorkerId::new(1)
+    ));
+}
+
+/// Zero max attempts is refused: the item would never be tried.
+#[test]
+fn zero_max_attempts_are_refused() {
+    assert_eq!(MaxAttempts::new(0), Err(ConfigError::ZeroMaxAttempts));
+    assert!(MaxAttempts::new(1).is_ok());
+}
+
+/// A failure rate outside 0..=1 is refused, NaN included.
+#[test]
+fn failure_rates_outside_zero_to_one_are_refused() {
+    for bad in [-0.1, 1.5, f64::NAN, f64::INFINITY] {
+        assert!(
+            matches!(
+                Probability::new(bad),
+                Err(ConfigError::ProbabilityOutOfRange { .. })
+            ),
+            "{bad} must be refused"
+        );
+    }
+    assert!(Probability::new(0.0).is_ok() && Probability::new(1.0).is_ok());
+}
+
+/// A batch with two items of one id is refused before anything runs.
+#[test]
+fn duplicate_item_ids_are_refused_before_anything_runs() {
+    simulate(async {
+        let workers = image_workers(1, FaultPlan::NONE, coordination::Seed::new(1));
+        let images = vec![ImageWorkItem::new(7, 100), ImageWorkItem::new(7, 200)];
+        let refused = NaiveWorkDistributor::new(workers).distribute(images).await;
+        assert_eq!(
+            refused,
+            Err(DistributeError::DuplicateItem(
+                coordination::WorkItemId::new(7)
+            ))
+        );
+    });
+}
+
+/// Corrupt images fail permanently on every worker.
+#[test]
+fn corrupt_images_fail_permanently() {
+    simulate(async {
+        let worker = ImageWorker::new(1, FaultPlan::NONE, coordination::Seed::new(1));
+        let error = worker
+            .process(&ImageWorkItem::new(1, 500).corrupt())
+            .await
+            .expect_err("a corrupt image cannot be processed");
+        assert!(!error.is_retryable(), "{error}");
+    });
+}
+
+/// Processing takes 20 ms plus 0.1 ms per kilobyte of simulated time.
+#[test]
+fn processing_time_grows_with_image_size() {
+    simulate(async {
+        let worker = ImageWorker::new(1, FaultPlan::NONE, coordination::Seed::new(1));
+        worker
+            .process(&ImageWorkItem::new(1, 1_000))
+            .await
+            .expect("a healthy worker processes a healthy image");
+        assert_eq!(clock::elapsed(), Duration::from_millis(120));
+    });
+}
+
+/// Only the newest receipt settles an item: an answer that comes back after
+/// its item was reclaimed and finished elsewhere is rejected, not counted.
+#[test]
+fn a_late_answer_is_rejected_by_its_old_receipt() {
+    simulate(async {
+        let queue = WorkQueue::new(vec![ImageWorkItem::new(1, 100)]).expect("one item");
+        let first = queue
+            .receive(WorkerId::new(1))
+            .await
+            .expect("one item waits");
+        let reclaimed = queue.reclaim(first.receipt()).expect("still in flight");
+        queue.requeue(
+            reclaimed,
+            WorkError::TimedOut {
+                after: Duration::from_secs(1),
+            },
+        );
+        let second = queue.receive(WorkerId::new(2)).await.expect("requeued");
+        queue.complete(second);
+        queue.complete(first);
+
+        let report = queue.report();
+        assert_eq!(report.succeeded(), 1);
+        assert_eq!(report.late_results_rejected(), 1);
+        assert!(queue.is_drained());
+        assert_eq!(queue.receive(WorkerId::new(1)).await, None);
+    });
+}
+
+/// An item retried after a delay is invisible until the delay has passed, and
+/// other items are handed out meanwhile.
+#[test]
+fn a_delayed_retry_stays_invisible_until_its_delay_passes() {
+    simulate(async {
+        let queue = WorkQueue::new(vec![ImageWorkItem::new(1, 100), ImageWorkItem::new(2, 100)])
+            .expect("unique ids");
+        let worker = WorkerId::new(1);
+        let first = queue.receive(worker).await.expect("two items wait");
+        queue.retry_after(first, WorkError::transient("blip"), Duration::from_secs(5));
+        let second = queue.receive(worker).await.expect("item 2 waits");
+        assert_eq!(second.item().id().get(), 2);
+        assert_eq!(clock::elapsed(), Duration::ZERO);
+        queue.complete(second);
+        let retried = queue.receive(worker).await.expect("item 1 comes back");
+        assert_eq!(retried.item().id().get(), 1);
+        assert_eq!(clock::elapsed(), Duration::from_secs(5));
+        assert_eq!(retried.attempt().get(), 2);
+        queue.complete(retried);
+        assert!(queue.is_drained());
+    });
+}
+
+/// Given up means lost: the report names the item and keeps its last error.
+#[test]
+fn a_given_up_item_is_reported_lost_with_its_error() {
+    simulate(async {
+        let queue = WorkQueue::new(vec![ImageWorkItem::new(3, 100)]).expect("one item");
+        let delivery = queue.receive(WorkerId::new(1)).await.expect("one item");
+        queue.give_up(delivery, WorkError::transient("connection reset"));
+        let report = queue.report();
+        let lost = report.lost();
+        assert_eq!(lost.len(), 1);
+        assert_eq!(lost[0].status, WorkStatus::Failed);
+        assert!(
+            std::panic::catch_unwind(|| report.assert_nothing_lost()).is_err(),
+            "assert_nothing_lost must fail when an item is lost"
+        );
+        assert!(matches!(
+            report.events().last().map(|event| &event.what),
+            Some(Happened::Failed { .. })
+        ));
+    });
+}
+
+/// A pool helper from `testing` keeps its ids.
+#[test]
+fn test_pools_number_workers_from_one() {
+    let workers = pool(vec![
+        ImageWorker::new(1, FaultPlan::NONE, coordination::Seed::new(1)),
+        ImageWorker::new(2, FaultPlan::NONE, coordination::Seed::new(1)),
+    ]);
+    let ids: Vec<u32> = workers.iter().map(|worker| worker.id().get()).collect();
+    assert_eq!(ids, vec![1, 2]);
+}
