@@ -1,0 +1,261 @@
+//! Running cargo and test binaries, and reading what they report.
+//!
+//! The progressive check needs each test's outcome, per test binary. cargo's
+//! own output interleaves builds and results, so the check builds first
+//! (`cargo test --no-run`, reading the binaries' paths from cargo's JSON
+//! messages), then runs each binary itself and reads libtest's per-test lines.
+//! Listing each binary's tests first (`--list`) means a test that never
+//! reported (its process stopped early) is noticed, not skipped.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use crate::error::{Context, Error, Result};
+
+/// A cargo invocation in one folder with extra environment variables.
+#[derive(Debug, Clone)]
+pub struct Cargo {
+    /// The cargo that started this tool, so both use one toolchain.
+    program: OsString,
+    /// Where to run.
+    dir: PathBuf,
+    /// Extra variables.
+    env: Vec<(String, OsString)>,
+}
+
+impl Cargo {
+    /// Cargo in `dir`.
+    pub fn new(dir: &Path) -> Self {
+        Self {
+            program: std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
+            dir: dir.to_path_buf(),
+            env: Vec::new(),
+        }
+    }
+
+    /// Sets `key` to `value` for every command.
+    pub fn env(mut self, key: &str, value: impl Into<OsString>) -> Self {
+        self.env.push((key.to_string(), value.into()));
+        self
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(&self.program);
+        command.args(args).current_dir(&self.dir);
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        command
+    }
+
+    /// Runs `cargo <args>` with its output on the terminal.
+    ///
+    /// # Errors
+    /// When it cannot start or exits unsuccessfully.
+    pub fn run(&self, args: &[&str]) -> Result<()> {
+        let status = self
+            .command(args)
+            .status()
+            .context(|| format!("starting cargo {}", args.join(" ")))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(Error::CommandFailed {
+                command: format!("cargo {}", args.join(" ")),
+                status: status.to_string(),
+                hint: String::new(),
+            })
+        }
+    }
+
+    /// Runs `cargo <args>` and captures its output, successful or not.
+    ///
+    /// # Errors
+    /// When it cannot start.
+    pub fn output(&self, args: &[&str]) -> Result<Output> {
+        self.command(args)
+            .output()
+            .context(|| format!("starting cargo {}", args.join(" ")))
+    }
+
+    /// Builds the test binaries of `package` (library and integration tests,
+    /// not doc tests) with `features`, and returns them. Compiler messages go
+    /// to the terminal.
+    ///
+    /// # Errors
+    /// When the build fails.
+    pub fn build_tests(&self, package: &str, features: &[&str]) -> Result<Vec<TestBinary>> {
+        let mut args = vec![
+            "test",
+            "--quiet",
+            "--no-run",
+            "--tests",
+            "--message-format=json-render-diagnostics",
+            "-p",
+            package,
+        ];
+        let joined = features.join(",");
+        if !features.is_empty() {
+            args.extend(["--features", &joined]);
+        }
+        let output = self
+            .command(&args)
+            .stderr(Stdio::inherit())
+            .output()
+            .context(|| format!("building the tests of {package}"))?;
+        if !output.status.success() {
+            return Err(Error::CommandFailed {
+                command: format!("cargo {}", args.join(" ")),
+                status: output.status.to_string(),
+                hint: "\nthe compiler's messages are above".into(),
+            });
+        }
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        Ok(test_binaries(&stdout))
+    }
+}
+
+/// A compiled test binary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestBinary {
+    /// The cargo target: the package name for unit tests, the file stem for
+    /// an integration test.
+    pub target: String,
+    /// The executable.
+    pub path: PathBuf,
+    /// The package folder; cargo runs tests from there.
+    pub package_dir: PathBuf,
+}
+
+/// Reads the test binaries from cargo's JSON messages.
+pub fn test_binaries(json_lines: &str) -> Vec<TestBinary> {
+    let mut binaries: Vec<TestBinary> = json_lines
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| message["reason"] == "compiler-artifact")
+        .filter(|message| message["profile"]["test"] == true)
+        .filter_map(|message| {
+            let path = message["executable"].as_str()?;
+            let target = message["target"]["name"].as_str()?;
+            let manifest = message["manifest_path"].as_str()?;
+            Some(TestBinary {
+                target: target.replace('-', "_"),
+                path: PathBuf::from(path),
+                package_dir: Path::new(manifest).parent()?.to_path_buf(),
+            })
+        })
+        .collect();
+    binaries.sort_by(|a, b| a.target.cmp(&b.target));
+    binaries
+}
+
+/// What happened to one test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It passed.
+    Passed,
+    /// It failed.
+    Failed,
+    /// It was skipped with `#[ignore]`.
+    Ignored,
+    /// It was listed but never reported: its process stopped first.
+    Missing,
+}
+
+/// The outcomes of one test binary's run.
+#[derive(Debug, Clone)]
+pub struct TestRun {
+    /// Per test name, sorted.
+    pub outcomes: BTreeMap<String, Outcome>,
+    /// Everything the binary printed, for failure reports.
+    pub output: String,
+}
+
+impl TestBinary {
+    /// Runs every test in this binary with `env` added, and reads the
+    /// outcomes.
+    ///
+    /// # Errors
+    /// When the binary cannot be started.
+    pub fn run(&self, env: &[(&str, &str)]) -> Result<TestRun> {
+        let run = |args: &[&str]| {
+            let mut command = Command::new(&self.path);
+            command.args(args).current_dir(&self.package_dir);
+            for (key, value) in env {
+                command.env(key, value);
+            }
+            command
+                .output()
+                .context(|| format!("running {}", self.path.display()))
+        };
+        let listed = run(&["--list"])?;
+        let mut outcomes: BTreeMap<String, Outcome> = String::from_utf8_lossy(&listed.stdout)
+            .lines()
+            .filter_map(|line| line.strip_suffix(": test"))
+            .map(|name| (name.to_string(), Outcome::Missing))
+            .collect();
+        let ran = run(&[])?;
+        let stdout = String::from_utf8_lossy(&ran.stdout);
+        for (name, outcome) in parse_results(&stdout) {
+            outcomes.insert(name, outcome);
+        }
+        Ok(TestRun {
+            outcomes,
+            output: format!("{stdout}{}", String::from_utf8_lossy(&ran.stderr)),
+        })
+    }
+}
+
+/// Reads libtest's `test NAME ... ok|FAILED|ignored` lines.
+pub fn parse_results(stdout: &str) -> Vec<(String, Outcome)> {
+    stdout
+        .lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix("test ")?;
+            let (name, verdict) = rest.rsplit_once(" ... ")?;
+            let outcome = match verdict.trim() {
+                "ok" => Outcome::Passed,
+                "FAILED" => Outcome::Failed,
+                verdict if verdict.starts_with("ignored") => Outcome::Ignored,
+                _ => return None,
+            };
+            Some((name.to_string(), outcome))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libtest_lines_are_read() {
+        let stdout = "\nrunning 3 tests\ntest a::b ... ok\ntest c ... FAILED\ntest d ... ignored, slow\n\
+                      \ntest result: FAILED. 1 passed; 1 failed\n";
+        assert_eq!(
+            parse_results(stdout),
+            vec![
+                ("a::b".to_string(), Outcome::Passed),
+                ("c".to_string(), Outcome::Failed),
+                ("d".to_string(), Outcome::Ignored),
+            ]
+        );
+    }
+
+    #[test]
+    fn test_binaries_come_from_compiler_artifacts() {
+        let json = r#"{"reason":"compiler-artifact","manifest_path":"/r/workshop1/Cargo.toml","target":{"name":"ex1_1_immediate_retry","kind":["test"]},"profile":{"test":true},"executable":"/r/target/debug/deps/ex1_1-abc"}
+{"reason":"compiler-artifact","manifest_path":"/r/workshop1/Cargo.toml","target":{"name":"workshop1","kind":["lib"]},"profile":{"test":false},"executable":null}
+{"reason":"build-finished","success":true}"#;
+        assert_eq!(
+            test_binaries(json),
+            vec![TestBinary {
+                target: "ex1_1_immediate_retry".into(),
+                path: "/r/target/debug/deps/ex1_1-abc".into(),
+                package_dir: "/r/workshop1".into(),
+            }]
+        );
+    }
+}

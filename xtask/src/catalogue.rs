@@ -1,0 +1,216 @@
+//! A workshop's exercise catalogue, `exercises.toml`.
+//!
+//! The catalogue is the single list of a workshop's exercises, in order. The
+//! integrity check and the learner tools both read it, so a renamed file or a
+//! reordered exercise is a one-line change here. Loading checks it against the
+//! files on disk, so a typo is reported by name instead of as a puzzling test
+//! failure.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Context, Error, Result};
+
+/// One workshop's exercises.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Catalogue {
+    /// The workshop's number: 1 for `workshop1`.
+    pub workshop: u32,
+    /// Its title.
+    pub title: String,
+    /// Its exercises, in the order they are done.
+    #[serde(rename = "exercise")]
+    pub exercises: Vec<Exercise>,
+    /// Its demos (the crate's examples).
+    #[serde(rename = "demo", default)]
+    pub demos: Vec<Demo>,
+    /// Where the catalogue was read from.
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+/// One exercise.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exercise {
+    /// `1.3`: workshop, dot, position.
+    pub id: String,
+    /// What it is about.
+    pub title: String,
+    /// The file a learner edits, relative to the workshop crate.
+    pub file: String,
+    /// The test target (a file in `tests/`) that checks it.
+    pub test: String,
+    /// How long it takes in a room.
+    pub minutes: u32,
+    /// Hints, gentle to explicit.
+    pub hints: Vec<String>,
+    /// Whether it is optional for a 90-minute session.
+    #[serde(default)]
+    pub stretch: bool,
+}
+
+/// One demo: an example of the workshop crate.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Demo {
+    /// The example's name (`examples/<name>.rs`).
+    pub name: String,
+    /// One line on what it shows.
+    pub about: String,
+    /// Arguments for the integrity check's quick run of it.
+    #[serde(default)]
+    pub check_args: Vec<String>,
+}
+
+impl Catalogue {
+    /// Reads and checks the catalogue at `path` in the repository at `root`.
+    ///
+    /// # Errors
+    /// [`Error::Catalogue`] naming the first problem: malformed TOML, ids out
+    /// of order, a missing exercise, solution or test file, a stub identical
+    /// to its solution, fewer than two hints.
+    pub fn load(root: &Path, path: &Path) -> Result<Self> {
+        let text =
+            std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
+        let mut catalogue: Catalogue = toml::from_str(&text).map_err(|error| Error::Catalogue {
+            path: path.to_path_buf(),
+            message: error.to_string(),
+        })?;
+        catalogue.path = path.to_path_buf();
+        catalogue.check(root)?;
+        Ok(catalogue)
+    }
+
+    /// The cargo package: `workshop1`.
+    pub fn package(&self) -> String {
+        format!("workshop{}", self.workshop)
+    }
+
+    /// The exercise with this id.
+    pub fn exercise(&self, id: &str) -> Option<&Exercise> {
+        self.exercises.iter().find(|exercise| exercise.id == id)
+    }
+
+    /// The exercise file a learner edits, relative to the repository root.
+    pub fn exercise_path(&self, exercise: &Exercise) -> PathBuf {
+        Path::new(&self.package()).join(&exercise.file)
+    }
+
+    /// The reference solution, relative to the repository root.
+    pub fn solution_path(&self, exercise: &Exercise) -> PathBuf {
+        Path::new("solutions")
+            .join(self.package())
+            .join(&exercise.file)
+    }
+
+    /// The exercise's test file, relative to the repository root.
+    pub fn test_path(&self, exercise: &Exercise) -> PathBuf {
+        Path::new(&self.package())
+            .join("tests")
+            .join(format!("{}.rs", exercise.test))
+    }
+
+    /// The exercise whose tests are in test target `target`, if any.
+    pub fn exercise_tested_by(&self, target: &str) -> Option<&Exercise> {
+        self.exercises
+            .iter()
+            .find(|exercise| exercise.test == target)
+    }
+
+    fn check(&self, root: &Path) -> Result<()> {
+        let problem = |message: String| Error::Catalogue {
+            path: self.path.clone(),
+            message,
+        };
+        if self.exercises.is_empty() {
+            return Err(problem("it lists no exercises".into()));
+        }
+        for (position, exercise) in (1..).zip(&self.exercises) {
+            let expected = format!("{}.{position}", self.workshop);
+            if exercise.id != expected {
+                return Err(problem(format!(
+                    "exercise {position} has id {:?}; ids run {expected:?} in order",
+                    exercise.id
+                )));
+            }
+            if exercise.hints.len() < 2 {
+                return Err(problem(format!(
+                    "exercise {} has {} hint(s); give at least two, gentle to explicit",
+                    exercise.id,
+                    exercise.hints.len()
+                )));
+            }
+            for path in [
+                self.exercise_path(exercise),
+                self.solution_path(exercise),
+                self.test_path(exercise),
+            ] {
+                if !root.join(&path).is_file() {
+                    return Err(problem(format!(
+                        "exercise {} names {}, which does not exist",
+                        exercise.id,
+                        path.display()
+                    )));
+                }
+            }
+            let read = |path: PathBuf| {
+                std::fs::read(root.join(&path)).context(|| format!("reading {}", path.display()))
+            };
+            if read(self.exercise_path(exercise))? == read(self.solution_path(exercise))? {
+                return Err(problem(format!(
+                    "exercise {}: the stub and the solution are identical",
+                    exercise.id
+                )));
+            }
+        }
+        let examples = root.join(self.package()).join("examples");
+        let mut listed: Vec<&str> = self.demos.iter().map(|demo| demo.name.as_str()).collect();
+        listed.sort_unstable();
+        let mut present: Vec<String> = match std::fs::read_dir(&examples) {
+            Ok(entries) => entries
+                .filter_map(|entry| {
+                    let name = entry.ok()?.file_name().to_string_lossy().into_owned();
+                    Some(name.strip_suffix(".rs")?.to_string())
+                })
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        present.sort_unstable();
+        if listed != present {
+            return Err(problem(format!(
+                "its demos {listed:?} differ from the examples in {} {present:?}; list every \
+                 example as a [[demo]]",
+                examples.display()
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_workshop_catalogue_loads() {
+        let workspace = crate::workspace::Workspace::locate().expect("the repository is here");
+        let catalogues = workspace.catalogues().expect("catalogues are valid");
+        assert!(!catalogues.is_empty());
+        for catalogue in catalogues {
+            assert_eq!(
+                catalogue.package(),
+                format!("workshop{}", catalogue.workshop)
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let parsed: std::result::Result<Catalogue, _> =
+            toml::from_str("workshop = 1\ntitle = \"t\"\nexercise = []\nextra = 1\n");
+        assert!(parsed.is_err());
+    }
+}

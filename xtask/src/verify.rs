@@ -1,0 +1,245 @@
+//! `cargo xtask verify`: everything CI proves, in one command.
+//!
+//! The steps, in the order that fails fastest on the usual mistakes:
+//!
+//! 1. catalogues load and agree with the files;
+//! 2. `cargo fmt --check`;
+//! 3. clippy with warnings denied, exercise mode, then solution mode;
+//! 4. every test in solution mode;
+//! 5. the progressive check ([`crate::progressive`]);
+//! 6. a sweep of the workshops' tests over many seeds in solution mode;
+//! 7. every demo runs in solution mode;
+//! 8. the generated solutions branch builds and its plain `cargo test` is
+//!    green.
+//!
+//! It stops at the first failing step and prints a summary with timings.
+
+use std::time::{Duration, Instant};
+
+use crate::cargo::Cargo;
+use crate::catalogue::Catalogue;
+use crate::error::{Error, Result};
+use crate::ui::{Style, human};
+use crate::workspace::Workspace;
+use crate::{progressive, solutions};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Seeds per swept test in the sweep step.
+    pub sweep_seeds: u32,
+    /// Steps to leave out, by name.
+    pub skip: Vec<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            sweep_seeds: 200,
+            skip: Vec::new(),
+        }
+    }
+}
+
+/// The names of the steps, for `--skip`.
+pub const STEPS: [&str; 9] = [
+    "catalogues",
+    "format",
+    "lints",
+    "lints-solution",
+    "tests",
+    "progressive",
+    "sweep",
+    "demos",
+    "solutions-branch",
+];
+
+/// Runs every step not skipped.
+///
+/// # Errors
+/// The first failing step's error.
+pub fn run(workspace: &Workspace, options: &Options, style: Style) -> Result<()> {
+    for name in &options.skip {
+        if !STEPS.contains(&name.as_str()) {
+            return Err(Error::Usage(format!(
+                "there is no step {name:?}; the steps are {}",
+                STEPS.join(", ")
+            )));
+        }
+    }
+    let started = Instant::now();
+    let cargo = Cargo::new(&workspace.root);
+    let mut catalogues = Vec::new();
+    let mut done: Vec<(&str, Duration)> = Vec::new();
+    for (number, name) in (1..).zip(STEPS) {
+        if options.skip.iter().any(|skipped| skipped == name) {
+            continue;
+        }
+        println!(
+            "\n{} {}",
+            style.bold(&format!("==> [{number}/{}]", STEPS.len())),
+            style.bold(describe(name))
+        );
+        let step_started = Instant::now();
+        let outcome = match name {
+            "catalogues" => load_catalogues(workspace, &mut catalogues),
+            "format" => cargo.run(&["fmt", "--all", "--", "--check"]),
+            "lints" => cargo.run(&lint_args(false)),
+            "lints-solution" => cargo.run(&lint_args(true)),
+            "tests" => cargo.run(&["test", "--workspace", "--quiet", "--features", "solution"]),
+            "progressive" => with_catalogues(workspace, &mut catalogues)
+                .and_then(|catalogues| progressive::check(workspace, catalogues, style)),
+            "sweep" => with_catalogues(workspace, &mut catalogues)
+                .and_then(|catalogues| sweep(&cargo, catalogues, options.sweep_seeds)),
+            "demos" => with_catalogues(workspace, &mut catalogues)
+                .and_then(|catalogues| demos(&cargo, catalogues)),
+            "solutions-branch" => with_catalogues(workspace, &mut catalogues)
+                .and_then(|catalogues| solutions_branch(workspace, catalogues, style)),
+            _ => unreachable!("STEPS lists every step handled here"),
+        };
+        let took = step_started.elapsed();
+        match outcome {
+            Ok(()) => {
+                println!("    {} {}", style.pass(), style.dim(&human(took)));
+                done.push((name, took));
+            }
+            Err(error) => {
+                println!("    {} {}", style.fail(), style.dim(&human(took)));
+                summary(&done, Some(name), started.elapsed(), style);
+                return Err(error);
+            }
+        }
+    }
+    summary(&done, None, started.elapsed(), style);
+    Ok(())
+}
+
+fn describe(step: &str) -> &'static str {
+    match step {
+        "catalogues" => "catalogues agree with the files",
+        "format" => "formatting (cargo fmt --check)",
+        "lints" => "clippy, exercise mode, warnings denied",
+        "lints-solution" => "clippy, solution mode, warnings denied",
+        "tests" => "every test in solution mode",
+        "progressive" => "progressive check: stubs fail, solutions pass, in order",
+        "sweep" => "seed sweep over the solutions",
+        "demos" => "every demo runs",
+        "solutions-branch" => "the generated solutions branch builds and passes",
+        _ => "?",
+    }
+}
+
+fn lint_args(solution: bool) -> Vec<&'static str> {
+    let mut args = vec!["clippy", "--workspace", "--all-targets", "--quiet"];
+    if solution {
+        args.extend(["--features", "solution"]);
+    }
+    args.extend(["--", "-D", "warnings"]);
+    args
+}
+
+fn load_catalogues(workspace: &Workspace, catalogues: &mut Vec<Catalogue>) -> Result<()> {
+    *catalogues = workspace.catalogues()?;
+    for catalogue in catalogues.iter() {
+        println!(
+            "    {}: {} exercises, {} demos",
+            catalogue.package(),
+            catalogue.exercises.len(),
+            catalogue.demos.len()
+        );
+    }
+    Ok(())
+}
+
+fn with_catalogues<'a>(
+    workspace: &Workspace,
+    catalogues: &'a mut Vec<Catalogue>,
+) -> Result<&'a [Catalogue]> {
+    if catalogues.is_empty() {
+        *catalogues = workspace.catalogues()?;
+    }
+    Ok(catalogues)
+}
+
+fn sweep(cargo: &Cargo, catalogues: &[Catalogue], seeds: u32) -> Result<()> {
+    let seeds = seeds.to_string();
+    let cargo = cargo.clone().env("DWC_SEEDS", &seeds);
+    let packages: Vec<String> = catalogues.iter().map(Catalogue::package).collect();
+    let mut args = vec!["test", "--quiet", "--tests", "--features", "solution"];
+    for package in &packages {
+        args.extend(["-p", package]);
+    }
+    println!("    {seeds} seeds per swept test");
+    cargo.run(&args)
+}
+
+fn demos(cargo: &Cargo, catalogues: &[Catalogue]) -> Result<()> {
+    for catalogue in catalogues {
+        let package = catalogue.package();
+        for demo in &catalogue.demos {
+            let mut args = vec![
+                "run",
+                "--quiet",
+                "-p",
+                &package,
+                "--features",
+                "solution",
+                "--example",
+                &demo.name,
+                "--",
+            ];
+            args.extend(demo.check_args.iter().map(String::as_str));
+            let output = cargo.clone().env("NO_COLOR", "1").output(&args)?;
+            if !output.status.success() {
+                return Err(Error::Check(format!(
+                    "demo {package} {} failed ({}):\n{}{}",
+                    demo.name,
+                    output.status,
+                    String::from_utf8_lossy(&output.stdout),
+                    String::from_utf8_lossy(&output.stderr)
+                )));
+            }
+            println!("    {package} {} {}", demo.name, demo.check_args.join(" "));
+        }
+    }
+    Ok(())
+}
+
+fn solutions_branch(workspace: &Workspace, catalogues: &[Catalogue], style: Style) -> Result<()> {
+    if solutions::working_tree_is_dirty(workspace) {
+        println!(
+            "    {}",
+            style.yellow("note: built from HEAD; uncommitted changes are not part of it")
+        );
+    }
+    let commit = solutions::commit_for(workspace, catalogues, "HEAD")?;
+    let folder = solutions::add_worktree(workspace, &commit)?;
+    println!(
+        "    solutions commit {commit} checked out in {}",
+        folder.display()
+    );
+    let cargo = Cargo::new(&folder).env("CARGO_TARGET_DIR", workspace.target_dir());
+    let packages: Vec<String> = catalogues.iter().map(Catalogue::package).collect();
+    let mut args = vec!["test", "--quiet"];
+    for package in &packages {
+        args.extend(["-p", package]);
+    }
+    let outcome = cargo.run(&args);
+    solutions::remove_worktree(workspace, &folder);
+    outcome
+}
+
+fn summary(done: &[(&str, Duration)], failed: Option<&str>, total: Duration, style: Style) {
+    println!("\n{}", style.bold("Summary"));
+    for (name, took) in done {
+        println!("  {} {:<18} {:>10}", style.pass(), name, human(*took));
+    }
+    if let Some(name) = failed {
+        println!("  {} {name}", style.fail());
+    }
+    let verdict = match failed {
+        None => style.green("all checks passed"),
+        Some(_) => style.red("verification failed"),
+    };
+    println!("  {verdict} in {}", human(total));
+}
