@@ -36,6 +36,7 @@
 
 pub mod attempt;
 pub mod dead_letter;
+pub mod demo;
 pub mod distributor;
 pub mod error;
 pub mod ids;

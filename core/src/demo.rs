@@ -1,0 +1,332 @@
+//! Support for demos: command-line flags and result tables.
+//!
+//! Every demo takes a few flags (`--seed 7 --items 100 --workers 4`) and ends
+//! with a table. Both are small enough to write here rather than pull a
+//! command-line parsing crate into every workshop's build: flags are
+//! `--name value` or `--name` switches, every flag has a default and a help
+//! line, and a bad value is a typed error that names the flag.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+/// One flag a demo accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flag {
+    /// The name without dashes: `items` for `--items`.
+    pub name: &'static str,
+    /// The default value; `None` makes it a switch (present or not).
+    pub default: Option<&'static str>,
+    /// One line of help.
+    pub help: &'static str,
+}
+
+impl Flag {
+    /// A flag that takes a value.
+    pub const fn value(name: &'static str, default: &'static str, help: &'static str) -> Self {
+        Self {
+            name,
+            default: Some(default),
+            help,
+        }
+    }
+
+    /// A switch: on when given.
+    pub const fn switch(name: &'static str, help: &'static str) -> Self {
+        Self {
+            name,
+            default: None,
+            help,
+        }
+    }
+}
+
+/// `--seed`: every demo has one, so every run can be repeated.
+pub const SEED: Flag = Flag::value(
+    "seed",
+    "1",
+    "seed of every random choice; same seed, same run",
+);
+/// `--verbose`: log every step.
+pub const VERBOSE: Flag = Flag::switch("verbose", "log every step, not just the summary");
+
+/// A command line that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FlagError {
+    /// A flag the demo does not know.
+    #[error("unknown flag --{0}")]
+    Unknown(String),
+    /// A flag that needs a value came last.
+    #[error("--{0} needs a value")]
+    MissingValue(String),
+    /// A value of the wrong kind.
+    #[error("--{flag} expects {expected}, got {value:?}")]
+    BadValue {
+        /// The flag.
+        flag: String,
+        /// What it takes.
+        expected: &'static str,
+        /// What it got.
+        value: String,
+    },
+    /// Something that is not a flag.
+    #[error("unexpected argument {0:?}; flags start with --")]
+    Unexpected(String),
+    /// `--help` was asked for.
+    #[error("help requested")]
+    Help,
+}
+
+/// The flags a demo was started with.
+#[derive(Debug, Clone)]
+pub struct Flags {
+    /// The demo's flags, for help and defaults.
+    known: Vec<Flag>,
+    /// Values given on the command line.
+    given: BTreeMap<&'static str, String>,
+}
+
+impl Flags {
+    /// Reads the process's arguments. Prints help and exits on `--help`;
+    /// prints the error and help and exits with status 2 on a bad command
+    /// line.
+    pub fn parse(about: &str, known: &[Flag]) -> Self {
+        match Self::parse_from(std::env::args().skip(1), known) {
+            Ok(flags) => flags,
+            Err(FlagError::Help) => {
+                println!("{}", usage(about, known));
+                std::process::exit(0);
+            }
+            Err(error) => {
+                eprintln!("error: {error}\n\n{}", usage(about, known));
+                std::process::exit(2);
+            }
+        }
+    }
+
+    /// Reads `args`.
+    ///
+    /// # Errors
+    /// [`FlagError`] for an unknown flag, a missing value or a stray
+    /// argument, and [`FlagError::Help`] for `--help`.
+    pub fn parse_from(
+        args: impl IntoIterator<Item = String>,
+        known: &[Flag],
+    ) -> Result<Self, FlagError> {
+        let mut given = BTreeMap::new();
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let Some(name) = arg.strip_prefix("--") else {
+                return Err(FlagError::Unexpected(arg));
+            };
+            if name == "help" {
+                return Err(FlagError::Help);
+            }
+            let flag = known
+                .iter()
+                .find(|flag| flag.name == name)
+                .ok_or_else(|| FlagError::Unknown(name.to_string()))?;
+            let value = match flag.default {
+                Some(_) => args
+                    .next()
+                    .ok_or_else(|| FlagError::MissingValue(name.to_string()))?,
+                None => String::new(),
+            };
+            given.insert(flag.name, value);
+        }
+        Ok(Self {
+            known: known.to_vec(),
+            given,
+        })
+    }
+
+    /// The value of `--name`, or its default, read as a `T`.
+    ///
+    /// # Errors
+    /// [`FlagError::BadValue`] when the value is not a `T`;
+    /// [`FlagError::Unknown`] when the demo never declared the flag.
+    pub fn get<T: FromStr>(&self, name: &str) -> Result<T, FlagError> {
+        let flag = self
+            .known
+            .iter()
+            .find(|flag| flag.name == name)
+            .ok_or_else(|| FlagError::Unknown(name.to_string()))?;
+        let text = match self.given.get(flag.name) {
+            Some(value) => value.as_str(),
+            None => flag.default.unwrap_or_default(),
+        };
+        text.parse().map_err(|_| FlagError::BadValue {
+            flag: name.to_string(),
+            expected: expected::<T>(),
+            value: text.to_string(),
+        })
+    }
+
+    /// Whether switch `--name` was given.
+    pub fn switch(&self, name: &str) -> bool {
+        self.given.contains_key(name)
+    }
+
+    /// The value of `--name` if it was given, with no default (for optional
+    /// outputs such as `--svg FILE`).
+    pub fn given(&self, name: &str) -> Option<&str> {
+        self.given
+            .get(name)
+            .map(String::as_str)
+            .filter(|value| !value.is_empty())
+    }
+}
+
+/// What a value of type `T` looks like, for error messages.
+fn expected<T>() -> &'static str {
+    let name = std::any::type_name::<T>();
+    if name.starts_with('u') || name.starts_with('i') {
+        "a whole number"
+    } else if name.starts_with('f') {
+        "a number"
+    } else {
+        "a value of another form"
+    }
+}
+
+/// The help text of a demo.
+pub fn usage(about: &str, known: &[Flag]) -> String {
+    let mut text = format!("{about}\n\nFLAGS:\n");
+    for flag in known {
+        let left = match flag.default {
+            Some(default) => format!("--{} <{}>", flag.name, default),
+            None => format!("--{}", flag.name),
+        };
+        text.push_str(&format!("    {left:<28} {}\n", flag.help));
+    }
+    text.push_str(&format!("    {:<28} {}\n", "--help", "this text"));
+    text
+}
+
+/// A table of results, aligned for a terminal or a projector.
+///
+/// The first column is left-aligned (names), the others right-aligned
+/// (numbers).
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    /// The header row.
+    header: Vec<String>,
+    /// The rows, in the order added.
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// A table with these column headings.
+    pub fn new<S: ToString>(header: impl IntoIterator<Item = S>) -> Self {
+        Self {
+            header: header.into_iter().map(|cell| cell.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds a row.
+    pub fn row<S: ToString>(&mut self, cells: impl IntoIterator<Item = S>) -> &mut Self {
+        self.rows
+            .push(cells.into_iter().map(|cell| cell.to_string()).collect());
+        self
+    }
+}
+
+impl fmt::Display for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let columns = self
+            .rows
+            .iter()
+            .map(Vec::len)
+            .chain([self.header.len()])
+            .max()
+            .unwrap_or(0);
+        let width = |column: usize| {
+            self.rows
+                .iter()
+                .chain([&self.header])
+                .filter_map(|row| row.get(column))
+                .map(|cell| cell.chars().count())
+                .max()
+                .unwrap_or(0)
+        };
+        let widths: Vec<usize> = (0..columns).map(width).collect();
+        let line = |f: &mut fmt::Formatter<'_>, row: &[String]| -> fmt::Result {
+            for (column, width) in widths.iter().enumerate() {
+                let cell = row.get(column).map(String::as_str).unwrap_or("");
+                if column == 0 {
+                    write!(f, "  {cell:<width$}")?;
+                } else {
+                    write!(f, "  {cell:>width$}")?;
+                }
+            }
+            writeln!(f)
+        };
+        line(f, &self.header)?;
+        let rule: Vec<String> = widths.iter().map(|&width| "-".repeat(width)).collect();
+        line(f, &rule)?;
+        for row in &self.rows {
+            line(f, row)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ITEMS: Flag = Flag::value("items", "40", "how many items");
+
+    fn parse(args: &[&str]) -> Result<Flags, FlagError> {
+        Flags::parse_from(
+            args.iter().map(|arg| arg.to_string()),
+            &[SEED, ITEMS, VERBOSE],
+        )
+    }
+
+    #[test]
+    fn defaults_apply_when_a_flag_is_not_given() {
+        let flags = parse(&["--seed", "9"]).expect("valid");
+        assert_eq!(flags.get::<u64>("seed"), Ok(9));
+        assert_eq!(flags.get::<u64>("items"), Ok(40));
+        assert!(!flags.switch("verbose"));
+    }
+
+    #[test]
+    fn bad_input_gets_a_typed_error_naming_the_flag() {
+        assert_eq!(
+            parse(&["--items", "many"])
+                .expect("parses")
+                .get::<u64>("items"),
+            Err(FlagError::BadValue {
+                flag: "items".into(),
+                expected: "a whole number",
+                value: "many".into()
+            })
+        );
+        assert_eq!(
+            parse(&["--nope"]).err(),
+            Some(FlagError::Unknown("nope".into()))
+        );
+        assert_eq!(
+            parse(&["--items"]).err(),
+            Some(FlagError::MissingValue("items".into()))
+        );
+        assert_eq!(
+            parse(&["items"]).err(),
+            Some(FlagError::Unexpected("items".into()))
+        );
+    }
+
+    #[test]
+    fn tables_align_names_left_and_numbers_right() {
+        let mut table = Table::new(["strategy", "lost"]);
+        table.row(["naive", "12"]).row(["dead-letter", "0"]);
+        let text = table.to_string();
+        assert_eq!(
+            text,
+            "  strategy     lost\n  -----------  ----\n  naive          12\n  dead-letter     0\n"
+        );
+    }
+}
