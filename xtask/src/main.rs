@@ -62,7 +62,7 @@ fn run(args: &[String]) -> Result<()> {
             xtask::solutions::update_branch(&workspace, &commit)?;
             println!(
                 "branch `{}` now at {commit}: {from} with every exercise solved.\n\
-                 See the lesson with: git diff {from} {}",
+                 See the lesson with: git diff {from} {} --",
                 xtask::solutions::BRANCH,
                 xtask::solutions::BRANCH
             );
