@@ -30,6 +30,95 @@
 //!   order with [`Inboxes::recv`], steps each into its receiver's state
 //!   machine and sends what comes out with [`Node::send`].
 //!
+//! A node task that calls a lease service (the Workshop 3 style):
+//!
+//! ```
+//! use std::time::Duration;
+//! use coordination::sim::{Message, Network, NetworkConditions, NetworkError, simulate};
+//! use coordination::{NodeId, Seed};
+//!
+//! enum Lease { Acquire, Granted(bool) }
+//! impl Message for Lease {
+//!     fn kind(&self) -> &'static str {
+//!         match self { Lease::Acquire => "acquire", Lease::Granted(_) => "granted" }
+//!     }
+//! }
+//!
+//! # simulate(async {
+//! let network = Network::new(Seed::new(1), NetworkConditions::unreliable());
+//! let store = NodeId::new(100);
+//! let (store_node, store_inbox) = network.add_node(store)?;
+//! let mut holder = None;
+//! store_node.serve(store_inbox, move |caller, _acquire| {
+//!     Lease::Granted(*holder.get_or_insert(caller) == caller)
+//! })?;
+//!
+//! let (candidate, _inbox) = network.add_node(NodeId::new(1))?;
+//! let me = candidate.clone();
+//! candidate.spawn(async move {
+//!     loop {
+//!         match me.call(store, Lease::Acquire, Duration::from_millis(100)).await {
+//!             Ok(Lease::Granted(true)) => { /* lead until the lease runs out */ }
+//!             Ok(_) => { /* someone else leads */ }
+//!             Err(error) if error.may_have_been_applied() => { /* retry: safe? */ }
+//!             Err(_) => return,
+//!         }
+//!         me.sleep(Duration::from_secs(2)).await;
+//!     }
+//! })?;
+//! network.run_for(Duration::from_secs(30)).await;
+//! assert!(network.counts().of("acquire").sent >= 15);
+//! # Ok::<(), NetworkError>(())
+//! # }).expect("the example's nodes are distinct and running");
+//! ```
+//!
+//! A driver that steps sans-IO state machines (the Workshop 4 style); here
+//! each machine only counts the pings it receives and pings the next node on
+//! every tick:
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//! use std::time::Duration;
+//! use coordination::sim::{Inboxes, Message, Network, NetworkConditions, NetworkError, NodeStatus, simulate};
+//! use coordination::{NodeId, Seed};
+//!
+//! struct Ping;
+//! impl Message for Ping {
+//!     fn kind(&self) -> &'static str { "ping" }
+//! }
+//!
+//! # simulate(async {
+//! let network = Network::new(Seed::new(1), NetworkConditions::reliable());
+//! let mut inboxes = Inboxes::new();
+//! let mut nodes = BTreeMap::new(); // id -> (handle, pings received)
+//! for id in 1..=3 {
+//!     let (node, inbox) = network.add_node(NodeId::new(id))?;
+//!     inboxes.insert(inbox)?;
+//!     nodes.insert(node.id(), (node, 0));
+//! }
+//! let mut ticks = tokio::time::interval(Duration::from_millis(100));
+//! let end = tokio::time::Instant::now() + Duration::from_secs(1);
+//! loop {
+//!     tokio::select! {
+//!         biased;
+//!         () = tokio::time::sleep_until(end) => break,
+//!         envelope = inboxes.recv() => {
+//!             if let Some((_, received)) = nodes.get_mut(&envelope.to) { *received += 1; }
+//!         }
+//!         _ = ticks.tick() => {
+//!             for (id, (node, _)) in &nodes {
+//!                 if node.status() == NodeStatus::Running {
+//!                     node.send(NodeId::new(id.get() % 3 + 1), Ping)?;
+//!                 }
+//!             }
+//!         }
+//!     }
+//! }
+//! assert!(nodes.values().all(|(_, received)| *received == 10));
+//! # Ok::<(), NetworkError>(())
+//! # }).expect("the example's nodes are distinct and running");
+//! ```
+//!
 //! Every message is decided when it leaves its sender, from the seed: lost or
 //! not, then held back or not, then its travel time. It then waits in its
 //! receiver's queue until it is due. There is no background task: receivers
