@@ -61,6 +61,9 @@ impl<M: Message> Inbox<M> {
     /// the node is paused, nothing is taken; messages queue up and come out
     /// when it resumes. `None` once the node has crashed: a crash closes the
     /// inbox of that life for good.
+    ///
+    /// Cancel-safe: a message leaves the inbox only when `recv` returns it, so
+    /// a `select!` that drops this future loses nothing.
     pub async fn recv(&mut self) -> Option<Envelope<M>> {
         let (node, incarnation) = (self.node, self.incarnation);
         self.shared
@@ -135,6 +138,8 @@ impl<M: Message> Inboxes<M> {
     /// Waits for the next message due at any member, and takes it. Waits for
     /// ever when no member can receive again (an empty set, or every member
     /// crashed): a driver selects on this together with its own timers.
+    ///
+    /// Cancel-safe, as [`Inbox::recv`] is.
     pub async fn recv(&mut self) -> Envelope<M> {
         let Some(shared) = self.shared.clone() else {
             return std::future::pending().await;
