@@ -6,11 +6,9 @@
 
 use std::time::Duration;
 
-use coordination::sim::FaultPlan;
 use coordination::{Attempt, Happened, RunReport, WorkDistributor, WorkError, WorkItemId};
 use workshop1::testing::{
-    ScriptedWorker, assert_retries_follow_the_rules, for_each_seed, history, image_workers, pool,
-    rate, retry_policy,
+    ScriptedWorker, check_retries_on_flaky_workers, for_each_seed, history, pool, retry_policy,
 };
 use workshop1::{BackoffDistributor, ImageWorkItem};
 
@@ -45,12 +43,10 @@ fn retries(report: &RunReport) -> Vec<(WorkItemId, Attempt, Duration, Duration, 
 fn every_retry_waits_at_least_its_backoff_delay() {
     for_each_seed(|seed| async move {
         let policy = retry_policy(5, Duration::from_millis(100), Duration::from_secs(5));
-        let workers = image_workers(3, FaultPlan::NONE.with_transient(rate(0.3)), seed);
-        let report = BackoffDistributor::new(workers, policy, seed)
-            .distribute(ImageWorkItem::batch(40, rate(0.05), seed))
-            .await
-            .expect("ids are unique");
-        assert_retries_follow_the_rules(&report, policy.max_attempts, LESSON);
+        let report = check_retries_on_flaky_workers(seed, policy.max_attempts, LESSON, |workers| {
+            BackoffDistributor::new(workers, policy, seed)
+        })
+        .await;
 
         let found = retries(&report);
         assert!(
