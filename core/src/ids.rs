@@ -3,7 +3,8 @@
 //! A bare `u64` could be an item, a worker or a receipt, and the compiler could
 //! not tell them apart. Each id here is its own type, so passing a worker where
 //! an item belongs is a compile error, and each prints in a form that reads well
-//! in logs and assertion messages (`item-7`, `worker-2`, `receipt-12`).
+//! in logs and assertion messages (`item-7`, `worker-2`, `receipt-12`,
+//! `node-3`).
 
 use std::fmt;
 
@@ -81,5 +82,32 @@ impl Receipt {
 impl fmt::Display for Receipt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "receipt-{}", self.0)
+    }
+}
+
+/// Identifies one node (a machine, a process with its own address) on a
+/// network: a lease holder, a storage server, a Raft peer.
+///
+/// A node keeps its id across a crash and a restart, the way a Kubernetes pod
+/// of a StatefulSet or an etcd member keeps its name: what a restart loses is
+/// the node's memory, not its identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(u32);
+
+impl NodeId {
+    /// Wraps a raw number as a node id.
+    pub const fn new(raw: u32) -> Self {
+        Self(raw)
+    }
+
+    /// The raw number, for seeding per-node randomness and for sorting.
+    pub const fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "node-{}", self.0)
     }
 }
