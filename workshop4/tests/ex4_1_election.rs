@@ -470,3 +470,30 @@ fn a_node_that_is_not_ticked_never_stands() {
         ticks_until_candidate(&mut raft);
     });
 }
+
+/// The same seed elects the same way, message for message: every run of a
+/// test can be replayed.
+#[test]
+fn the_same_seed_elects_the_same_way() {
+    let trace = |seed: u64| {
+        simulate(async move {
+            let mut raft = cluster(5, Seed::new(seed));
+            expect_ok(raft.check_one_leader().await, LESSON);
+            let leader = expect_ok(raft.check_one_leader().await, LESSON);
+            expect_ok(raft.disconnect(leader), LESSON);
+            expect_ok(raft.check_one_leader().await, LESSON);
+            raft.network().trace().to_string()
+        })
+    };
+    let first = trace(3);
+    assert_eq!(
+        first,
+        trace(3),
+        "{LESSON}: the same seed gave two different runs"
+    );
+    assert_ne!(
+        first,
+        trace(4),
+        "{LESSON}: another seed should draw other timeouts"
+    );
+}
