@@ -190,9 +190,6 @@ pub struct RaftCluster<C: Command> {
     timeline: Vec<ClusterRecord>,
     /// Draws the harness's own waits.
     rng: SimRng,
-    /// Where `one` starts looking for a leader, rotated on every attempt as
-    /// the lab does, so no node is always asked first.
-    next_probe: usize,
 }
 
 impl<C: Command> RaftCluster<C> {
@@ -246,7 +243,6 @@ impl<C: Command> RaftCluster<C> {
             violation: None,
             last_seen,
             timeline: Vec::new(),
-            next_probe: 0,
             rng: seed.derive(u64::MAX).rng(),
         }
     }
@@ -308,7 +304,8 @@ impl<C: Command> RaftCluster<C> {
     /// Ends a partition.
     pub fn heal(&mut self) {
         self.network.heal();
-        for node in self.members.clone() {
+        let alive: Vec<NodeId> = self.nodes.keys().copied().collect();
+        for node in alive {
             self.record(node, ClusterEvent::Fault("healed"));
         }
     }
@@ -501,8 +498,8 @@ impl<C: Command> RaftCluster<C> {
     }
 
     /// Submits `command` and waits until at least `expected` nodes have
-    /// committed it, like the lab's `one()`: it looks for a leader among the
-    /// connected nodes, proposes there, and waits up to 2 s for agreement;
+    /// committed it, like the lab's `one()`: it proposes at the leader of
+    /// the newest term among the connected nodes, and waits up to 2 s for agreement;
     /// with `retry`, it tries again (another leader, perhaps) for up to
     /// 10 s in all. Returns the index the command was committed at.
     ///
@@ -614,21 +611,13 @@ impl<C: Command> RaftCluster<C> {
             .collect()
     }
 
-    /// Proposes at the first reachable leader found, starting from a
-    /// rotating position. `None` when no reachable node leads.
+    /// Proposes at the leader of the newest term among the nodes that are
+    /// up and connected: on the minority side of a partition an old leader
+    /// may still believe it leads. `None` when no such node leads.
     fn propose_anywhere(&mut self, command: &C) -> Option<LogIndex> {
-        let count = self.members.len();
-        for _ in 0..count {
-            let node = self.members[self.next_probe % count];
-            self.next_probe += 1;
-            if self.disconnected.contains(&node) {
-                continue;
-            }
-            if let Ok((index, _)) = self.propose(node, command.clone()) {
-                return Some(index);
-            }
-        }
-        None
+        let (_, leaders) = self.leaders().into_iter().next_back()?;
+        let (index, _) = self.propose(leaders[0], command.clone()).ok()?;
+        Some(index)
     }
 
     /// Sends what `id` produced, records what it applied, and notes changes

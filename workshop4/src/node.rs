@@ -465,7 +465,8 @@ impl<C: Command> RaftNode<C> {
         )
     )]
     pub(crate) fn quorum(&self) -> usize {
-        (self.peers.len() + 1) / 2 + 1
+        let members = self.peers.len() + 1;
+        members / 2 + 1
     }
 
     /// Queues `message` for `to`.

@@ -51,5 +51,7 @@ mod stage;
 pub use effects::{Crashed, Effects, StageStore};
 pub use gallery::{Gallery, IdempotencyKey, Post};
 pub use queue::{DeduplicationId, Delivery, StageQueue};
-pub use runner::{PipelineError, PipelineFaults, PipelineReport, naive_stage, run_pipeline};
+pub use runner::{
+    Handler, PipelineError, PipelineFaults, PipelineReport, naive_stage, run_pipeline,
+};
 pub use stage::{Artifact, ImageId, Job, Stage};
