@@ -27,7 +27,9 @@
 //! ## Simulation support
 //!
 //! [`sim`] runs code on tokio's paused clock with seeded randomness, injected
-//! faults and hang guards; [`metrics`] summarises runs.
+//! faults and hang guards; [`metrics`] summarises runs; [`timeline`] records
+//! what ran where and when, and [`picture`] draws it, with charts, for the
+//! terminal and as SVG files.
 //!
 //! ## Rules this crate keeps
 //!
@@ -41,10 +43,12 @@ pub mod distributor;
 pub mod error;
 pub mod ids;
 pub mod metrics;
+pub mod picture;
 pub mod probability;
 pub mod report;
 pub mod sim;
 pub mod status;
+pub mod timeline;
 pub mod tracker;
 pub mod work_item;
 pub mod worker;
