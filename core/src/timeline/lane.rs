@@ -2,19 +2,23 @@
 
 use std::cmp::Ordering;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::WorkerId;
 
 /// One row of a timeline: whatever acts on its own (a worker, a node, a
 /// client). Lanes are sorted by name with numbers compared as numbers, so
 /// `worker-2` comes before `worker-10`.
+///
+/// The name is shared, not copied: a timeline holds one lane per span, and
+/// cloning a lane is then a reference count, not an allocation.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Lane(String);
+pub struct Lane(Arc<str>);
 
 impl Lane {
     /// A lane called `name`.
-    pub fn new(name: impl Into<String>) -> Self {
-        Self(name.into())
+    pub fn new(name: impl AsRef<str>) -> Self {
+        Self(Arc::from(name.as_ref()))
     }
 
     /// Its name, as printed at the start of the row.
@@ -53,7 +57,7 @@ impl fmt::Display for Lane {
 
 impl From<WorkerId> for Lane {
     fn from(worker: WorkerId) -> Self {
-        Self(worker.to_string())
+        Self::new(worker.to_string())
     }
 }
 
@@ -65,7 +69,7 @@ impl From<&str> for Lane {
 
 impl From<String> for Lane {
     fn from(name: String) -> Self {
-        Self(name)
+        Self::new(name)
     }
 }
 

@@ -38,6 +38,10 @@ const EMPTY: Cell = Cell {
     rank: 0,
 };
 
+/// The fewest columns a span needs for its start and its failure to be
+/// marked; shorter spans are only their fill, which the marks would hide.
+const MARKED_COLUMNS: usize = 4;
+
 /// The longest lane name shown in full.
 const NAME_WIDTH: usize = 14;
 
@@ -93,7 +97,7 @@ impl fmt::Display for Swimlane<'_> {
             for column in first..=last {
                 // The first cell marks where the activity began, so
                 // back-to-back attempts read as separate segments.
-                let symbol = if column == first && last > first {
+                let symbol = if column == first && last - first + 1 >= MARKED_COLUMNS {
                     self.terminal.symbol('┣', '|')
                 } else {
                     self.symbol(&look)
@@ -109,9 +113,12 @@ impl fmt::Display for Swimlane<'_> {
                 );
             }
             legend.push(look);
+            // A failure is marked where it ended, unless the span is so
+            // short that the mark would hide it: its fill says enough.
             if let Some((at, end_look)) = span
                 .ended
                 .and_then(|(at, outcome)| Some((at, outcome.end_look()?)))
+                .filter(|_| last - first + 1 >= MARKED_COLUMNS)
             {
                 put(
                     row_of(&span.lane),

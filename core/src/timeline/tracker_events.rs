@@ -10,15 +10,20 @@
 //! of a hundred marks at zero says nothing.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use super::{Activity, Lane, Mark, Outcome, Point, Span, Timeline};
-use crate::{Happened, Receipt, TrackerEvent, WorkError, WorkItemId};
+use crate::{Attempt, Happened, Receipt, TrackerEvent, WorkError, WorkItemId, WorkerId};
 
 /// What the mapping remembers between events.
 #[derive(Debug, Default)]
 pub(crate) struct TrackerLanes {
     /// Per receipt, the span of that attempt still open, by position.
-    open: BTreeMap<Receipt, usize>,
+    /// Receipts are numbered from 1 in sequence, so a vector indexed by
+    /// number is cheaper than a map (recording runs on every event).
+    open: Vec<Option<usize>>,
+    /// One lane per worker, made once and shared by all its spans.
+    lanes: BTreeMap<WorkerId, Lane>,
     /// Per item, the receipt of its latest attempt and the position of that
     /// attempt's first span.
     latest: BTreeMap<WorkItemId, (Receipt, usize)>,
@@ -35,12 +40,17 @@ impl TrackerLanes {
                 attempt,
                 receipt,
             } => {
-                self.open.insert(*receipt, timeline.spans.len());
+                self.set_open(*receipt, Some(timeline.spans.len()));
                 self.latest.insert(item, (*receipt, timeline.spans.len()));
+                let lane = self
+                    .lanes
+                    .entry(*worker)
+                    .or_insert_with(|| Lane::from(*worker))
+                    .clone();
                 timeline.push_span(Span {
-                    lane: Lane::from(*worker),
+                    lane,
                     activity: Activity::Attempt,
-                    label: format!("{item}, {attempt}"),
+                    label: attempt_label(item, *attempt),
                     start: event.at,
                     ended: None,
                 });
@@ -62,7 +72,7 @@ impl TrackerLanes {
                     let (receipt, _) = self.latest[&item];
                     let lane = timeline.spans[span].lane.clone();
                     let label = format!("{item}, {attempt}");
-                    self.open.insert(receipt, timeline.spans.len());
+                    self.set_open(receipt, Some(timeline.spans.len()));
                     timeline.push_span(Span {
                         lane,
                         activity: Activity::Attempt,
@@ -91,7 +101,7 @@ impl TrackerLanes {
                 });
             }
             Happened::LateResultRejected { receipt } => {
-                let lane = match self.open.remove(receipt) {
+                let lane = match self.take_open(*receipt) {
                     Some(span) => {
                         let span = &mut timeline.spans[span];
                         span.ended = Some((event.at, Outcome::Late));
@@ -119,13 +129,27 @@ impl TrackerLanes {
         error: Option<&WorkError>,
     ) -> Option<usize> {
         let (receipt, _) = self.latest.get(&item)?;
-        let position = self.open.remove(receipt)?;
+        let position = self.take_open(*receipt)?;
         let span = &mut timeline.spans[position];
         span.ended = Some((event.at, outcome));
         if let Some(error) = error {
             span.label = format!("{}: {error}", span.label);
         }
         Some(position)
+    }
+
+    fn set_open(&mut self, receipt: Receipt, span: Option<usize>) {
+        let Some(slot) = receipt_slot(receipt) else {
+            return;
+        };
+        if self.open.len() <= slot {
+            self.open.resize(slot + 1, None);
+        }
+        self.open[slot] = span;
+    }
+
+    fn take_open(&mut self, receipt: Receipt) -> Option<usize> {
+        self.open.get_mut(receipt_slot(receipt)?)?.take()
     }
 
     /// The lane of `item`'s latest attempt, or a lane for the queue if it
@@ -136,4 +160,17 @@ impl TrackerLanes {
             None => Lane::new("queue"),
         }
     }
+}
+
+/// Where receipt `n` is kept: at `n - 1`, if that fits in memory at all.
+fn receipt_slot(receipt: Receipt) -> Option<usize> {
+    usize::try_from(receipt.get()).ok()?.checked_sub(1)
+}
+
+/// `item-7, attempt 2`, written into one allocation of the right size:
+/// recording formats one label per attempt, on the run's hot path.
+fn attempt_label(item: WorkItemId, attempt: Attempt) -> String {
+    let mut label = String::with_capacity(32);
+    let _ = write!(label, "{item}, {attempt}");
+    label
 }
