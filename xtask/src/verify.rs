@@ -141,6 +141,7 @@ fn lint_args(solution: bool) -> Vec<&'static str> {
 fn load_catalogues(workspace: &Workspace, catalogues: &mut Vec<Catalogue>) -> Result<()> {
     *catalogues = workspace.catalogues()?;
     for catalogue in catalogues.iter() {
+        catalogue.verify(&workspace.root)?;
         println!(
             "    {}: {} exercises, {} demos",
             catalogue.package(),
