@@ -297,3 +297,94 @@ fn a_picture_of_a_chart_and_a_timeline_is_one_valid_file() {
         2
     );
 }
+
+/// A simulated network's trace draws as messages between node lanes, with
+/// pauses and crashes as spans: every message that reached its fate is one
+/// arrow, and the picture parses.
+#[test]
+fn a_network_trace_draws_every_message_and_fault() {
+    use coordination::NodeId;
+    use coordination::sim::{Message, Network, NetworkConditions, NetworkError, NetworkEvent};
+
+    struct Ping;
+    impl Message for Ping {
+        fn kind(&self) -> &'static str {
+            "ping"
+        }
+    }
+
+    let trace = simulate(async {
+        let network = Network::new(Seed::new(4), NetworkConditions::unreliable());
+        let ids: Vec<NodeId> = (1..=3).map(NodeId::new).collect();
+        let mut nodes = Vec::new();
+        for id in &ids {
+            let (node, mut inbox) = network.add_node(*id)?;
+            node.spawn(async move { while inbox.recv().await.is_some() {} })?;
+            nodes.push(node);
+        }
+        for round in 0..20_u64 {
+            for (position, node) in nodes.iter().enumerate() {
+                let _ = node.send(ids[(position + 1) % ids.len()], Ping);
+            }
+            match round {
+                5 => network.pause(ids[0])?,
+                8 => network.resume(ids[0])?,
+                10 => network.crash(ids[1])?,
+                12 => {
+                    let (node, mut inbox) = network.restart(ids[1])?;
+                    node.spawn(async move { while inbox.recv().await.is_some() {} })?;
+                    nodes[1] = node;
+                }
+                14 => network.partition(&[&ids[..1], &ids[1..]])?,
+                16 => network.heal(),
+                _ => {}
+            }
+            network.run_for(Duration::from_millis(50)).await;
+        }
+        network.run_for(Duration::from_secs(3)).await;
+        Ok::<_, NetworkError>(network.trace())
+    })
+    .expect("the nodes are distinct and running");
+
+    let mut timeline = Timeline::new();
+    timeline.add_network_trace(&trace);
+    let settled = trace
+        .entries()
+        .iter()
+        .filter(|entry| {
+            matches!(
+                entry.event,
+                NetworkEvent::Message {
+                    outcome: coordination::sim::Outcome::Delivered
+                        | coordination::sim::Outcome::Dropped(_),
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(
+        timeline.messages().len(),
+        settled,
+        "one arrow per settled message"
+    );
+    assert!(
+        timeline
+            .messages()
+            .iter()
+            .any(|message| matches!(message.fate, Fate::Dropped(_))),
+        "the unreliable network dropped some"
+    );
+    let marks: Vec<Mark> = timeline.points().iter().map(|point| point.mark).collect();
+    assert!(marks.contains(&Mark::Crashed) && marks.contains(&Mark::Restarted));
+    assert_eq!(
+        timeline
+            .spans()
+            .iter()
+            .filter(|span| span.activity == Activity::Paused && span.ended.is_some())
+            .count(),
+        2,
+        "one pause and one outage, each ended"
+    );
+    let svg = svg_of(&timeline);
+    roxmltree::Document::parse(&svg).expect("well-formed");
+}

@@ -4,7 +4,7 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::WorkerId;
+use crate::{NodeId, WorkerId};
 
 /// One row of a timeline: whatever acts on its own (a worker, a node, a
 /// client). Lanes are sorted by name with numbers compared as numbers, so
@@ -58,6 +58,12 @@ impl fmt::Display for Lane {
 impl From<WorkerId> for Lane {
     fn from(worker: WorkerId) -> Self {
         Self::new(worker.to_string())
+    }
+}
+
+impl From<NodeId> for Lane {
+    fn from(node: NodeId) -> Self {
+        Self::new(node.to_string())
     }
 }
 

@@ -41,7 +41,10 @@
 //! succeeded, failed or timed out, with retries (and their delay), dead
 //! letters and late results as marks. So any distributor built on the tracker
 //! is drawn without a line of extra code, and [`Timeline::from_report`] draws
-//! a finished [`RunReport`](crate::RunReport) the same way.
+//! a finished [`RunReport`](crate::RunReport) the same way. Likewise, the
+//! simulated network records everything it does, and
+//! [`Timeline::add_network_trace`] draws its messages, pauses, crashes and
+//! partitions next to what the nodes recorded.
 //!
 //! ## Design
 //!
@@ -67,6 +70,7 @@
 mod axis;
 mod kind;
 mod lane;
+mod network_trace;
 mod recording;
 mod svg;
 mod swimlane;
