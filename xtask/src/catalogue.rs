@@ -163,8 +163,9 @@ impl Catalogue {
     }
 
     /// The maintainers' checks, on top of what [`load`](Self::load) checks:
-    /// no stub is identical to its solution (its tests could not fail), and
-    /// the demos listed are exactly the crate's examples.
+    /// no stub is identical to its solution (its tests could not fail), the
+    /// demos listed are exactly the crate's examples, and the instructor
+    /// notes follow the template ([`crate::instructor`]).
     ///
     /// # Errors
     /// [`Error::Catalogue`] naming the first problem.
@@ -204,7 +205,7 @@ impl Catalogue {
                 examples.display()
             )));
         }
-        Ok(())
+        crate::instructor::check(&root.join(self.package()).join("INSTRUCTOR.md"))
     }
 }
 

@@ -331,9 +331,10 @@ fn check(workspace: &Workspace, id: Option<&str>, options: &Options, style: Styl
     match &exercise.state {
         State::Done => {
             println!(
-                "{} {id} {title}: all {} tests pass.\n  Compare with the reference solution, \
-                 {}.",
+                "{} {id} {title}: {} of {} tests pass.\n  Compare with the reference \
+                 solution, {}.",
                 style.pass(),
+                exercise.tests,
                 exercise.tests,
                 slash(&exercise.solution)
             );

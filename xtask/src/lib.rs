@@ -25,6 +25,7 @@ pub mod error;
 pub mod exercise_files;
 pub mod git;
 pub mod hints;
+pub mod instructor;
 pub mod learner;
 pub mod progress;
 pub mod progressive;
