@@ -412,6 +412,21 @@ mod tests {
     }
 
     #[test]
+    fn an_optional_flag_is_absent_until_given() {
+        let known = [SEED, SVG, TIMELINE];
+        let parse = |args: &[&str]| {
+            Flags::parse_from(args.iter().map(|arg| arg.to_string()), &known).expect("valid")
+        };
+        let quiet = parse(&[]);
+        assert_eq!(quiet.given("svg"), None);
+        assert!(!quiet.switch("timeline"));
+        let drawn = parse(&["--svg", "run.svg", "--timeline"]);
+        assert_eq!(drawn.given("svg"), Some("run.svg"));
+        assert!(drawn.switch("timeline"));
+        assert!(usage("demo", &known).contains("--svg <FILE>"));
+    }
+
+    #[test]
     fn an_unfinished_exercise_is_reported_not_raised() {
         let outcome: Result<u32, String> = unless_unfinished(|| todo!("exercise 9.9: finish me"));
         assert_eq!(outcome, Err("exercise 9.9: finish me".to_string()));

@@ -41,7 +41,7 @@
 //! succeeded, failed or timed out, with retries (and their delay), dead
 //! letters and late results as marks. So any distributor built on the tracker
 //! is drawn without a line of extra code, and [`Timeline::from_report`] draws
-//! a finished [`RunReport`](crate::RunReport) the same way. Likewise, the
+//! a finished [`RunReport`] the same way. Likewise, the
 //! simulated network records everything it does, and
 //! [`Timeline::add_network_trace`] draws its messages, pauses, crashes and
 //! partitions next to what the nodes recorded.
