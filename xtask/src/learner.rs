@@ -279,11 +279,14 @@ fn status(workspace: &Workspace, options: &Options, style: Style) -> Result<bool
 fn welcome(progress: &Progress) {
     let exercises = progress.exercises().count();
     let tests: usize = progress.exercises().map(|exercise| exercise.tests).sum();
-    let workshops = progress.workshops.len();
+    let workshops = match progress.workshops.len() {
+        1 => "the workshop".to_string(),
+        count => format!("{count} workshops"),
+    };
     println!(
         "\nWelcome! Each workshop is a crate with exercises to write, in order.\n\
          Red is expected: every exercise starts as a stub (a todo!() in its file), so its tests\n\
-         fail until you write it. {tests} tests in {exercises} exercises of {workshops} workshop(s) are \
+         fail until you write it. {tests} tests in the {exercises} exercises of {workshops} are \
          yours to turn\ngreen; the other tests (given code, observations) pass already.\n\
          The loop: open the current exercise's file, read its comments, write the code, then run\n\
          `cargo workshop check`. Each workshop's README.md tells the story."
