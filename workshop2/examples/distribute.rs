@@ -9,22 +9,28 @@
 //! (by default four machines, the first at a quarter speed), and the table
 //! compares each makespan with the best any scheduler could do. Strategies
 //! whose exercise is not done yet are listed as such.
+//!
+//! With `--seeds N` it runs N seeds (from `--seed` on) and reports the median
+//! and the worst ratio to the bound per strategy: the figures of the table in
+//! `workshop2/README.md` come from
+//! `cargo run --release -p workshop2 --features solution --example distribute -- --seeds 200`.
 
 use std::panic::{self, AssertUnwindSafe};
+use std::time::Duration;
 
 use coordination::demo::{Flag, Flags, SEED, Table, VERBOSE};
 use coordination::metrics::makespan_lower_bound;
 use coordination::sim::{logging, simulate};
 use coordination::{Probability, Seed};
 use workshop2::{
-    ById, Cluster, ClusterRun, Fleet, LeastLoaded, PowerOfChoices, QueueDistributor, RoundRobin,
-    WorkStealingDistributor, Workload, timed_work,
+    Arrival, ById, Cluster, ClusterRun, Fleet, Job, LeastLoaded, PowerOfChoices, QueueDistributor,
+    RoundRobin, WorkStealingDistributor, Workload, timed_work,
 };
 
-const ABOUT: &str = "One workload through every placement strategy: makespan against its lower bound, \
-fairness, queue latency and steals.";
+const ABOUT: &str = "One workload through every placement strategy: makespan against its lower \
+bound, fairness, queue latency and steals.";
 
-const FLAGS: [Flag; 6] = [
+const FLAGS: [Flag; 7] = [
     SEED,
     Flag::value(
         "workload",
@@ -42,7 +48,56 @@ const FLAGS: [Flag; 6] = [
         "0.8",
         "offered load as a share of the fleet's capacity",
     ),
+    Flag::value(
+        "seeds",
+        "1",
+        "run this many seeds and summarise each strategy's ratio to the bound",
+    ),
     VERBOSE,
+];
+
+/// A strategy: its name, the exercise that builds it, and how to run it.
+struct Strategy {
+    /// For the table.
+    name: &'static str,
+    /// The exercise that builds it, for "not done yet".
+    exercise: &'static str,
+    /// Runs the arrivals on the cluster, in a simulation of its own.
+    run: fn(Cluster<Job>, Vec<Arrival<Job>>) -> ClusterRun,
+}
+
+const STRATEGIES: [Strategy; 5] = [
+    Strategy {
+        name: "by id",
+        exercise: "given",
+        run: |cluster, arrivals| simulated(QueueDistributor::new(cluster, ById).run(arrivals)),
+    },
+    Strategy {
+        name: "round-robin",
+        exercise: "2.1",
+        run: |cluster, arrivals| {
+            simulated(QueueDistributor::new(cluster, RoundRobin::new()).run(arrivals))
+        },
+    },
+    Strategy {
+        name: "least-loaded",
+        exercise: "2.2",
+        run: |cluster, arrivals| {
+            simulated(QueueDistributor::new(cluster, LeastLoaded).run(arrivals))
+        },
+    },
+    Strategy {
+        name: "power of two choices",
+        exercise: "2.2",
+        run: |cluster, arrivals| {
+            simulated(QueueDistributor::new(cluster, PowerOfChoices::two()).run(arrivals))
+        },
+    },
+    Strategy {
+        name: "work stealing",
+        exercise: "2.3",
+        run: |cluster, arrivals| simulated(WorkStealingDistributor::new(cluster).run(arrivals)),
+    },
 ];
 
 fn main() {
@@ -52,61 +107,48 @@ fn main() {
         std::process::exit(2);
     });
     logging::init_for_demo(flags.switch("verbose"));
-    let Settings {
-        seed,
-        workload,
-        jobs,
-        fleet,
-        utilisation,
-    } = settings;
-    let arrivals = workload.arrivals(jobs, fleet.pace(utilisation), seed);
-    let bound = makespan_lower_bound(&timed_work(&arrivals), &fleet.speeds());
     println!(
-        "{jobs} {workload} jobs at {utilisation} of capacity on machines of speed {:?}, seed \
-         {seed}",
-        fleet.speeds()
+        "{} {} jobs at {} of capacity on machines of speed {:?}",
+        settings.jobs,
+        settings.workload,
+        settings.utilisation,
+        settings.fleet.speeds()
     );
+    // A strategy whose exercise is still a `todo!()` panics; the demo shows
+    // that as a row instead of a backtrace.
+    let loud = panic::take_hook();
+    panic::set_hook(Box::new(|_| {}));
+    if settings.seeds > 1 {
+        summarise_seeds(&settings);
+    } else {
+        one_seed(&settings);
+    }
+    panic::set_hook(loud);
     println!(
-        "lower bound on the makespan: {:.2} s (no scheduler can finish sooner)\n",
+        "\n/ bound: makespan over the lower bound (1.00x is perfect). fairness: Jain's index \
+         over busy time (1 = equal)."
+    );
+}
+
+/// The jobs of `seed` and their lower bound.
+fn scenario(settings: &Settings, seed: Seed) -> (Vec<Arrival<Job>>, Duration) {
+    let fleet = &settings.fleet;
+    let arrivals =
+        settings
+            .workload
+            .arrivals(settings.jobs, fleet.pace(settings.utilisation), seed);
+    let bound = makespan_lower_bound(&timed_work(&arrivals), &fleet.speeds());
+    (arrivals, bound)
+}
+
+/// Every strategy on one seed, in detail.
+fn one_seed(settings: &Settings) {
+    let (arrivals, bound) = scenario(settings, settings.seed);
+    println!(
+        "seed {}; lower bound on the makespan: {:.2} s (no scheduler can finish sooner)\n",
+        settings.seed,
         bound.as_secs_f64()
     );
-
-    // Every run keeps its full report: per-worker start and finish events are
-    // what a timeline of this demo would draw.
-    type Strategy = (&'static str, &'static str, Box<dyn Fn() -> ClusterRun>);
-    let cluster = {
-        let fleet = fleet.clone();
-        move || Cluster::new(fleet.workers(), seed)
-    };
-    let strategies: Vec<Strategy> = vec![
-        ("by id", "given", {
-            let (cluster, arrivals) = (cluster.clone(), arrivals.clone());
-            Box::new(move || run(QueueDistributor::new(cluster(), ById).run(arrivals.clone())))
-        }),
-        ("round-robin", "2.1", {
-            let (cluster, arrivals) = (cluster.clone(), arrivals.clone());
-            Box::new(move || {
-                run(QueueDistributor::new(cluster(), RoundRobin::new()).run(arrivals.clone()))
-            })
-        }),
-        ("least-loaded", "2.2", {
-            let (cluster, arrivals) = (cluster.clone(), arrivals.clone());
-            Box::new(move || {
-                run(QueueDistributor::new(cluster(), LeastLoaded).run(arrivals.clone()))
-            })
-        }),
-        ("power of two choices", "2.2", {
-            let (cluster, arrivals) = (cluster.clone(), arrivals.clone());
-            Box::new(move || {
-                run(QueueDistributor::new(cluster(), PowerOfChoices::two()).run(arrivals.clone()))
-            })
-        }),
-        ("work stealing", "2.3", {
-            let (cluster, arrivals) = (cluster.clone(), arrivals.clone());
-            Box::new(move || run(WorkStealingDistributor::new(cluster()).run(arrivals.clone())))
-        }),
-    ];
-
     let mut table = Table::new([
         "strategy",
         "makespan",
@@ -116,17 +158,18 @@ fn main() {
         "queue p99",
         "steals",
     ]);
-    // A strategy whose exercise is still a `todo!()` panics; the demo shows
-    // that as a row instead of a backtrace.
-    let quiet = panic::take_hook();
-    panic::set_hook(Box::new(|_| {}));
     let mut not_done = Vec::new();
-    for (name, exercise, strategy) in &strategies {
-        match panic::catch_unwind(AssertUnwindSafe(strategy)) {
+    for strategy in &STRATEGIES {
+        // Every run keeps its full report: the per-worker start and finish
+        // events are what a timeline of this demo would draw.
+        let cluster = Cluster::new(settings.fleet.workers(), settings.seed);
+        match panic::catch_unwind(AssertUnwindSafe(|| {
+            (strategy.run)(cluster, arrivals.clone())
+        })) {
             Ok(outcome) => {
                 let balance = &outcome.balance;
                 table.row([
-                    name.to_string(),
+                    strategy.name.to_string(),
                     format!("{:.2} s", balance.makespan.as_secs_f64()),
                     format!("{:.2}x", balance.ratio_to(bound)),
                     format!("{:.2}", balance.fairness()),
@@ -136,24 +179,74 @@ fn main() {
                 ]);
             }
             Err(_) => {
-                table.row([*name, "-", "-", "-", "-", "-", "-"]);
-                not_done.push(format!("{name}: exercise {exercise} is not done yet"));
+                table.row([strategy.name, "-", "-", "-", "-", "-", "-"]);
+                not_done.push(strategy);
             }
         }
     }
-    panic::set_hook(quiet);
     print!("{table}");
-    for note in not_done {
-        println!("  {note}");
+    for strategy in not_done {
+        println!(
+            "  {}: exercise {} is not done yet",
+            strategy.name, strategy.exercise
+        );
     }
-    println!(
-        "\n/ bound: makespan over the lower bound (1.00x is perfect). fairness: Jain's index \
-         over busy time (1 = equal)."
-    );
 }
 
-/// Runs one strategy in its own simulation.
-fn run(
+/// Every strategy over many seeds: the median and the worst ratio.
+fn summarise_seeds(settings: &Settings) {
+    let first = settings.seed.value();
+    let seeds: Vec<Seed> = (first..first + settings.seeds).map(Seed::new).collect();
+    println!(
+        "seeds {first} to {}; ratio of the makespan to its lower bound\n",
+        first + settings.seeds - 1
+    );
+    let scenarios: Vec<_> = seeds
+        .iter()
+        .map(|&seed| (seed, scenario(settings, seed)))
+        .collect();
+    let mut table = Table::new([
+        "strategy",
+        "best / bound",
+        "median / bound",
+        "worst / bound",
+        "median fairness",
+    ]);
+    for strategy in &STRATEGIES {
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+            scenarios
+                .iter()
+                .map(|(seed, (arrivals, bound))| {
+                    let cluster = Cluster::new(settings.fleet.workers(), *seed);
+                    let run = (strategy.run)(cluster, arrivals.clone());
+                    (run.balance.ratio_to(*bound), run.balance.fairness())
+                })
+                .collect::<Vec<(f64, f64)>>()
+        }));
+        let Ok(results) = outcome else {
+            table.row([
+                strategy.name.to_string(),
+                format!("exercise {} not done yet", strategy.exercise),
+            ]);
+            continue;
+        };
+        let mut ratios: Vec<f64> = results.iter().map(|&(ratio, _)| ratio).collect();
+        let mut fairness: Vec<f64> = results.iter().map(|&(_, fairness)| fairness).collect();
+        ratios.sort_by(f64::total_cmp);
+        fairness.sort_by(f64::total_cmp);
+        table.row([
+            strategy.name.to_string(),
+            format!("{:.2}x", ratios[0]),
+            format!("{:.2}x", ratios[ratios.len() / 2]),
+            format!("{:.2}x", ratios[ratios.len() - 1]),
+            format!("{:.2}", fairness[fairness.len() / 2]),
+        ]);
+    }
+    print!("{table}");
+}
+
+/// Runs one strategy in a simulation of its own.
+fn simulated(
     future: impl std::future::Future<Output = Result<ClusterRun, coordination::DistributeError>>,
 ) -> ClusterRun {
     simulate(future).expect("workload ids are unique")
@@ -161,6 +254,7 @@ fn run(
 
 struct Settings {
     seed: Seed,
+    seeds: u64,
     workload: Workload,
     jobs: usize,
     fleet: Fleet,
@@ -168,7 +262,9 @@ struct Settings {
 }
 
 fn read(flags: &Flags) -> Result<Settings, String> {
-    let seed = Seed::new(flags.get("seed").map_err(|error| error.to_string())?);
+    let number = |name: &str| flags.get::<u64>(name).map_err(|error| error.to_string());
+    let seed = Seed::new(number("seed")?);
+    let seeds = number("seeds")?.max(1);
     let workload = flags
         .get::<String>("workload")
         .map_err(|error| error.to_string())?
@@ -186,7 +282,7 @@ fn read(flags: &Flags) -> Result<Settings, String> {
                 .map_err(|_| format!("--speeds expects numbers such as 0.25,1,1,1, got {speed:?}"))
         })
         .collect::<Result<Vec<f64>, String>>()?;
-    let fleet = Fleet::new(&speeds, seed).map_err(|error| error.to_string())?;
+    let fleet = Fleet::new(&speeds, seed).map_err(|error| format!("--speeds: {error}"))?;
     let utilisation = Probability::new(
         flags
             .get("utilisation")
@@ -195,6 +291,7 @@ fn read(flags: &Flags) -> Result<Settings, String> {
     .map_err(|error| format!("--utilisation: {error}"))?;
     Ok(Settings {
         seed,
+        seeds,
         workload,
         jobs,
         fleet,
