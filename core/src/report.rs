@@ -7,12 +7,10 @@
 //! which is what tests check ordering and timing against, and what a timeline
 //! draws.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
 use crate::metrics::Percentiles;
-use crate::tracker::ItemRecord;
 use crate::{Happened, TrackerEvent, WorkError, WorkItemId, WorkStatus, WorkerId};
 
 /// The final word on one item.
@@ -56,37 +54,29 @@ impl fmt::Display for ItemSummary {
 }
 
 /// Every item's outcome and the full event history of a run.
+///
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunReport {
-    /// Per item, sorted by id.
-    items: BTreeMap<WorkItemId, ItemSummary>,
+    /// Per item, in the order submitted.
+    items: Vec<ItemSummary>,
+    /// Positions in `items`, sorted by item id.
+    by_id: Vec<usize>,
     /// Everything that happened, in order.
     events: Vec<TrackerEvent>,
 }
 
 impl RunReport {
-    pub(crate) fn from_tracker(
-        records: &BTreeMap<WorkItemId, ItemRecord>,
-        events: &[TrackerEvent],
-    ) -> Self {
-        let items = records
-            .iter()
-            .map(|(&id, record)| {
-                let summary = ItemSummary {
-                    id,
-                    status: record.status,
-                    attempts: record.attempts,
-                    last_worker: record.last_worker,
-                    last_error: record.last_error.clone(),
-                    submitted_at: record.submitted_at,
-                    finished_at: record.finished_at,
-                };
-                (id, summary)
-            })
-            .collect();
+    pub(crate) fn from_records(items: Vec<ItemSummary>, events: Vec<TrackerEvent>) -> Self {
+        let mut by_id: Vec<usize> = (0..items.len()).collect();
+        // Batches are usually submitted in id order already; checking first
+        // skips the sort then.
+        if !items.is_sorted_by_key(|item| item.id) {
+            by_id.sort_unstable_by_key(|&at| items[at].id);
+        }
         Self {
             items,
-            events: events.to_vec(),
+            by_id,
+            events,
         }
     }
 
@@ -107,7 +97,7 @@ impl RunReport {
 
     /// The items that ended neither succeeded nor dead-lettered, by id.
     pub fn lost(&self) -> Vec<&ItemSummary> {
-        self.items.values().filter(|item| item.is_lost()).collect()
+        self.items().filter(|item| item.is_lost()).collect()
     }
 
     /// How many attempts were started, over all items.
@@ -130,11 +120,22 @@ impl RunReport {
         self.events.last().map(|event| event.at).unwrap_or_default()
     }
 
+    /// Simulated time at which the run's work was done: the last event that
+    /// moved an item, not counting late results rejected afterwards.
+    pub fn completion_time(&self) -> Duration {
+        self.events
+            .iter()
+            .filter(|event| !matches!(event.what, Happened::LateResultRejected { .. }))
+            .map(|event| event.at)
+            .max()
+            .unwrap_or_default()
+    }
+
     /// Time from submission to a final state, over the items that reached one.
     pub fn latency(&self) -> Percentiles {
         Percentiles::of(
             self.items
-                .values()
+                .iter()
                 .filter_map(|item| Some(item.finished_at? - item.submitted_at))
                 .collect(),
         )
@@ -142,12 +143,16 @@ impl RunReport {
 
     /// The outcome of one item.
     pub fn item(&self, id: WorkItemId) -> Option<&ItemSummary> {
-        self.items.get(&id)
+        let found = self
+            .by_id
+            .binary_search_by_key(&id, |&at| self.items[at].id)
+            .ok()?;
+        Some(&self.items[self.by_id[found]])
     }
 
     /// Every item's outcome, sorted by id.
     pub fn items(&self) -> impl Iterator<Item = &ItemSummary> {
-        self.items.values()
+        self.by_id.iter().map(|&at| &self.items[at])
     }
 
     /// Every event, in the order it happened.
@@ -198,7 +203,7 @@ impl RunReport {
 
     fn count_in(&self, status: WorkStatus) -> usize {
         self.items
-            .values()
+            .iter()
             .filter(|item| item.status == status)
             .count()
     }

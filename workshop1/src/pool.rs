@@ -47,7 +47,7 @@ where
         consume(worker, queue.clone())
     })
     .await;
-    Ok(queue.report())
+    Ok(queue.into_report())
 }
 
 /// Runs `consume(worker)` for every worker until the queue is drained and the

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use coordination::sim::{FaultPlan, Sweep};
 use coordination::{
-    Happened, MaxAttempts, Probability, RunReport, Seed, WorkError, WorkItem, WorkItemId,
-    WorkStatus, Worker, WorkerId, Workers, async_trait,
+    Happened, MaxAttempts, Probability, RunReport, Seed, WorkDistributor, WorkError, WorkItem,
+    WorkItemId, WorkStatus, Worker, WorkerId, Workers, async_trait,
 };
 
 use crate::{BackoffPolicy, ImageWorkItem, ImageWorker, RetryPolicy};
@@ -173,6 +173,41 @@ pub fn history(report: &RunReport, item: WorkItemId) -> String {
         .events_of(item)
         .map(|event| format!("    {event}\n"))
         .collect()
+}
+
+/// Runs 40 images (10% of them corrupt) through the distributor `build`
+/// makes, on three workers that fail 30% of attempts transiently, and checks
+/// [`assert_retries_follow_the_rules`] plus that some item really was retried.
+/// The shared test of every retrying distributor; returns the report for
+/// further checks.
+///
+/// # Panics
+/// When a rule is broken, in the words of `lesson`.
+pub async fn check_retries_on_flaky_workers<D, F>(
+    seed: Seed,
+    max_attempts: MaxAttempts,
+    lesson: &str,
+    build: F,
+) -> RunReport
+where
+    D: WorkDistributor<ImageWorkItem>,
+    F: FnOnce(Workers<ImageWorkItem>) -> D,
+{
+    let workers = image_workers(3, FaultPlan::NONE.with_transient(rate(0.3)), seed);
+    let images = ImageWorkItem::batch(40, rate(0.1), seed);
+    let report = build(workers)
+        .distribute(images)
+        .await
+        .expect("a generated batch has unique ids");
+    assert_retries_follow_the_rules(&report, max_attempts, lesson);
+    assert!(
+        report.attempts() > report.submitted(),
+        "{lesson}: with 30% transient failures some items need a second attempt, but {} \
+         items took only {} attempts",
+        report.submitted(),
+        report.attempts()
+    );
+    report
 }
 
 /// Checks the retry rules every retrying distributor must keep, and explains

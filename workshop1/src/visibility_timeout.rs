@@ -104,7 +104,7 @@ impl<I: WorkItem> WorkDistributor<I> for VisibilityTimeoutDistributor<I> {
         let reaper =
             enforce_visibility_timeout(&queue, self.timeout, &self.policy, &mut reaper_jitter);
         tokio::join!(consumers, reaper);
-        Ok(queue.report())
+        Ok(queue.into_report())
     }
 }
 

@@ -6,8 +6,8 @@
 use coordination::sim::FaultPlan;
 use coordination::{Happened, WorkDistributor, WorkError, WorkItemId, WorkStatus};
 use workshop1::testing::{
-    ScriptedWorker, assert_retries_follow_the_rules, attempts, for_each_seed, history,
-    image_workers, pool, rate,
+    ScriptedWorker, attempts, check_retries_on_flaky_workers, for_each_seed, history,
+    image_workers, pool,
 };
 use workshop1::{ImageWorkItem, RequeueDistributor};
 
@@ -60,17 +60,10 @@ fn a_failing_item_does_not_block_the_items_behind_it() {
 #[test]
 fn transient_failures_are_retried_until_success_or_attempts_run_out() {
     for_each_seed(|seed| async move {
-        let workers = image_workers(3, FaultPlan::NONE.with_transient(rate(0.3)), seed);
-        let images = ImageWorkItem::batch(40, rate(0.1), seed);
-        let report = RequeueDistributor::new(workers, attempts(4))
-            .distribute(images)
-            .await
-            .expect("ids are unique");
-        assert_retries_follow_the_rules(&report, attempts(4), LESSON);
-        assert!(
-            report.attempts() > report.submitted(),
-            "{LESSON}: with 30% transient failures some items need a second attempt"
-        );
+        check_retries_on_flaky_workers(seed, attempts(4), LESSON, |workers| {
+            RequeueDistributor::new(workers, attempts(4))
+        })
+        .await;
     });
 }
 

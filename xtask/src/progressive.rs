@@ -14,8 +14,10 @@
 //! - no test is ignored, and no test goes unreported.
 //!
 //! It works on a copy of the repository in the target folder, so the working
-//! tree is never touched, and builds into the usual target folder so
-//! dependencies are compiled once.
+//! tree is never touched. The copy builds into a target folder of its own:
+//! cargo names the artifacts of a path package the same wherever the package
+//! lives, so a copy built into the main target folder would overwrite the main
+//! build's artifacts, and each would then be taken for the other's.
 
 use std::path::Path;
 use std::time::Instant;
@@ -33,7 +35,8 @@ use crate::workspace::Workspace;
 pub fn check(workspace: &Workspace, catalogues: &[Catalogue], style: Style) -> Result<()> {
     let scratch = workspace.scratch("progressive");
     workspace.copy_to(&scratch)?;
-    let cargo = Cargo::new(&scratch).env("CARGO_TARGET_DIR", workspace.target_dir());
+    let cargo =
+        Cargo::new(&scratch).env("CARGO_TARGET_DIR", workspace.scratch("progressive-target"));
     let mut problems = Vec::new();
     for catalogue in catalogues {
         for solved in 0..=catalogue.exercises.len() {

@@ -218,7 +218,8 @@ fn solutions_branch(workspace: &Workspace, catalogues: &[Catalogue], style: Styl
         "    solutions commit {commit} checked out in {}",
         folder.display()
     );
-    let cargo = Cargo::new(&folder).env("CARGO_TARGET_DIR", workspace.target_dir());
+    // A target folder of its own, for the reason given in `progressive`.
+    let cargo = Cargo::new(&folder).env("CARGO_TARGET_DIR", workspace.scratch("solutions-target"));
     let packages: Vec<String> = catalogues.iter().map(Catalogue::package).collect();
     let mut args = vec!["test", "--quiet"];
     for package in &packages {

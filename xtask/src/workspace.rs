@@ -50,6 +50,8 @@ impl Workspace {
     }
 
     /// A folder of the tools' own, inside the target folder so git ignores it.
+    /// A copy of the repository placed here must also build into a target
+    /// folder of its own (see [`crate::progressive`]).
     pub fn scratch(&self, name: &str) -> PathBuf {
         self.target_dir().join("xtask").join(name)
     }

@@ -9,6 +9,7 @@
 //! then each simulated run logs to the test's captured output.
 
 use std::fmt;
+use std::io::IsTerminal;
 
 use tracing::Level;
 use tracing::subscriber::DefaultGuard;
@@ -30,9 +31,11 @@ impl FormatTime for SimulatedTime {
     }
 }
 
-/// Whether colour is wanted: not when `NO_COLOR` is set (see no-color.org).
+/// Whether colour is wanted: only on a terminal, and not when `NO_COLOR` is
+/// set (see no-color.org).
 pub fn colour_wanted() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+    std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }
 
 /// Installs a process-wide subscriber for a demo: info lines, or debug lines

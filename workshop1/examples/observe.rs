@@ -1,0 +1,75 @@
+//! Observe: a naive distributor loses work.
+//!
+//! Three workers process a batch of uploaded images. The resizing service
+//! fails now and then (a dropped connection, a 503), and a few images are
+//! corrupt. The naive distributor tries each image once. Watch the log, then
+//! count the lost images in the table.
+//!
+//! ```text
+//! cargo run -p workshop1 --example observe
+//! cargo run -p workshop1 --example observe -- --seed 7 --items 40 --failure-rate 0.3
+//! ```
+
+use coordination::demo::{Flag, Flags, SEED, Table, VERBOSE};
+use coordination::sim::{FaultPlan, logging, simulate};
+use coordination::{Probability, Seed, WorkDistributor};
+use workshop1::testing::image_workers;
+use workshop1::{ImageWorkItem, NaiveWorkDistributor};
+
+const ABOUT: &str = "observe: the naive distributor tries each image once and loses the failures";
+
+const FLAGS: [Flag; 6] = [
+    SEED,
+    Flag::value("items", "20", "how many images to process"),
+    Flag::value("workers", "3", "how many workers"),
+    Flag::value(
+        "failure-rate",
+        "0.2",
+        "chance that an attempt fails transiently",
+    ),
+    Flag::value("corrupt-rate", "0.05", "chance that an image is corrupt"),
+    VERBOSE,
+];
+
+fn main() {
+    let flags = Flags::parse(ABOUT, &FLAGS);
+    if let Err(error) = run(&flags) {
+        eprintln!("error: {error}");
+        std::process::exit(2);
+    }
+}
+
+fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
+    let seed = Seed::new(flags.get("seed")?);
+    let items: u64 = flags.get("items")?;
+    let workers: u32 = flags.get("workers")?;
+    let failures = Probability::new(flags.get("failure-rate")?)?;
+    let corrupt = Probability::new(flags.get("corrupt-rate")?)?;
+    logging::init_for_demo(flags.switch("verbose"));
+
+    let report = simulate(async move {
+        let pool = image_workers(workers, FaultPlan::NONE.with_transient(failures), seed);
+        NaiveWorkDistributor::new(pool)
+            .distribute(ImageWorkItem::batch(items, corrupt, seed))
+            .await
+    })?;
+
+    let lost = report.lost();
+    let mut table = Table::new(["submitted", "succeeded", "failed attempts", "lost"]);
+    table.row([
+        report.submitted(),
+        report.succeeded(),
+        report.failed_attempts(),
+        lost.len(),
+    ]);
+    println!("\n{table}");
+    for item in &lost {
+        println!("  lost: {item}");
+    }
+    println!(
+        "\n{} of {} images are gone. Nobody retried them and nobody set them aside.",
+        lost.len(),
+        report.submitted()
+    );
+    Ok(())
+}

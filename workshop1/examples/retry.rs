@@ -1,0 +1,216 @@
+//! Every retry strategy of the workshop, side by side on the same images.
+//!
+//! The same batch, the same flaky workers, the same seed, through each
+//! distributor in turn: naive, immediate retry (1.1), re-queue (1.2),
+//! backoff (1.4), dead-letter queue (1.5) and visibility timeout (1.6). A
+//! strategy whose exercise is not done yet shows which exercise unlocks it.
+//!
+//! ```text
+//! cargo run -p workshop1 --example retry
+//! cargo run -p workshop1 --features solution --example retry -- --failure-rate 0.5
+//! ```
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use coordination::demo::{Flag, Flags, SEED, Table, unless_unfinished};
+use coordination::sim::{FaultPlan, Hang, simulate};
+use coordination::{
+    ConfigError, MaxAttempts, Probability, RunReport, Seed, WorkDistributor, Workers,
+};
+use workshop1::testing::image_workers;
+use workshop1::{
+    BackoffDistributor, BackoffPolicy, DeadLetterDistributor, FailurePolicy, ImageWorkItem,
+    ImmediateRetryDistributor, InMemoryDeadLetterQueue, NaiveWorkDistributor, RequeueDistributor,
+    RetryPolicy, VisibilityTimeout, VisibilityTimeoutDistributor,
+};
+
+const ABOUT: &str = "retry: every strategy of Workshop 1 on the same images and the same faults";
+
+const FLAGS: [Flag; 8] = [
+    SEED,
+    Flag::value("items", "200", "how many images to process"),
+    Flag::value("workers", "4", "how many workers"),
+    Flag::value(
+        "failure-rate",
+        "0.3",
+        "chance that an attempt fails transiently",
+    ),
+    Flag::value("corrupt-rate", "0.05", "chance that an image is corrupt"),
+    Flag::value(
+        "hang-rate",
+        "0.02",
+        "chance that an attempt hangs for a minute",
+    ),
+    Flag::value(
+        "max-attempts",
+        "4",
+        "attempts per image, the first included",
+    ),
+    Flag::value(
+        "visibility-timeout",
+        "10",
+        "seconds before a silent delivery is taken back",
+    ),
+];
+
+/// Everything a run needs, so each strategy gets the same inputs.
+#[derive(Clone, Copy)]
+struct Setup {
+    seed: Seed,
+    items: u64,
+    workers: u32,
+    faults: FaultPlan,
+    corrupt: Probability,
+    max_attempts: MaxAttempts,
+    visibility_timeout: Duration,
+}
+
+/// The backoff every retrying strategy uses.
+const BACKOFF_BASE: Duration = Duration::from_millis(100);
+const BACKOFF_CAP: Duration = Duration::from_secs(5);
+
+fn main() {
+    let flags = Flags::parse(ABOUT, &FLAGS);
+    match setup(&flags) {
+        Ok(setup) => compare(setup),
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn setup(flags: &Flags) -> Result<Setup, Box<dyn std::error::Error>> {
+    let faults = FaultPlan::NONE
+        .with_transient(Probability::new(flags.get("failure-rate")?)?)
+        .with_hang(
+            Hang::For(Duration::from_secs(60)),
+            Probability::new(flags.get("hang-rate")?)?,
+        );
+    Ok(Setup {
+        seed: Seed::new(flags.get("seed")?),
+        items: flags.get("items")?,
+        workers: flags.get("workers")?,
+        faults,
+        corrupt: Probability::new(flags.get("corrupt-rate")?)?,
+        max_attempts: MaxAttempts::new(flags.get("max-attempts")?)?,
+        visibility_timeout: Duration::from_secs(flags.get("visibility-timeout")?),
+    })
+}
+
+impl Setup {
+    /// The retry policy. Built per run, inside the check for unfinished
+    /// exercises, because `BackoffPolicy` is exercise 1.3.
+    fn retry(&self) -> Result<RetryPolicy, ConfigError> {
+        Ok(RetryPolicy {
+            max_attempts: self.max_attempts,
+            backoff: BackoffPolicy::new(BACKOFF_BASE, BACKOFF_CAP)?,
+        })
+    }
+}
+
+type Built = Result<Box<dyn WorkDistributor<ImageWorkItem>>, ConfigError>;
+type Build = fn(Workers<ImageWorkItem>, &Setup) -> Built;
+
+fn compare(setup: Setup) {
+    let strategies: [(&str, Build); 6] = [
+        ("naive", |pool, _| {
+            Ok(Box::new(NaiveWorkDistributor::new(pool)))
+        }),
+        ("1.1 immediate retry", |pool, setup| {
+            Ok(Box::new(ImmediateRetryDistributor::new(
+                pool,
+                setup.max_attempts,
+            )))
+        }),
+        ("1.2 re-queue", |pool, setup| {
+            Ok(Box::new(RequeueDistributor::new(pool, setup.max_attempts)))
+        }),
+        ("1.4 backoff", |pool, setup| {
+            Ok(Box::new(BackoffDistributor::new(
+                pool,
+                setup.retry()?,
+                setup.seed,
+            )))
+        }),
+        ("1.5 dead-letter queue", |pool, setup| {
+            let dead_letters = Arc::new(InMemoryDeadLetterQueue::new());
+            Ok(Box::new(DeadLetterDistributor::new(
+                pool,
+                setup.retry()?,
+                dead_letters,
+                setup.seed,
+            )))
+        }),
+        ("1.6 visibility timeout", |pool, setup| {
+            let policy = FailurePolicy {
+                retry: setup.retry()?,
+                dead_letters: Arc::new(InMemoryDeadLetterQueue::new()),
+            };
+            let timeout = VisibilityTimeout::new(setup.visibility_timeout)?;
+            Ok(Box::new(VisibilityTimeoutDistributor::new(
+                pool, policy, timeout, setup.seed,
+            )))
+        }),
+    ];
+
+    let mut table = Table::new([
+        "strategy",
+        "succeeded",
+        "dead-lettered",
+        "lost",
+        "attempts",
+        "completion time",
+    ]);
+    let mut unfinished = Vec::new();
+    for (name, build) in strategies {
+        match unless_unfinished(|| run(build, &setup)) {
+            Ok(Ok(Some(report))) => {
+                table.row([
+                    name.to_string(),
+                    report.succeeded().to_string(),
+                    report.dead_lettered().to_string(),
+                    report.lost().len().to_string(),
+                    report.attempts().to_string(),
+                    format!("{:.1} s", report.completion_time().as_secs_f64()),
+                ]);
+            }
+            Ok(Ok(None)) => {
+                table.row([name, "-", "-", "-", "-", "stalled: a worker hung"]);
+            }
+            Ok(Err(error)) => {
+                table.row([name, "-", "-", "-", "-", "invalid setting"]);
+                unfinished.push(error.to_string());
+            }
+            Err(exercise) => {
+                table.row([name, "-", "-", "-", "-", "not done yet"]);
+                unfinished.push(exercise);
+            }
+        }
+    }
+    println!(
+        "{} images, {} workers, seed {}\n\n{table}",
+        setup.items, setup.workers, setup.seed
+    );
+    unfinished.dedup();
+    for exercise in unfinished {
+        println!("  {exercise}");
+    }
+}
+
+/// Runs one strategy; `None` when the run stalls (without a visibility
+/// timeout, a worker that hangs for good stalls it).
+fn run(build: Build, setup: &Setup) -> Result<Option<RunReport>, ConfigError> {
+    let setup = *setup;
+    simulate(async move {
+        let pool = image_workers(setup.workers, setup.faults, setup.seed);
+        let distributor = build(pool, &setup)?;
+        let images = ImageWorkItem::batch(setup.items, setup.corrupt, setup.seed);
+        let stall = Duration::from_secs(24 * 60 * 60);
+        Ok(tokio::time::timeout(stall, distributor.distribute(images))
+            .await
+            .ok()
+            .map(|outcome| outcome.expect("a generated batch has unique ids")))
+    })
+}
