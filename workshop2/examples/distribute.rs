@@ -15,10 +15,9 @@
 //! `workshop2/README.md` come from
 //! `cargo run --release -p workshop2 --features solution --example distribute -- --seeds 200`.
 
-use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
 
-use coordination::demo::{Flag, Flags, SEED, Table, VERBOSE};
+use coordination::demo::{Flag, Flags, SEED, Table, VERBOSE, unless_unfinished};
 use coordination::metrics::makespan_lower_bound;
 use coordination::sim::{logging, simulate};
 use coordination::{Probability, Seed};
@@ -56,12 +55,10 @@ const FLAGS: [Flag; 7] = [
     VERBOSE,
 ];
 
-/// A strategy: its name, the exercise that builds it, and how to run it.
+/// A strategy: its name and how to run it.
 struct Strategy {
     /// For the table.
     name: &'static str,
-    /// The exercise that builds it, for "not done yet".
-    exercise: &'static str,
     /// Runs the arrivals on the cluster, in a simulation of its own.
     run: fn(Cluster<Job>, Vec<Arrival<Job>>) -> ClusterRun,
 }
@@ -69,33 +66,28 @@ struct Strategy {
 const STRATEGIES: [Strategy; 5] = [
     Strategy {
         name: "by id",
-        exercise: "given",
         run: |cluster, arrivals| simulated(QueueDistributor::new(cluster, ById).run(arrivals)),
     },
     Strategy {
         name: "round-robin",
-        exercise: "2.1",
         run: |cluster, arrivals| {
             simulated(QueueDistributor::new(cluster, RoundRobin::new()).run(arrivals))
         },
     },
     Strategy {
         name: "least-loaded",
-        exercise: "2.2",
         run: |cluster, arrivals| {
             simulated(QueueDistributor::new(cluster, LeastLoaded).run(arrivals))
         },
     },
     Strategy {
         name: "power of two choices",
-        exercise: "2.2",
         run: |cluster, arrivals| {
             simulated(QueueDistributor::new(cluster, PowerOfChoices::two()).run(arrivals))
         },
     },
     Strategy {
         name: "work stealing",
-        exercise: "2.3",
         run: |cluster, arrivals| simulated(WorkStealingDistributor::new(cluster).run(arrivals)),
     },
 ];
@@ -114,16 +106,16 @@ fn main() {
         settings.utilisation,
         settings.fleet.speeds()
     );
-    // A strategy whose exercise is still a `todo!()` panics; the demo shows
-    // that as a row instead of a backtrace.
-    let loud = panic::take_hook();
-    panic::set_hook(Box::new(|_| {}));
-    if settings.seeds > 1 {
-        summarise_seeds(&settings);
+    // A strategy whose exercise is still a `todo!()` shows as a row of dashes
+    // and a note naming the exercise, instead of a backtrace.
+    let not_done = if settings.seeds > 1 {
+        summarise_seeds(&settings)
     } else {
-        one_seed(&settings);
+        one_seed(&settings)
+    };
+    for (name, exercise) in not_done {
+        println!("  {name}: {exercise}");
     }
-    panic::set_hook(loud);
     println!(
         "\n/ bound: makespan over the lower bound (1.00x is perfect). fairness: Jain's index \
          over busy time (1 = equal)."
@@ -141,8 +133,9 @@ fn scenario(settings: &Settings, seed: Seed) -> (Vec<Arrival<Job>>, Duration) {
     (arrivals, bound)
 }
 
-/// Every strategy on one seed, in detail.
-fn one_seed(settings: &Settings) {
+/// Every strategy on one seed, in detail. Returns the strategies whose
+/// exercise is not done yet, with the exercise's message.
+fn one_seed(settings: &Settings) -> Vec<(&'static str, String)> {
     let (arrivals, bound) = scenario(settings, settings.seed);
     println!(
         "seed {}; lower bound on the makespan: {:.2} s (no scheduler can finish sooner)\n",
@@ -163,9 +156,7 @@ fn one_seed(settings: &Settings) {
         // Every run keeps its full report: the per-worker start and finish
         // events are what a timeline of this demo would draw.
         let cluster = Cluster::new(settings.fleet.workers(), settings.seed);
-        match panic::catch_unwind(AssertUnwindSafe(|| {
-            (strategy.run)(cluster, arrivals.clone())
-        })) {
+        match unless_unfinished(|| (strategy.run)(cluster, arrivals.clone())) {
             Ok(outcome) => {
                 let balance = &outcome.balance;
                 table.row([
@@ -178,23 +169,19 @@ fn one_seed(settings: &Settings) {
                     balance.steals.to_string(),
                 ]);
             }
-            Err(_) => {
+            Err(exercise) => {
                 table.row([strategy.name, "-", "-", "-", "-", "-", "-"]);
-                not_done.push(strategy);
+                not_done.push((strategy.name, exercise));
             }
         }
     }
     print!("{table}");
-    for strategy in not_done {
-        println!(
-            "  {}: exercise {} is not done yet",
-            strategy.name, strategy.exercise
-        );
-    }
+    not_done
 }
 
-/// Every strategy over many seeds: the median and the worst ratio.
-fn summarise_seeds(settings: &Settings) {
+/// Every strategy over many seeds: the best, median and worst ratio. Returns
+/// the strategies whose exercise is not done yet, with the exercise's message.
+fn summarise_seeds(settings: &Settings) -> Vec<(&'static str, String)> {
     let first = settings.seed.value();
     let seeds: Vec<Seed> = (first..first + settings.seeds).map(Seed::new).collect();
     println!(
@@ -212,8 +199,9 @@ fn summarise_seeds(settings: &Settings) {
         "worst / bound",
         "median fairness",
     ]);
+    let mut not_done = Vec::new();
     for strategy in &STRATEGIES {
-        let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+        let outcome = unless_unfinished(|| {
             scenarios
                 .iter()
                 .map(|(seed, (arrivals, bound))| {
@@ -222,13 +210,14 @@ fn summarise_seeds(settings: &Settings) {
                     (run.balance.ratio_to(*bound), run.balance.fairness())
                 })
                 .collect::<Vec<(f64, f64)>>()
-        }));
-        let Ok(results) = outcome else {
-            table.row([
-                strategy.name.to_string(),
-                format!("exercise {} not done yet", strategy.exercise),
-            ]);
-            continue;
+        });
+        let results = match outcome {
+            Ok(results) => results,
+            Err(exercise) => {
+                table.row([strategy.name, "-", "-", "-", "-"]);
+                not_done.push((strategy.name, exercise));
+                continue;
+            }
         };
         let mut ratios: Vec<f64> = results.iter().map(|&(ratio, _)| ratio).collect();
         let mut fairness: Vec<f64> = results.iter().map(|&(_, fairness)| fairness).collect();
@@ -243,6 +232,7 @@ fn summarise_seeds(settings: &Settings) {
         ]);
     }
     print!("{table}");
+    not_done
 }
 
 /// Runs one strategy in a simulation of its own.
