@@ -128,4 +128,15 @@ pub enum ConfigError {
         /// The largest delay allowed.
         cap: Duration,
     },
+    /// A range whose shortest value is longer than its longest, such as a
+    /// message delay of "at least 10 ms and at most 2 ms".
+    #[error("{setting}: the shortest value {shortest:?} is longer than the longest {longest:?}")]
+    ReversedRange {
+        /// Which setting.
+        setting: &'static str,
+        /// The lower end that was given.
+        shortest: Duration,
+        /// The upper end that was given.
+        longest: Duration,
+    },
 }

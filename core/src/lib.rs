@@ -27,7 +27,9 @@
 //! ## Simulation support
 //!
 //! [`sim`] runs code on tokio's paused clock with seeded randomness, injected
-//! faults and hang guards; [`metrics`] summarises runs.
+//! faults and hang guards, and carries messages between [`NodeId`]s over a
+//! simulated network ([`sim::Network`]) that loses, delays, partitions,
+//! pauses and crashes on command; [`metrics`] summarises runs.
 //!
 //! ## Rules this crate keeps
 //!
@@ -55,7 +57,7 @@ pub use attempt::{Attempt, MaxAttempts};
 pub use dead_letter::{DeadLetter, DeadLetterQueue, DeadLetterReason};
 pub use distributor::{DistributeError, WorkDistributor};
 pub use error::{ConfigError, WorkError};
-pub use ids::{Receipt, WorkItemId, WorkerId};
+pub use ids::{NodeId, Receipt, WorkItemId, WorkerId};
 pub use probability::Probability;
 pub use report::{ItemSummary, RunReport};
 pub use sim::{Seed, SimRng};

@@ -20,8 +20,8 @@ USAGE:
         The integrity check that CI runs: formatting, lints in both modes, all
         tests in solution mode, the progressive check, a seed sweep (N seeds,
         default 200), the demos, and the generated solutions branch.
-        Steps: catalogues, format, lints, lints-solution, tests, progressive,
-        sweep, demos, solutions-branch.
+        Steps: catalogues, format, lints, lints-solution, docs, tests,
+        progressive, sweep, demos, solutions-branch.
 
     cargo xtask solutions-branch [--from REV]
         Creates or updates the local `solutions` branch from REV (default

@@ -5,11 +5,13 @@
 //! 1. catalogues load and agree with the files;
 //! 2. `cargo fmt --check`;
 //! 3. clippy with warnings denied, exercise mode, then solution mode;
-//! 4. every test in solution mode;
-//! 5. the progressive check ([`crate::progressive`]);
-//! 6. a sweep of the workshops' tests over many seeds in solution mode;
-//! 7. every demo runs in solution mode;
-//! 8. the generated solutions branch builds and its plain `cargo test` is
+//! 4. the documentation builds without warnings (broken links included);
+//! 5. every test in solution mode;
+//! 6. the progressive check ([`crate::progressive`]);
+//! 7. a sweep of the workshops' and core's tests over many seeds in solution
+//!    mode;
+//! 8. every demo runs in solution mode;
+//! 9. the generated solutions branch builds and its plain `cargo test` is
 //!    green.
 //!
 //! It stops at the first failing step and prints a summary with timings.
@@ -42,11 +44,12 @@ impl Default for Options {
 }
 
 /// The names of the steps, for `--skip`.
-pub const STEPS: [&str; 9] = [
+pub const STEPS: [&str; 10] = [
     "catalogues",
     "format",
     "lints",
     "lints-solution",
+    "docs",
     "tests",
     "progressive",
     "sweep",
@@ -86,6 +89,12 @@ pub fn run(workspace: &Workspace, options: &Options, style: Style) -> Result<()>
             "format" => cargo.run(&["fmt", "--all", "--", "--check"]),
             "lints" => cargo.run(&lint_args(false)),
             "lints-solution" => cargo.run(&lint_args(true)),
+            "docs" => cargo.clone().env("RUSTDOCFLAGS", "-D warnings").run(&[
+                "doc",
+                "--workspace",
+                "--no-deps",
+                "--quiet",
+            ]),
             "tests" => cargo.run(&["test", "--workspace", "--quiet", "--features", "solution"]),
             "progressive" => with_catalogues(workspace, &mut catalogues)
                 .and_then(|catalogues| progressive::check(workspace, catalogues, style)),
@@ -120,6 +129,7 @@ fn describe(step: &str) -> &'static str {
         "format" => "formatting (cargo fmt --check)",
         "lints" => "clippy, exercise mode, warnings denied",
         "lints-solution" => "clippy, solution mode, warnings denied",
+        "docs" => "documentation builds without warnings",
         "tests" => "every test in solution mode",
         "progressive" => "progressive check: stubs fail, solutions pass, in order",
         "sweep" => "seed sweep over the solutions",
@@ -164,7 +174,11 @@ fn with_catalogues<'a>(
 fn sweep(cargo: &Cargo, catalogues: &[Catalogue], seeds: u32) -> Result<()> {
     let seeds = seeds.to_string();
     let cargo = cargo.clone().env("DWC_SEEDS", &seeds);
-    let packages: Vec<String> = catalogues.iter().map(Catalogue::package).collect();
+    let packages: Vec<String> = catalogues
+        .iter()
+        .map(Catalogue::package)
+        .chain(["coordination".to_string()])
+        .collect();
     let mut args = vec!["test", "--quiet", "--tests", "--features", "solution"];
     for package in &packages {
         args.extend(["-p", package]);

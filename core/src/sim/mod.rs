@@ -13,6 +13,9 @@
 //!   with the command that replays it, and [`Sweep`] runs a test over many seeds.
 //! - **faults** ([`FaultPlan`]) make workers fail, slow down or hang at seeded
 //!   rates.
+//! - **the network** ([`Network`]) carries messages between nodes with seeded
+//!   delays and losses, and lets a test partition it, pause a node or crash
+//!   one.
 //! - **guards** turn a hang into a failure: a run that is still going after a
 //!   bound of simulated time fails with "probable deadlock or livelock", and one
 //!   that stops making progress in real time (a busy loop that never yields)
@@ -24,9 +27,15 @@
 pub mod clock;
 mod faults;
 pub mod logging;
+pub mod network;
 mod runner;
 mod seed;
 
 pub use faults::{Fault, FaultInjector, FaultPlan, Hang};
+pub use network::{
+    CallError, DelayRange, DropReason, Envelope, Inbox, Inboxes, KindCounts, Message,
+    MessageCounts, MessageId, Network, NetworkConditions, NetworkError, NetworkEvent, Node,
+    NodeStatus, Outcome, ReplyTo, Trace, TraceEntry,
+};
 pub use runner::{Guard, Sweep, simulate, simulate_with};
 pub use seed::{Seed, SeedError, SimRng};

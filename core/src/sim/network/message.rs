@@ -1,0 +1,95 @@
+//! What travels: a protocol's messages, and the envelope they arrive in.
+//!
+//! A network carries one message type, the protocol's own enum (Raft's
+//! `RequestVote`, `AppendEntries` and their responses; a lease store's
+//! requests and answers), the way a real protocol defines one wire format. The
+//! network never looks inside a message; it only asks for its
+//! [`kind`](Message::kind), to count and trace it.
+
+use std::fmt;
+
+use crate::NodeId;
+
+/// A message a [`Network`](super::Network) can carry.
+///
+/// ```
+/// use coordination::sim::Message;
+///
+/// enum Raft {
+///     RequestVote { term: u64 },
+///     Vote { term: u64, granted: bool },
+/// }
+///
+/// impl Message for Raft {
+///     fn kind(&self) -> &'static str {
+///         match self {
+///             Raft::RequestVote { .. } => "request_vote",
+///             Raft::Vote { .. } => "vote",
+///         }
+///     }
+/// }
+/// ```
+pub trait Message: Send + 'static {
+    /// A short name for this kind of message, the same for every message of
+    /// the kind: message counts and the trace are grouped by it.
+    fn kind(&self) -> &'static str;
+}
+
+/// Identifies one message in a run, in the order messages were sent, so that
+/// its entries in the [`Trace`](super::Trace) can be joined up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MessageId(u64);
+
+impl MessageId {
+    /// Wraps a raw number as a message id. Ids are normally issued by the
+    /// network, one per message sent.
+    pub const fn new(raw: u64) -> Self {
+        Self(raw)
+    }
+
+    /// The raw number.
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for MessageId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// A message as it arrives: who sent it, to whom, and how to answer it.
+#[derive(Debug)]
+pub struct Envelope<M> {
+    /// The message's id, as it appears in the trace.
+    pub id: MessageId,
+    /// The node that sent it.
+    pub from: NodeId,
+    /// The node it was sent to: the receiver.
+    pub to: NodeId,
+    /// The message itself.
+    pub message: M,
+    /// Present when the sender made a [`call`](super::Node::call) and waits
+    /// for an answer: hand it to [`Node::reply`](super::Node::reply). `None`
+    /// for a one-way message.
+    pub reply_to: Option<ReplyTo>,
+}
+
+/// The right to answer one request, once.
+///
+/// It is not `Clone`: [`Node::reply`](super::Node::reply) consumes it, so a
+/// request cannot be answered twice. A request that is never answered leaves
+/// its caller to time out, like a server that crashed halfway.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ReplyTo(pub(super) CallRef);
+
+/// Names one call: the node that waits and its call number. The network's own
+/// copyable handle on a call; [`ReplyTo`] is its single-use public face.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct CallRef {
+    /// The node whose call waits for the answer.
+    pub(super) caller: NodeId,
+    /// Which of its calls, unique in the network.
+    pub(super) call: u64,
+}

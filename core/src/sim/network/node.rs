@@ -1,0 +1,302 @@
+//! A node's own handle: how its code sends, calls, answers, waits and works.
+//!
+//! A [`Node`] stands for one process on the network. Its code does everything
+//! through it, and that is what lets the network pause and crash the process:
+//! a paused node's [`sleep`](Node::sleep), [`call`](Node::call) and inbox do
+//! not return until it resumes, and what it sends meanwhile leaves only then;
+//! a crash stops the tasks it [`spawn`](Node::spawn)ed and turns every handle
+//! of its old life into an error. Code that waits on anything else (a bare
+//! `tokio::time::sleep`, a channel of its own) goes on through a pause, which
+//! no real process could do.
+
+use std::fmt;
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::wire::{CallEnd, Check, Shared};
+use super::{CallError, Inbox, Message, MessageId, NetworkError, ReplyTo};
+use crate::NodeId;
+
+/// Where a node is in its lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NodeStatus {
+    /// Receives, acts and sends.
+    Running,
+    /// Frozen, like a process in a stop-the-world garbage-collection pause:
+    /// messages to it queue up, its timers do not fire, what it sends waits.
+    /// When it resumes it goes on with what it believed before the pause.
+    Paused,
+    /// Its process died: its tasks are stopped, messages to it are dropped.
+    /// A restart brings it back with empty memory.
+    Crashed,
+}
+
+impl fmt::Display for NodeStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Running => "running",
+            Self::Paused => "paused",
+            Self::Crashed => "crashed",
+        })
+    }
+}
+
+/// One node's handle on the network, for one life of the node.
+///
+/// Cloning it is cheap; every clone acts for the same node. After the node
+/// crashes, every handle of that life refuses to act
+/// ([`NetworkError::NodeCrashed`]); [`Network::restart`](super::Network::restart)
+/// hands out new ones.
+pub struct Node<M> {
+    /// Who this is.
+    id: NodeId,
+    /// Which life of the node this handle belongs to.
+    incarnation: u64,
+    /// The network.
+    shared: Arc<Shared<M>>,
+}
+
+impl<M> Clone for Node<M> {
+    fn clone(&self) -> Self {
+        Self {
+            id: self.id,
+            incarnation: self.incarnation,
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<M> fmt::Debug for Node<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Node")
+            .field("id", &self.id)
+            .field("incarnation", &self.incarnation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<M: Message> Node<M> {
+    pub(super) fn new(id: NodeId, incarnation: u64, shared: Arc<Shared<M>>) -> Self {
+        Self {
+            id,
+            incarnation,
+            shared,
+        }
+    }
+
+    /// Who this node is.
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
+    /// This life's status: [`NodeStatus::Crashed`] once the life of this
+    /// handle has ended, even after the node restarted. A driver asks before
+    /// it ticks a node's state machine: a paused node does not act.
+    pub fn status(&self) -> NodeStatus {
+        self.shared
+            .read(|wire| wire.status_of(self.id, self.incarnation))
+    }
+
+    /// Sends `message` to `to`, one way, without waiting. Whether and when it
+    /// arrives is the network's business: the sender is not told about a loss.
+    ///
+    /// # Errors
+    /// [`NetworkError::UnknownNode`] for a receiver that is not on the network;
+    /// [`NetworkError::NodeCrashed`] when this node's life has ended.
+    pub fn send(&self, to: NodeId, message: M) -> Result<MessageId, NetworkError> {
+        self.shared
+            .update(|wire, now| wire.send(now, self.life(), to, message))
+    }
+
+    /// Sends `request` to `to` and waits up to `timeout` for the answer.
+    ///
+    /// # Errors
+    /// [`CallError::TimedOut`] when no answer came in time: the request may
+    /// have been lost, or it may have been applied and its answer lost or late.
+    /// [`CallError::Network`] when the call could not be made: an unknown
+    /// callee, or this node crashed.
+    pub async fn call(&self, to: NodeId, request: M, timeout: Duration) -> Result<M, CallError> {
+        // A paused process cannot start a call: its code goes on, and its
+        // timeout starts, only when it resumes.
+        self.until_running().await?;
+        let deadline = Instant::now() + timeout;
+        let call = self
+            .shared
+            .update(|wire, now| wire.call(now, self.life(), to, request))?;
+        // If this future is dropped before the answer comes (the caller gave
+        // up through its own select, or its task was stopped), the guard tells
+        // the network, so a late answer is recorded as unwanted.
+        let waiting = OpenCall {
+            shared: &self.shared,
+            caller: self.id,
+            call,
+        };
+        let end = self
+            .shared
+            .wait_for(|wire, now| wire.check_call(now, self.life(), call, deadline))
+            .await;
+        drop(waiting);
+        match end {
+            CallEnd::Answered(reply) => Ok(reply),
+            CallEnd::Expired => Err(CallError::TimedOut { to, after: timeout }),
+            CallEnd::CallerCrashed => Err(NetworkError::NodeCrashed(self.id).into()),
+        }
+    }
+
+    /// Answers a request that arrived in an [`Envelope`](super::Envelope). The
+    /// answer travels like any message: it can be lost or late.
+    ///
+    /// # Errors
+    /// [`NetworkError::NodeCrashed`] when this node's life has ended.
+    pub fn reply(&self, reply_to: ReplyTo, message: M) -> Result<MessageId, NetworkError> {
+        self.shared
+            .update(|wire, now| wire.reply(now, self.life(), reply_to, message))
+    }
+
+    /// Waits `duration` of this node's time. A pause stretches it: a node
+    /// paused when its timer would fire wakes only when it resumes, late,
+    /// without noticing. On a handle whose life has crashed, never returns.
+    pub async fn sleep(&self, duration: Duration) {
+        self.sleep_until(Instant::now() + duration).await;
+    }
+
+    /// Waits until `deadline`, as [`sleep`](Node::sleep) does.
+    pub async fn sleep_until(&self, deadline: Instant) {
+        self.shared
+            .wait_for(
+                |wire, now| match wire.status_of(self.id, self.incarnation) {
+                    NodeStatus::Running if now >= deadline => Check::Ready(()),
+                    NodeStatus::Running => Check::WaitUntil(deadline),
+                    NodeStatus::Paused | NodeStatus::Crashed => Check::WaitForChange,
+                },
+            )
+            .await;
+    }
+
+    /// Runs `task` as part of this node: it stops when the node crashes.
+    ///
+    /// If `task` panics, the panic is kept and raised again by the next
+    /// [`Network::run_for`](super::Network::run_for), `counts` or `trace`, so
+    /// a test fails with the task's own message.
+    ///
+    /// # Errors
+    /// [`NetworkError::NodeCrashed`] when this node's life has ended; the task
+    /// does not start.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime, as `tokio::spawn` does.
+    pub fn spawn<F>(&self, task: F) -> Result<(), NetworkError>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        if self.status() == NodeStatus::Crashed {
+            return Err(NetworkError::NodeCrashed(self.id));
+        }
+        let handle = tokio::spawn(KeepPanic {
+            task: Box::pin(task),
+            shared: Arc::clone(&self.shared),
+        });
+        let registered = self
+            .shared
+            .update(|wire, _| wire.adopt_task(self.id, self.incarnation, handle.abort_handle()));
+        if registered.is_err() {
+            handle.abort();
+        }
+        registered
+    }
+
+    /// Runs a service on this node: every request that arrives in `inbox` is
+    /// answered with `handler(caller, request)`. The handler runs at the
+    /// instant the request arrives, one request at a time, so a service built
+    /// on it is linearizable by construction. One-way messages to a service are
+    /// taken and ignored.
+    ///
+    /// # Errors
+    /// [`NetworkError::WrongInbox`] when `inbox` is not this node's;
+    /// [`NetworkError::NodeCrashed`] when this node's life has ended.
+    pub fn serve<H>(&self, mut inbox: Inbox<M>, mut handler: H) -> Result<(), NetworkError>
+    where
+        H: FnMut(NodeId, M) -> M + Send + 'static,
+    {
+        if inbox.node() != self.id || !inbox.is_on(&self.shared) {
+            return Err(NetworkError::WrongInbox {
+                inbox: inbox.node(),
+                expected: "the node handle it was served with",
+            });
+        }
+        let node = self.clone();
+        self.spawn(async move {
+            while let Some(envelope) = inbox.recv().await {
+                if let Some(reply_to) = envelope.reply_to {
+                    let answer = handler(envelope.from, envelope.message);
+                    // Replying fails only once this node has crashed, and
+                    // then this task is being stopped anyway.
+                    let _ = node.reply(reply_to, answer);
+                }
+            }
+        })
+    }
+
+    /// Waits while this node is paused.
+    ///
+    /// # Errors
+    /// [`NetworkError::NodeCrashed`] when this node's life has ended.
+    async fn until_running(&self) -> Result<(), NetworkError> {
+        self.shared
+            .wait_for(|wire, _| match wire.status_of(self.id, self.incarnation) {
+                NodeStatus::Running => Check::Ready(Ok(())),
+                NodeStatus::Paused => Check::WaitForChange,
+                NodeStatus::Crashed => Check::Ready(Err(NetworkError::NodeCrashed(self.id))),
+            })
+            .await
+    }
+
+    /// This handle's node and life, as the wire names them.
+    fn life(&self) -> (NodeId, u64) {
+        (self.id, self.incarnation)
+    }
+}
+
+/// A call in progress; dropping it tells the network nobody waits any more.
+struct OpenCall<'a, M: Message> {
+    shared: &'a Shared<M>,
+    caller: NodeId,
+    call: u64,
+}
+
+impl<M: Message> Drop for OpenCall<'_, M> {
+    fn drop(&mut self) {
+        self.shared
+            .update(|wire, _| wire.abandon_call(self.caller, self.call));
+    }
+}
+
+/// Runs a node's task and keeps its panic, if it panics, for the test that
+/// drives the network. tokio would catch the panic too, but only report it to
+/// whoever awaits the task's handle, and nobody awaits a node's task.
+struct KeepPanic<M, F> {
+    task: Pin<Box<F>>,
+    shared: Arc<Shared<M>>,
+}
+
+impl<M: Message, F: Future<Output = ()>> Future for KeepPanic<M, F> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        let task = &mut this.task;
+        match panic::catch_unwind(AssertUnwindSafe(|| task.as_mut().poll(context))) {
+            Ok(poll) => poll,
+            Err(payload) => {
+                this.shared.record_task_panic(payload);
+                Poll::Ready(())
+            }
+        }
+    }
+}
