@@ -20,7 +20,8 @@
 
 use std::time::{Duration, Instant};
 
-use coordination::demo::{Flag, Flags, SEED, Table, unless_unfinished};
+use coordination::demo::{Flag, Flags, SEED, SVG, Table, save_picture, unless_unfinished};
+use coordination::picture::{BarChart, Picture};
 use coordination::{Seed, SimRng};
 use rand::RngExt;
 use rayon::prelude::*;
@@ -29,7 +30,7 @@ use workshop2::{FifoQueues, StealingDeques, WorkerQueues, run_on_threads};
 const ABOUT: &str = "Work stealing against rayon on real CPU work: blurring images of \
 heavy-tailed sizes.";
 
-const FLAGS: [Flag; 6] = [
+const FLAGS: [Flag; 7] = [
     SEED,
     Flag::value("images", "600", "how many images"),
     Flag::value(
@@ -44,6 +45,7 @@ const FLAGS: [Flag; 6] = [
         "rounds of the three runs; the median is reported",
     ),
     Flag::value("threads", "0", "threads per run; 0 for one per core"),
+    SVG,
 ];
 
 /// A grayscale image.
@@ -123,12 +125,15 @@ fn main() {
 
     let [fifo, stealing, rayon] = times.map(median);
     let mut table = Table::new(["strategy", "median time", "megapixels/s", "vs rayon"]);
+    let mut chart = BarChart::new("megapixels/s");
     let names = ["per-worker queues", "work stealing (2.3)", "rayon"];
     for (name, time) in names.into_iter().zip([fifo, stealing, rayon]) {
         if name.starts_with("work stealing") && not_done.is_some() {
             table.row([name, "-", "-", "-"]);
+            chart.missing(name, "not done yet");
             continue;
         }
+        chart.bar(name, (megapixels / time.as_secs_f64()).round());
         table.row([
             name.to_string(),
             format!("{:.1} ms", time.as_secs_f64() * 1e3),
@@ -143,6 +148,18 @@ fn main() {
     println!(
         "\nvs rayon: throughput as a share of rayon's, measured side by side (1.00 = as fast)."
     );
+    let saved = save_picture(&flags, || {
+        let mut picture = Picture::new(format!(
+            "bench_stealing: {images} images, {passes} blur passes, {threads} threads, median of \
+             {rounds} rounds"
+        ));
+        picture.add("throughput (longer is faster)", chart);
+        picture
+    });
+    if let Err(error) = saved {
+        eprintln!("error: {error}");
+        std::process::exit(2);
+    }
 }
 
 /// Runs the batch on `threads` threads over queues of kind `Q`; returns the

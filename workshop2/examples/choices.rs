@@ -12,17 +12,19 @@
 //! Allocations", 1994). The balls are placed by exercise 2.2's
 //! `PowerOfChoices`, the same code that balances the cluster.
 
-use coordination::demo::{Flag, Flags, SEED, Table, unless_unfinished};
+use coordination::demo::{Flag, Flags, SEED, SVG, Table, save_picture, unless_unfinished};
+use coordination::picture::{BarChart, Picture};
 use coordination::{Seed, WorkItemId, WorkerId};
 use workshop2::{Candidate, Placement, PowerOfChoices};
 
 const ABOUT: &str = "Balls into bins with one, two and three random choices: the fullest bin \
 against the theory.";
 
-const FLAGS: [Flag; 3] = [
+const FLAGS: [Flag; 4] = [
     SEED,
     Flag::value("balls", "1000000", "how many balls, and as many bins"),
     Flag::value("choices", "3", "try 1, 2, … up to this many choices"),
+    SVG,
 ];
 
 fn main() {
@@ -52,6 +54,7 @@ fn main() {
     let n = balls as f64;
     println!("{balls} balls into {balls} bins, seed {seed}\n");
     let mut table = Table::new(["choices per ball", "fullest bin", "theory", "empty bins"]);
+    let mut chart = BarChart::new("balls in the fullest bin");
     for choices in 1..=most_choices {
         let placement = PowerOfChoices::new(choices).expect("choices start at 1");
         let bins = match unless_unfinished(|| throw(balls, placement, seed.derive(choices as u64)))
@@ -72,6 +75,7 @@ fn main() {
                 n.ln().ln() / (choices as f64).ln()
             )
         };
+        chart.bar(format!("{choices} choice(s)"), fullest as f64);
         table.row([
             choices.to_string(),
             fullest.to_string(),
@@ -84,6 +88,17 @@ fn main() {
         "\nThe step from one choice to two is the big one; a third adds little. That is why \
          load balancers sample two."
     );
+    let saved = save_picture(&flags, || {
+        let mut picture = Picture::new(format!(
+            "choices: {balls} balls into {balls} bins, seed {seed}"
+        ));
+        picture.add("the fullest bin, by choices per ball", chart);
+        picture
+    });
+    if let Err(error) = saved {
+        eprintln!("error: {error}");
+        std::process::exit(2);
+    }
 }
 
 /// Throws `balls` balls into as many bins with `placement`; returns the bins.

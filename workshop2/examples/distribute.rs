@@ -10,6 +10,9 @@
 //! compares each makespan with the best any scheduler could do. Strategies
 //! whose exercise is not done yet are listed as such.
 //!
+//! `--svg FILE` draws each strategy's run as a timeline, one lane per
+//! machine, under a chart of the makespans (one seed only).
+//!
 //! With `--seeds N` it runs N seeds (from `--seed` on) and reports the median
 //! and the worst ratio to the bound per strategy: the figures of the table in
 //! `workshop2/README.md` come from
@@ -17,9 +20,11 @@
 
 use std::time::Duration;
 
-use coordination::demo::{Flag, Flags, SEED, Table, VERBOSE, unless_unfinished};
+use coordination::demo::{Flag, Flags, SEED, SVG, Table, VERBOSE, save_picture, unless_unfinished};
 use coordination::metrics::makespan_lower_bound;
+use coordination::picture::{BarChart, Picture};
 use coordination::sim::{logging, simulate};
+use coordination::timeline::Timeline;
 use coordination::{Probability, Seed};
 use workshop2::{
     Arrival, ById, Cluster, ClusterRun, Fleet, Job, LeastLoaded, PowerOfChoices, QueueDistributor,
@@ -29,7 +34,7 @@ use workshop2::{
 const ABOUT: &str = "One workload through every placement strategy: makespan against its lower \
 bound, fairness, queue latency and steals.";
 
-const FLAGS: [Flag; 7] = [
+const FLAGS: [Flag; 8] = [
     SEED,
     Flag::value(
         "workload",
@@ -53,6 +58,7 @@ const FLAGS: [Flag; 7] = [
         "run this many seeds and summarise each strategy's ratio to the bound",
     ),
     VERBOSE,
+    SVG,
 ];
 
 /// A strategy: its name and how to run it.
@@ -111,7 +117,12 @@ fn main() {
     let not_done = if settings.seeds > 1 {
         summarise_seeds(&settings)
     } else {
-        one_seed(&settings)
+        let (not_done, picture) = one_seed(&settings);
+        if let Err(error) = save_picture(&flags, || picture) {
+            eprintln!("error: {error}");
+            std::process::exit(2);
+        }
+        not_done
     };
     for (name, exercise) in not_done {
         println!("  {name}: {exercise}");
@@ -134,8 +145,9 @@ fn scenario(settings: &Settings, seed: Seed) -> (Vec<Arrival<Job>>, Duration) {
 }
 
 /// Every strategy on one seed, in detail. Returns the strategies whose
-/// exercise is not done yet, with the exercise's message.
-fn one_seed(settings: &Settings) -> Vec<(&'static str, String)> {
+/// exercise is not done yet, with the exercise's message, and a picture of
+/// the runs.
+fn one_seed(settings: &Settings) -> (Vec<(&'static str, String)>, Picture) {
     let (arrivals, bound) = scenario(settings, settings.seed);
     println!(
         "seed {}; lower bound on the makespan: {:.2} s (no scheduler can finish sooner)\n",
@@ -152,13 +164,25 @@ fn one_seed(settings: &Settings) -> Vec<(&'static str, String)> {
         "steals",
     ]);
     let mut not_done = Vec::new();
+    let mut makespans = BarChart::new("s");
+    let mut timelines = Vec::new();
     for strategy in &STRATEGIES {
-        // Every run keeps its full report: the per-worker start and finish
-        // events are what a timeline of this demo would draw.
+        // Every run keeps its full report: its per-worker start and finish
+        // events are what the timeline draws.
         let cluster = Cluster::new(settings.fleet.workers(), settings.seed);
         match unless_unfinished(|| (strategy.run)(cluster, arrivals.clone())) {
             Ok(outcome) => {
                 let balance = &outcome.balance;
+                makespans.bar(strategy.name, balance.makespan.as_secs_f64());
+                timelines.push((
+                    format!(
+                        "{}: makespan {:.2} s, {:.2}x the bound",
+                        strategy.name,
+                        balance.makespan.as_secs_f64(),
+                        balance.ratio_to(bound)
+                    ),
+                    Timeline::from_report(&outcome.report),
+                ));
                 table.row([
                     strategy.name.to_string(),
                     format!("{:.2} s", balance.makespan.as_secs_f64()),
@@ -171,12 +195,24 @@ fn one_seed(settings: &Settings) -> Vec<(&'static str, String)> {
             }
             Err(exercise) => {
                 table.row([strategy.name, "-", "-", "-", "-", "-", "-"]);
+                makespans.missing(strategy.name, "not done yet");
                 not_done.push((strategy.name, exercise));
             }
         }
     }
     print!("{table}");
-    not_done
+    let mut picture = Picture::new(format!(
+        "distribute: {} {} jobs, seed {}, lower bound {:.2} s",
+        settings.jobs,
+        settings.workload,
+        settings.seed,
+        bound.as_secs_f64()
+    ));
+    picture.add("makespan (shorter is better)", makespans);
+    for (heading, timeline) in timelines {
+        picture.add(heading, timeline);
+    }
+    (not_done, picture)
 }
 
 /// Every strategy over many seeds: the best, median and worst ratio. Returns
