@@ -8,106 +8,68 @@
 
 use std::fmt;
 
-/// Identifies one unit of work for its whole life, across every retry.
-///
-/// Ids are chosen by whoever creates the work, the way an SQS producer picks a
-/// message body and gets a `MessageId` back; here the caller picks them so tests
-/// can name item 7 and mean it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct WorkItemId(u64);
+/// Defines an id: a newtype over an integer with `new`, `get` and a
+/// `Display` of the form `prefix-N`. Every id of the series has this shape;
+/// one definition keeps them identical.
+macro_rules! id {
+    ($(#[$doc:meta])* $name:ident($raw:ty) displayed as $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name($raw);
 
-impl WorkItemId {
-    /// Wraps a raw number as an item id.
-    pub const fn new(raw: u64) -> Self {
-        Self(raw)
-    }
+        impl $name {
+            #[doc = concat!("Wraps a raw number as a `", stringify!($name), "`.")]
+            pub const fn new(raw: $raw) -> Self {
+                Self(raw)
+            }
 
-    /// The raw number, for seeding per-item randomness and for sorting.
-    pub const fn get(self) -> u64 {
-        self.0
-    }
+            /// The raw number, for seeding per-id randomness and for sorting.
+            pub const fn get(self) -> $raw {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!($prefix, "-{}"), self.0)
+            }
+        }
+    };
 }
 
-impl fmt::Display for WorkItemId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "item-{}", self.0)
-    }
+id! {
+    /// Identifies one unit of work for its whole life, across every retry.
+    ///
+    /// Ids are chosen by whoever creates the work, the way an SQS producer
+    /// picks a message body and gets a `MessageId` back; here the caller picks
+    /// them so tests can name item 7 and mean it.
+    WorkItemId(u64) displayed as "item"
 }
 
-/// Identifies one worker (a consumer process, a pod, a thread) in a pool.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct WorkerId(u32);
-
-impl WorkerId {
-    /// Wraps a raw number as a worker id.
-    pub const fn new(raw: u32) -> Self {
-        Self(raw)
-    }
-
-    /// The raw number, for seeding per-worker randomness and for sorting.
-    pub const fn get(self) -> u32 {
-        self.0
-    }
+id! {
+    /// Identifies one worker (a consumer process, a pod, a thread) in a pool.
+    WorkerId(u32) displayed as "worker"
 }
 
-impl fmt::Display for WorkerId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "worker-{}", self.0)
-    }
+id! {
+    /// Proof that a worker holds one particular delivery of an item.
+    ///
+    /// Every time an item is handed out it gets a fresh receipt, like the
+    /// `ReceiptHandle` that SQS returns from `ReceiveMessage` or the lock token
+    /// of an Azure Service Bus peek-lock. Only the holder of the newest receipt
+    /// may report the outcome; a result that arrives with an older receipt is
+    /// late and is rejected, which is what keeps a slow worker from counting an
+    /// item twice. Receipts are issued by a [`WorkTracker`](crate::WorkTracker),
+    /// never made up by a worker.
+    Receipt(u64) displayed as "receipt"
 }
 
-/// Proof that a worker holds one particular delivery of an item.
-///
-/// Every time an item is handed out it gets a fresh receipt, like the
-/// `ReceiptHandle` that SQS returns from `ReceiveMessage` or the lock token of an
-/// Azure Service Bus peek-lock. Only the holder of the newest receipt may report
-/// the outcome; a result that arrives with an older receipt is late and is
-/// rejected, which is what keeps a slow worker from counting an item twice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Receipt(u64);
-
-impl Receipt {
-    /// Wraps a raw number as a receipt. Receipts are normally issued by a
-    /// [`WorkTracker`](crate::WorkTracker), never made up by a worker.
-    pub const fn new(raw: u64) -> Self {
-        Self(raw)
-    }
-
-    /// The raw number.
-    pub const fn get(self) -> u64 {
-        self.0
-    }
-}
-
-impl fmt::Display for Receipt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "receipt-{}", self.0)
-    }
-}
-
-/// Identifies one node (a machine, a process with its own address) on a
-/// network: a lease holder, a storage server, a Raft peer.
-///
-/// A node keeps its id across a crash and a restart, the way a Kubernetes pod
-/// of a StatefulSet or an etcd member keeps its name: what a restart loses is
-/// the node's memory, not its identity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct NodeId(u32);
-
-impl NodeId {
-    /// Wraps a raw number as a node id.
-    pub const fn new(raw: u32) -> Self {
-        Self(raw)
-    }
-
-    /// The raw number, for seeding per-node randomness and for sorting.
-    pub const fn get(self) -> u32 {
-        self.0
-    }
-}
-
-impl fmt::Display for NodeId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "node-{}", self.0)
-    }
+id! {
+    /// Identifies one node (a machine, a process with its own address) on a
+    /// network: a lease holder, a storage server, a Raft peer.
+    ///
+    /// A node keeps its id across a crash and a restart, the way a Kubernetes
+    /// pod of a StatefulSet or an etcd member keeps its name: what a restart
+    /// loses is the node's memory, not its identity.
+    NodeId(u32) displayed as "node"
 }

@@ -200,8 +200,8 @@ fn a_driver_spreads_a_value_at_an_exact_message_cost() {
     });
 }
 
-/// Under unreliable conditions the value still spreads, by resending; the
-/// counts show the losses, and a bound on the cost still holds.
+/// Under unreliable conditions the value still spreads, by resending, and a
+/// bound on the cost holds.
 #[test]
 fn an_unreliable_network_costs_resends_within_a_bound() {
     for_each_seed(|seed| async move {
@@ -210,9 +210,12 @@ fn an_unreliable_network_costs_resends_within_a_bound() {
         cluster.run_for(ms(10_000)).await;
         assert_eq!(cluster.ignorant(), [], "the value spreads despite losses");
         let cost = cluster.network.counts().since(&before);
+        // Whether this seed happened to lose anything is a coin flip (about
+        // forty messages at 10%); the loss rates are checked, pooled over many
+        // seeds, in network_unreliable. What holds for every seed is the cost.
         assert!(
-            cost.total().dropped > 0,
-            "an unreliable network loses something:\n{cost}"
+            cost.of("value").sent >= 5 * 4,
+            "every node sends the value to every peer at least once:\n{cost}"
         );
         assert!(
             cost.of("value").sent <= 400,

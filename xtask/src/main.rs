@@ -20,8 +20,8 @@ USAGE:
         The integrity check that CI runs: formatting, lints in both modes, all
         tests in solution mode, the progressive check, a seed sweep (N seeds,
         default 200), the demos, and the generated solutions branch.
-        Steps: catalogues, format, lints, lints-solution, tests, progressive,
-        sweep, demos, solutions-branch.
+        Steps: catalogues, format, lints, lints-solution, docs, tests,
+        progressive, sweep, demos, solutions-branch.
 
     cargo xtask solutions-branch [--from REV]
         Creates or updates the local `solutions` branch from REV (default
@@ -57,15 +57,7 @@ fn run(args: &[String]) -> Result<()> {
                     ));
                 }
             };
-            let catalogues = workspace.catalogues()?;
-            let commit = xtask::solutions::commit_for(&workspace, &catalogues, &from)?;
-            xtask::solutions::update_branch(&workspace, &commit)?;
-            println!(
-                "branch `{}` now at {commit}: {from} with every exercise solved.\n\
-                 See the lesson with: git diff {from} {} --",
-                xtask::solutions::BRANCH,
-                xtask::solutions::BRANCH
-            );
+            println!("{}", xtask::solutions::create_or_update(&workspace, &from)?);
             Ok(())
         }
         Some("help" | "--help" | "-h") | None => {

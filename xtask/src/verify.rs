@@ -5,11 +5,13 @@
 //! 1. catalogues load and agree with the files;
 //! 2. `cargo fmt --check`;
 //! 3. clippy with warnings denied, exercise mode, then solution mode;
-//! 4. every test in solution mode;
-//! 5. the progressive check ([`crate::progressive`]);
-//! 6. a sweep of the workshops' tests over many seeds in solution mode;
-//! 7. every demo runs in solution mode;
-//! 8. the generated solutions branch builds and its plain `cargo test` is
+//! 4. the documentation builds without warnings (broken links included);
+//! 5. every test in solution mode;
+//! 6. the progressive check ([`crate::progressive`]);
+//! 7. a sweep of the workshops' and core's tests over many seeds in solution
+//!    mode;
+//! 8. every demo runs in solution mode and draws its picture (`--svg`);
+//! 9. the generated solutions branch builds and its plain `cargo test` is
 //!    green.
 //!
 //! It stops at the first failing step and prints a summary with timings.
@@ -18,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use crate::cargo::Cargo;
 use crate::catalogue::Catalogue;
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
 use crate::ui::{Style, human};
 use crate::workspace::Workspace;
 use crate::{progressive, solutions};
@@ -42,11 +44,12 @@ impl Default for Options {
 }
 
 /// The names of the steps, for `--skip`.
-pub const STEPS: [&str; 9] = [
+pub const STEPS: [&str; 10] = [
     "catalogues",
     "format",
     "lints",
     "lints-solution",
+    "docs",
     "tests",
     "progressive",
     "sweep",
@@ -86,13 +89,19 @@ pub fn run(workspace: &Workspace, options: &Options, style: Style) -> Result<()>
             "format" => cargo.run(&["fmt", "--all", "--", "--check"]),
             "lints" => cargo.run(&lint_args(false)),
             "lints-solution" => cargo.run(&lint_args(true)),
+            "docs" => cargo.clone().env("RUSTDOCFLAGS", "-D warnings").run(&[
+                "doc",
+                "--workspace",
+                "--no-deps",
+                "--quiet",
+            ]),
             "tests" => cargo.run(&["test", "--workspace", "--quiet", "--features", "solution"]),
             "progressive" => with_catalogues(workspace, &mut catalogues)
                 .and_then(|catalogues| progressive::check(workspace, catalogues, style)),
             "sweep" => with_catalogues(workspace, &mut catalogues)
                 .and_then(|catalogues| sweep(&cargo, catalogues, options.sweep_seeds)),
             "demos" => with_catalogues(workspace, &mut catalogues)
-                .and_then(|catalogues| demos(&cargo, catalogues)),
+                .and_then(|catalogues| demos(workspace, &cargo, catalogues)),
             "solutions-branch" => with_catalogues(workspace, &mut catalogues)
                 .and_then(|catalogues| solutions_branch(workspace, catalogues, style)),
             _ => unreachable!("STEPS lists every step handled here"),
@@ -120,10 +129,11 @@ fn describe(step: &str) -> &'static str {
         "format" => "formatting (cargo fmt --check)",
         "lints" => "clippy, exercise mode, warnings denied",
         "lints-solution" => "clippy, solution mode, warnings denied",
+        "docs" => "documentation builds without warnings",
         "tests" => "every test in solution mode",
         "progressive" => "progressive check: stubs fail, solutions pass, in order",
         "sweep" => "seed sweep over the solutions",
-        "demos" => "every demo runs",
+        "demos" => "every demo runs and draws its picture",
         "solutions-branch" => "the generated solutions branch builds and passes",
         _ => "?",
     }
@@ -141,6 +151,7 @@ fn lint_args(solution: bool) -> Vec<&'static str> {
 fn load_catalogues(workspace: &Workspace, catalogues: &mut Vec<Catalogue>) -> Result<()> {
     *catalogues = workspace.catalogues()?;
     for catalogue in catalogues.iter() {
+        catalogue.verify(&workspace.root)?;
         println!(
             "    {}: {} exercises, {} demos",
             catalogue.package(),
@@ -164,7 +175,11 @@ fn with_catalogues<'a>(
 fn sweep(cargo: &Cargo, catalogues: &[Catalogue], seeds: u32) -> Result<()> {
     let seeds = seeds.to_string();
     let cargo = cargo.clone().env("DWC_SEEDS", &seeds);
-    let packages: Vec<String> = catalogues.iter().map(Catalogue::package).collect();
+    let packages: Vec<String> = catalogues
+        .iter()
+        .map(Catalogue::package)
+        .chain(["coordination".to_string()])
+        .collect();
     let mut args = vec!["test", "--quiet", "--tests", "--features", "solution"];
     for package in &packages {
         args.extend(["-p", package]);
@@ -173,10 +188,17 @@ fn sweep(cargo: &Cargo, catalogues: &[Catalogue], seeds: u32) -> Result<()> {
     cargo.run(&args)
 }
 
-fn demos(cargo: &Cargo, catalogues: &[Catalogue]) -> Result<()> {
+/// Runs every demo with its quick arguments and `--svg`, which every demo
+/// takes, and checks that it drew its picture.
+fn demos(workspace: &Workspace, cargo: &Cargo, catalogues: &[Catalogue]) -> Result<()> {
+    let pictures = workspace.scratch("demo-pictures");
+    std::fs::create_dir_all(&pictures).context(|| format!("creating {}", pictures.display()))?;
     for catalogue in catalogues {
         let package = catalogue.package();
         for demo in &catalogue.demos {
+            let picture = pictures.join(format!("{package}-{}.svg", demo.name));
+            let _ = std::fs::remove_file(&picture);
+            let picture_arg = picture.to_string_lossy().into_owned();
             let mut args = vec![
                 "run",
                 "--quiet",
@@ -189,6 +211,7 @@ fn demos(cargo: &Cargo, catalogues: &[Catalogue]) -> Result<()> {
                 "--",
             ];
             args.extend(demo.check_args.iter().map(String::as_str));
+            args.extend(["--svg", &picture_arg]);
             let output = cargo.clone().env("NO_COLOR", "1").output(&args)?;
             if !output.status.success() {
                 return Err(Error::Check(format!(
@@ -199,9 +222,19 @@ fn demos(cargo: &Cargo, catalogues: &[Catalogue]) -> Result<()> {
                     String::from_utf8_lossy(&output.stderr)
                 )));
             }
+            let drawn = std::fs::read_to_string(&picture).unwrap_or_default();
+            if !drawn.starts_with("<?xml") || !drawn.contains("<svg") {
+                return Err(Error::Check(format!(
+                    "demo {package} {} did not draw an SVG picture into {}: every demo takes \
+                     `--svg FILE` (see coordination::demo::save_picture)",
+                    demo.name,
+                    picture.display()
+                )));
+            }
             println!("    {package} {} {}", demo.name, demo.check_args.join(" "));
         }
     }
+    println!("    pictures in {}", pictures.display());
     Ok(())
 }
 

@@ -79,7 +79,7 @@ pub fn simulate_with<F: Future>(guard: Guard, future: F) -> F::Output {
 /// it when one fails.
 ///
 /// Seeds run in order 1, 2, 3, … up to the count, which is the largest of
-/// [`DEFAULT_SEEDS`], the `DWC_SEEDS` environment variable and
+/// 16 (the default), the `DWC_SEEDS` environment variable and
 /// [`at_least`](Sweep::at_least). `DWC_SEED=n` runs seed `n` alone. Each seed
 /// gets its own runtime, so no state leaks between seeds.
 #[derive(Debug, Clone)]
