@@ -10,9 +10,13 @@
 //!
 //! Needs exercises 4.1 to 4.3 (or `--features solution`).
 //!
+//! `--timeline` draws the nodes' lanes in the terminal (terms started,
+//! leaderships as bars, commit indexes, faults); `--svg FILE` draws them
+//! into a standalone SVG file.
+//!
 //! ```text
 //! cargo run -p workshop4 --features solution --example raft
-//! cargo run -p workshop4 --features solution --example raft -- --seed 7
+//! cargo run -p workshop4 --features solution --example raft -- --seed 7 --svg raft.svg
 //! ```
 
 use std::collections::BTreeMap;
@@ -20,15 +24,21 @@ use std::time::Duration;
 
 use coordination::NodeId;
 use coordination::Seed;
-use coordination::demo::{Flag, Flags, SEED, Table, unless_unfinished};
+use coordination::demo::{
+    Flag, Flags, SEED, SVG, TIMELINE, Table, save_picture, unless_unfinished,
+};
+use coordination::picture::{Picture, Terminal};
 use coordination::sim::{NetworkConditions, simulate};
+use coordination::timeline::Recording;
 use workshop4::{ClusterEvent, LogIndex, RaftCluster, Role};
 
 const ABOUT: &str = "raft: five Raft-lite nodes through a crash, a partition and a heal";
 
-const FLAGS: [Flag; 2] = [
+const FLAGS: [Flag; 4] = [
     SEED,
     Flag::value("commands", "10", "commands to commit in each phase"),
+    TIMELINE,
+    SVG,
 ];
 
 fn main() {
@@ -40,8 +50,27 @@ fn main() {
             std::process::exit(2);
         }
     };
-    match unless_unfinished(|| simulate(afternoon(seed, commands))) {
-        Ok(Ok(story)) => print!("{story}"),
+    let recording = Recording::start();
+    let outcome = unless_unfinished(|| simulate(afternoon(seed, commands)));
+    let timeline = recording.finish();
+    match outcome {
+        Ok(Ok(story)) => {
+            print!("{story}");
+            if flags.switch(TIMELINE.name) {
+                println!("\n{}", timeline.swimlane(Terminal::detect()));
+            }
+            let saved = save_picture(&flags, || {
+                let mut picture = Picture::new(format!(
+                    "raft: five nodes through a crash, a partition and a heal, seed {seed}"
+                ));
+                picture.add("terms, leaderships, commit indexes and faults", timeline);
+                picture
+            });
+            if let Err(error) = saved {
+                eprintln!("error: {error}");
+                std::process::exit(2);
+            }
+        }
         Ok(Err(error)) => {
             eprintln!("error: {error}");
             std::process::exit(1);

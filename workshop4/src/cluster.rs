@@ -45,6 +45,7 @@ use coordination::sim::{
     Envelope, Inboxes, MessageCounts, Network, NetworkConditions, NetworkError, Node, NodeStatus,
     clock,
 };
+use coordination::timeline::{self, Activity, Mark, Outcome, SpanId};
 use coordination::{NodeId, Seed, SimRng};
 use rand::RngExt;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
@@ -190,6 +191,10 @@ pub struct RaftCluster<C: Command> {
     timeline: Vec<ClusterRecord>,
     /// Draws the harness's own waits.
     rng: SimRng,
+    /// The leadership bar each leader has open on the drawn timeline.
+    leaderships: BTreeMap<NodeId, SpanId>,
+    /// The last term drawn on each node's lane.
+    drawn_terms: BTreeMap<NodeId, Term>,
 }
 
 impl<C: Command> RaftCluster<C> {
@@ -244,6 +249,8 @@ impl<C: Command> RaftCluster<C> {
             last_seen,
             timeline: Vec::new(),
             rng: seed.derive(u64::MAX).rng(),
+            leaderships: BTreeMap::new(),
+            drawn_terms: BTreeMap::new(),
         }
     }
 
@@ -684,10 +691,46 @@ impl<C: Command> RaftCluster<C> {
     }
 
     fn record(&mut self, node: NodeId, event: ClusterEvent) {
+        self.draw(node, &event);
         self.timeline.push(ClusterRecord {
             at: clock::elapsed(),
             node,
             event,
         });
+    }
+
+    /// Draws `event` on `node`'s lane of the run's timeline, if one is
+    /// being recorded (a demo's `--svg`): terms started, leaderships as bars,
+    /// commit indexes and faults as marks.
+    fn draw(&mut self, node: NodeId, event: &ClusterEvent) {
+        if !timeline::is_recording() {
+            return;
+        }
+        // A change of role or term ends a leadership, and so does a crash.
+        if matches!(
+            event,
+            ClusterEvent::Role { .. } | ClusterEvent::Fault("crashed")
+        ) && let Some(leadership) = self.leaderships.remove(&node)
+        {
+            timeline::end(leadership, Outcome::Ended);
+        }
+        match event {
+            ClusterEvent::Role { role, term } => {
+                let previous = self.drawn_terms.insert(node, *term);
+                if previous != Some(*term) {
+                    timeline::point(node, Mark::TermStarted { term: term.get() }, term);
+                }
+                if *role == Role::Leader {
+                    timeline::point(node, Mark::LeaderElected { term: term.get() }, term);
+                    let leadership = timeline::begin(node, Activity::Leadership, term);
+                    self.leaderships.insert(node, leadership);
+                }
+            }
+            ClusterEvent::Committed(index) => {
+                timeline::point(node, Mark::Note, format_args!("commit {}", index.get()));
+            }
+            ClusterEvent::Fault("crashed") => timeline::point(node, Mark::Crashed, "crashed"),
+            ClusterEvent::Fault(what) => timeline::point(node, Mark::Note, what),
+        }
     }
 }
