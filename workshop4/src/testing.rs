@@ -10,7 +10,9 @@ use std::future::Future;
 use coordination::sim::{NetworkConditions, Sweep};
 use coordination::{NodeId, Seed};
 
-use crate::{ClusterError, RaftCluster, RaftConfig, RaftNode, Term};
+use crate::{
+    ClusterError, RaftCluster, RaftConfig, RaftMessage, RaftNode, Role, Term, VoteResponse,
+};
 
 /// A sweep of a test over seeds, replayable with this workshop's command line.
 pub fn sweep() -> Sweep {
@@ -80,4 +82,36 @@ pub fn expect_ok<T>(outcome: Result<T, ClusterError>, lesson: &str) -> T {
         ),
         Err(error) => panic!("{lesson}: {error}"),
     }
+}
+
+/// Makes `raft` leader of the term after its own, the way a figure of the
+/// paper starts with "S1 is leader": it ticks until the node stands, then
+/// every peer grants its vote (exercise 4.1 does the rest). Whatever the new
+/// leader sent is discarded.
+///
+/// # Panics
+/// When the node does not become leader: exercise 4.1 is not done.
+pub fn elect(raft: &mut RaftNode<u64>) {
+    for _ in 0..1_000 {
+        raft.tick();
+        if raft.role() == Role::Candidate {
+            break;
+        }
+    }
+    let standing = raft.term();
+    for peer in raft.peers().to_vec() {
+        let vote = VoteResponse {
+            term: standing,
+            granted: true,
+        };
+        raft.step(peer, RaftMessage::Vote(vote))
+            .expect("the peers are members");
+    }
+    assert_eq!(
+        raft.role(),
+        Role::Leader,
+        "set-up: {} should have won its election with every vote (exercise 4.1)",
+        raft.id()
+    );
+    raft.take_messages();
 }

@@ -6,10 +6,9 @@
 //! backoff, up to the moment a follower accepts (what the leader does with
 //! an acceptance is exercise 4.3). The leaders are elected with your 4.1.
 
-use workshop4::testing::{node, node_with_log, term};
+use workshop4::testing::{elect, node, node_with_log, term};
 use workshop4::{
-    AppendOutcome, AppendRequest, AppendResponse, Entry, LogIndex, RaftMessage, RaftNode, Role,
-    VoteResponse,
+    AppendOutcome, AppendRequest, AppendResponse, Entry, LogIndex, RaftMessage, RaftNode,
 };
 
 const LESSON: &str = "exercise 4.2 (log replication)";
@@ -164,31 +163,6 @@ fn a_probe_that_matches_is_accepted_without_touching_the_log() {
         "{LESSON}: a probe at index 2 of term 1 matches; it verifies index 2, nothing beyond"
     );
     assert_eq!(terms_of(&follower), [1, 1, 2, 2]);
-}
-
-/// Makes `raft` leader of the term after its own: it stands when its timer
-/// runs out and every peer grants its vote (exercise 4.1).
-fn elect(raft: &mut RaftNode<u64>) {
-    for _ in 0..1_000 {
-        raft.tick();
-        if raft.role() == Role::Candidate {
-            break;
-        }
-    }
-    let standing = raft.term();
-    for peer in raft.peers().to_vec() {
-        let vote = VoteResponse {
-            term: standing,
-            granted: true,
-        };
-        raft.step(peer, RaftMessage::Vote(vote)).expect("member");
-    }
-    assert_eq!(
-        raft.role(),
-        Role::Leader,
-        "set-up: the node should have won (exercise 4.1)"
-    );
-    raft.take_messages();
 }
 
 /// The previous index of the append the leader sent to `follower` last.

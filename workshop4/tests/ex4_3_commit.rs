@@ -11,37 +11,12 @@ use std::time::Duration;
 use coordination::sim::NetworkConditions;
 use coordination::{NodeId, Probability};
 use rand::RngExt;
-use workshop4::testing::{cluster, expect_ok, for_each_seed, node, node_with_log, term};
+use workshop4::testing::{cluster, elect, expect_ok, for_each_seed, node, node_with_log, term};
 use workshop4::{
     AppendOutcome, AppendRequest, AppendResponse, Entry, LogIndex, RaftCluster, RaftMessage,
-    RaftNode, Role, VoteResponse,
 };
 
 const LESSON: &str = "exercise 4.3 (commit and apply)";
-
-/// Makes `raft` leader of the term after its own (exercise 4.1).
-fn elect(raft: &mut RaftNode<u64>) {
-    for _ in 0..1_000 {
-        raft.tick();
-        if raft.role() == Role::Candidate {
-            break;
-        }
-    }
-    let standing = raft.term();
-    for peer in raft.peers().to_vec() {
-        let vote = VoteResponse {
-            term: standing,
-            granted: true,
-        };
-        raft.step(peer, RaftMessage::Vote(vote)).expect("member");
-    }
-    assert_eq!(
-        raft.role(),
-        Role::Leader,
-        "set-up: the node should have won (exercise 4.1)"
-    );
-    raft.take_messages();
-}
 
 fn accepted(leader_term: u64, match_index: u64) -> RaftMessage<u64> {
     RaftMessage::AppendResponse(AppendResponse {
