@@ -39,6 +39,7 @@
 //! should come back is disconnected and connected instead.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 use std::time::Duration;
 
 use coordination::sim::{
@@ -148,8 +149,35 @@ pub enum ClusterEvent {
     },
     /// The node's commit index moved.
     Committed(LogIndex),
-    /// The network or the test did something to the node.
-    Fault(&'static str),
+    /// The test did something to the node.
+    Fault(Fault),
+}
+
+/// What a test did to a node through the harness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Fault {
+    /// Cut off from every other node.
+    Disconnected,
+    /// Reconnected.
+    Connected,
+    /// Put in a group of a partition.
+    Partitioned,
+    /// The partition it was in ended.
+    Healed,
+    /// Killed for good.
+    Crashed,
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Disconnected => "disconnected",
+            Self::Connected => "connected",
+            Self::Partitioned => "partitioned",
+            Self::Healed => "healed",
+            Self::Crashed => "crashed",
+        })
+    }
 }
 
 /// One line of the cluster's timeline.
@@ -278,7 +306,7 @@ impl<C: Command> RaftCluster<C> {
     pub fn disconnect(&mut self, node: NodeId) -> Result<(), ClusterError> {
         self.network.disconnect(node)?;
         self.disconnected.insert(node);
-        self.record(node, ClusterEvent::Fault("disconnected"));
+        self.record(node, ClusterEvent::Fault(Fault::Disconnected));
         Ok(())
     }
 
@@ -289,7 +317,7 @@ impl<C: Command> RaftCluster<C> {
     pub fn connect(&mut self, node: NodeId) -> Result<(), ClusterError> {
         self.network.connect(node)?;
         self.disconnected.remove(&node);
-        self.record(node, ClusterEvent::Fault("connected"));
+        self.record(node, ClusterEvent::Fault(Fault::Connected));
         Ok(())
     }
 
@@ -302,7 +330,7 @@ impl<C: Command> RaftCluster<C> {
         self.network.partition(groups)?;
         for group in groups {
             for &node in *group {
-                self.record(node, ClusterEvent::Fault("partitioned"));
+                self.record(node, ClusterEvent::Fault(Fault::Partitioned));
             }
         }
         Ok(())
@@ -313,7 +341,7 @@ impl<C: Command> RaftCluster<C> {
         self.network.heal();
         let alive: Vec<NodeId> = self.nodes.keys().copied().collect();
         for node in alive {
-            self.record(node, ClusterEvent::Fault("healed"));
+            self.record(node, ClusterEvent::Fault(Fault::Healed));
         }
     }
 
@@ -326,7 +354,7 @@ impl<C: Command> RaftCluster<C> {
     pub fn crash(&mut self, node: NodeId) -> Result<(), ClusterError> {
         self.network.crash(node)?;
         self.nodes.remove(&node);
-        self.record(node, ClusterEvent::Fault("crashed"));
+        self.record(node, ClusterEvent::Fault(Fault::Crashed));
         Ok(())
     }
 
@@ -709,7 +737,7 @@ impl<C: Command> RaftCluster<C> {
         // A change of role or term ends a leadership, and so does a crash.
         if matches!(
             event,
-            ClusterEvent::Role { .. } | ClusterEvent::Fault("crashed")
+            ClusterEvent::Role { .. } | ClusterEvent::Fault(Fault::Crashed)
         ) && let Some(leadership) = self.leaderships.remove(&node)
         {
             timeline::end(leadership, Outcome::Ended);
@@ -729,8 +757,8 @@ impl<C: Command> RaftCluster<C> {
             ClusterEvent::Committed(index) => {
                 timeline::point(node, Mark::Note, format_args!("commit {}", index.get()));
             }
-            ClusterEvent::Fault("crashed") => timeline::point(node, Mark::Crashed, "crashed"),
-            ClusterEvent::Fault(what) => timeline::point(node, Mark::Note, what),
+            ClusterEvent::Fault(Fault::Crashed) => timeline::point(node, Mark::Crashed, "crashed"),
+            ClusterEvent::Fault(fault) => timeline::point(node, Mark::Note, fault),
         }
     }
 }
