@@ -16,8 +16,9 @@
 
 use std::time::Duration;
 
-use coordination::demo::{Flag, Flags, SEED, Table, unless_unfinished};
+use coordination::demo::{Flag, Flags, SEED, SVG, Table, save_picture, unless_unfinished};
 use coordination::metrics::Percentiles;
+use coordination::picture::{BarChart, Picture};
 use coordination::sim::{NetworkConditions, simulate};
 use coordination::{NodeId, Seed};
 use rand::RngExt;
@@ -25,7 +26,8 @@ use workshop4::{ClusterEvent, RaftCluster, RaftConfig, Role};
 
 const ABOUT: &str = "election_timing: time to elect a new leader, per election timeout range (Raft paper, Figure 16)";
 
-const FLAGS: [Flag; 5] = [
+const FLAGS: [Flag; 6] = [
+    SVG,
     SEED,
     Flag::value("trials", "1000", "crashes per timeout range"),
     Flag::value(
@@ -89,6 +91,8 @@ fn main() {
         "never (of trials)",
         "paper",
     ]);
+    let mut medians = BarChart::new("ms, median");
+    let mut tails = BarChart::new("ms, 99th percentile");
     for (row, range) in (0..).zip(RANGES) {
         let config = RaftConfig::new(
             Duration::from_millis(1),
@@ -116,6 +120,10 @@ fn main() {
         match outcome {
             Ok((times, never)) => {
                 let summary = Percentiles::of(times);
+                // A trial that never elected is drawn at the limit.
+                let drawn = |value: Duration| value.min(give_up).as_secs_f64() * 1000.0;
+                medians.bar(name.clone(), drawn(summary.p50));
+                tails.bar(name.clone(), drawn(summary.p99));
                 let shown = |value: Duration| {
                     if value > give_up {
                         format!("> {} s", give_up.as_secs())
@@ -151,6 +159,20 @@ fn main() {
         latency.1.as_millis(),
         HEARTBEAT.as_millis()
     );
+    let saved = save_picture(&flags, || {
+        let mut picture = Picture::new(format!(
+            "election_timing: time to elect a new leader after a crash, {trials} trials per \
+             range, seed {seed} (a range that never elected is drawn at the {} s limit)",
+            give_up.as_secs()
+        ));
+        picture.add("median", medians);
+        picture.add("99th percentile", tails);
+        picture
+    });
+    if let Err(error) = saved {
+        eprintln!("error: {error}");
+        std::process::exit(2);
+    }
 }
 
 /// One trial: elect a first leader, crash it somewhere in its heartbeat

@@ -15,7 +15,8 @@
 //! ```
 
 use coordination::Seed;
-use coordination::demo::{Flag, Flags, SEED, Table, unless_unfinished};
+use coordination::demo::{Flag, Flags, SEED, SVG, Table, save_picture, unless_unfinished};
+use coordination::picture::{BarChart, Picture};
 use coordination::sim::{NetworkConditions, simulate};
 use workshop4::idempotent_stage::idempotent_stage;
 use workshop4::pipeline::{PipelineFaults, naive_stage, run_pipeline};
@@ -23,11 +24,12 @@ use workshop4::{Deduplication, run_account_service};
 
 const ABOUT: &str = "observe: at-least-once delivery makes duplicates; exactly-once takes work";
 
-const FLAGS: [Flag; 4] = [
+const FLAGS: [Flag; 5] = [
     SEED,
     Flag::value("clients", "5", "clients making deposits"),
     Flag::value("deposits", "40", "deposits per client"),
     Flag::value("images", "50", "images through the pipeline"),
+    SVG,
 ];
 
 fn main() {
@@ -48,6 +50,8 @@ fn main() {
         }
     };
     let mut unfinished = Vec::new();
+    let mut overcharged = BarChart::new("cents credited twice");
+    let mut duplicated = BarChart::new("photos shown more than once");
 
     let mut accounts = Table::new([
         "server",
@@ -73,6 +77,7 @@ fn main() {
         });
         match outcome {
             Ok(Ok(run)) => {
+                overcharged.bar(name, run.balance.abs_diff(run.intended) as f64);
                 accounts.row([
                     name.to_string(),
                     cents(run.intended),
@@ -88,6 +93,7 @@ fn main() {
                 std::process::exit(1);
             }
             Err(exercise) => {
+                overcharged.missing(name, "not done yet");
                 accounts.row([name, "-", "-", "-", "-", "-", "not done yet"]);
                 unfinished.push(exercise);
             }
@@ -116,6 +122,7 @@ fn main() {
             Ok(Ok(report)) => {
                 let per_image = report.posts_per_image();
                 let once = per_image.values().filter(|&&posts| posts == 1).count();
+                duplicated.bar(name, report.published_twice().len() as f64);
                 pipeline.row([
                     name.to_string(),
                     images.to_string(),
@@ -131,6 +138,7 @@ fn main() {
                 std::process::exit(1);
             }
             Err(exercise) => {
+                duplicated.missing(name, "not done yet");
                 pipeline.row([name, "-", "-", "-", "-", "-", "not done yet"]);
                 unfinished.push(exercise);
             }
@@ -142,6 +150,18 @@ fn main() {
     );
     for exercise in unfinished {
         println!("  {exercise}");
+    }
+    let saved = save_picture(&flags, || {
+        let mut picture = Picture::new(format!(
+            "observe: at-least-once delivery and its duplicates, seed {seed}"
+        ));
+        picture.add("deposits retried after lost replies", overcharged);
+        picture.add("images through crashing, redelivering stages", duplicated);
+        picture
+    });
+    if let Err(error) = saved {
+        eprintln!("error: {error}");
+        std::process::exit(2);
     }
 }
 

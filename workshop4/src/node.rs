@@ -195,7 +195,11 @@ impl<C: Command> RaftNode<C> {
         if !members.contains(&id) {
             return Err(RaftConfigError::NotAMember(id));
         }
-        let peers: BTreeSet<NodeId> = members.iter().copied().filter(|&m| m != id).collect();
+        let peers: BTreeSet<NodeId> = members
+            .iter()
+            .copied()
+            .filter(|&member| member != id)
+            .collect();
         Ok(Self {
             id,
             peers: peers.into_iter().collect(),

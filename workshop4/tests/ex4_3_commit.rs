@@ -191,7 +191,7 @@ fn a_cut_off_follower_catches_up_and_a_lone_leader_commits_nothing() {
             .members()
             .iter()
             .copied()
-            .filter(|&m| m != leader)
+            .filter(|&member| member != leader)
             .collect();
 
         expect_ok(raft.disconnect(followers[0]), LESSON);
@@ -233,7 +233,7 @@ fn no_agreement_without_a_majority_then_agreement_again() {
             .members()
             .iter()
             .copied()
-            .filter(|&m| m != leader)
+            .filter(|&member| member != leader)
             .take(3)
             .collect();
         for &member in &cut {
@@ -508,7 +508,7 @@ fn a_minority_partition_refuses_writes_while_the_majority_goes_on() {
             .members()
             .iter()
             .copied()
-            .find(|&m| m != old_leader)
+            .find(|&member| member != old_leader)
             .expect("five members");
         raft.partition(&[&[old_leader, minority_peer]])
             .expect("members");
