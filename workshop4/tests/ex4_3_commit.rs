@@ -220,6 +220,35 @@ fn a_cut_off_follower_catches_up_and_a_lone_leader_commits_nothing() {
     });
 }
 
+/// When the leader is cut off the other two go on agreeing; when the next
+/// leader is cut off too, the last node alone commits nothing, whoever it
+/// is proposed to (the lab's leader failure).
+#[test]
+fn a_new_leader_goes_on_and_one_node_alone_commits_nothing() {
+    for_each_seed(|seed| async move {
+        let mut raft = cluster(3, seed);
+        expect_ok(raft.one(101, 3, false).await, LESSON);
+        let leader1 = expect_ok(raft.check_one_leader().await, LESSON);
+        expect_ok(raft.disconnect(leader1), LESSON);
+        expect_ok(raft.one(102, 2, false).await, LESSON);
+        raft.run_for(Duration::from_millis(500)).await;
+        expect_ok(raft.one(103, 2, false).await, LESSON);
+
+        let leader2 = expect_ok(raft.check_one_leader().await, LESSON);
+        expect_ok(raft.disconnect(leader2), LESSON);
+        for member in raft.members().to_vec() {
+            let _ = raft.propose(member, 104);
+        }
+        raft.run_for(Duration::from_secs(2)).await;
+        let (count, _) = expect_ok(raft.committed(LogIndex::new(4)), LESSON);
+        assert_eq!(
+            count, 0,
+            "{LESSON}: every node is cut off from every other; nothing proposed now can reach a \
+             majority, yet index 4 was committed on {count} node(s)"
+        );
+    });
+}
+
 /// With three of five nodes cut off nothing is committed; when they return,
 /// the cluster agrees again and the uncommitted command may be lost (the
 /// lab's fail-no-agree test).
