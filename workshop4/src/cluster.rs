@@ -47,7 +47,7 @@ use coordination::sim::{
     clock,
 };
 use coordination::timeline::{self, Activity, Mark, Outcome, SpanId};
-use coordination::{NodeId, Seed, SimRng};
+use coordination::{NodeId, Probability, Seed, SimRng};
 use rand::RngExt;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 
@@ -55,6 +55,12 @@ use crate::{Command, LogIndex, RaftConfig, RaftMessage, RaftNode, Role, Term};
 
 /// How often the checks look at the cluster while they wait.
 const POLL_INTERVAL: Duration = Duration::from_millis(20);
+
+/// The shortest long delay: the lab's 200 ms.
+const LONG_DELAY_MIN: Duration = Duration::from_millis(200);
+
+/// The longest long delay: the lab's 2.2 s.
+const LONG_DELAY_MAX: Duration = Duration::from_millis(2_200);
 
 /// How many times [`RaftCluster::check_one_leader`] looks for a leader.
 const LEADER_CHECKS: usize = 10;
@@ -219,6 +225,11 @@ pub struct RaftCluster<C: Command> {
     timeline: Vec<ClusterRecord>,
     /// Draws the harness's own waits.
     rng: SimRng,
+    /// Whether the network loses messages, as the lab's unreliable mode.
+    unreliable: bool,
+    /// Whether the network holds many messages back, as the lab's long
+    /// reordering.
+    long_reordering: bool,
     /// The leadership bar each leader has open on the drawn timeline.
     leaderships: BTreeMap<NodeId, SpanId>,
     /// The last term drawn on each node's lane.
@@ -277,6 +288,8 @@ impl<C: Command> RaftCluster<C> {
             last_seen,
             timeline: Vec::new(),
             rng: seed.derive(u64::MAX).rng(),
+            unreliable: conditions != NetworkConditions::reliable(),
+            long_reordering: false,
             leaderships: BTreeMap::new(),
             drawn_terms: BTreeMap::new(),
         }
@@ -359,19 +372,44 @@ impl<C: Command> RaftCluster<C> {
     }
 
     /// Loses and delays messages as the Raft lab's unreliable mode does
-    /// ([`NetworkConditions::unreliable`]), or stops doing so.
+    /// ([`NetworkConditions::unreliable`]), or stops doing so. Long
+    /// reordering, if on, stays on.
     pub fn set_unreliable(&mut self, unreliable: bool) {
-        let conditions = if unreliable {
+        self.unreliable = unreliable;
+        self.apply_conditions();
+    }
+
+    /// Holds back two thirds of all messages for 200 ms to 2.2 s, so that
+    /// newer messages overtake them, or stops doing so. The lab's long
+    /// reordering holds back replies only; here requests wait too, which is
+    /// harsher: heartbeats arrive late and followers stand. Losses, if on,
+    /// stay on.
+    pub fn set_long_reordering(&mut self, long_reordering: bool) {
+        self.long_reordering = long_reordering;
+        self.apply_conditions();
+    }
+
+    /// Sets the network's conditions outright, for conditions the two
+    /// switches above do not give. The next use of a switch replaces them.
+    pub fn set_conditions(&mut self, conditions: NetworkConditions) {
+        self.network.set_conditions(conditions);
+    }
+
+    /// Sets the conditions the two switches ask for.
+    fn apply_conditions(&mut self) {
+        let base = if self.unreliable {
             NetworkConditions::unreliable()
         } else {
             NetworkConditions::reliable()
         };
-        self.network.set_conditions(conditions);
-    }
-
-    /// Sets the network's conditions outright (for the lab's long
-    /// reordering, hold back many messages for a long delay).
-    pub fn set_conditions(&mut self, conditions: NetworkConditions) {
+        let conditions = if self.long_reordering {
+            // Two thirds, the share of replies the lab holds back.
+            let rate = Probability::new(2.0 / 3.0).expect("two thirds is a probability");
+            base.with_long_delay(rate, LONG_DELAY_MIN, LONG_DELAY_MAX)
+                .expect("the long delay range is written in order")
+        } else {
+            base
+        };
         self.network.set_conditions(conditions);
     }
 

@@ -8,8 +8,8 @@
 
 use std::time::Duration;
 
+use coordination::NodeId;
 use coordination::sim::NetworkConditions;
-use coordination::{NodeId, Probability};
 use rand::RngExt;
 use workshop4::testing::{cluster, elect, expect_ok, for_each_seed, node, node_with_log, term};
 use workshop4::{
@@ -479,15 +479,7 @@ fn figure_8_on_an_unreliable_network_never_diverges() {
         let mut connected = 5;
         for _ in 0..60 {
             if rng.random_bool(0.1) {
-                raft.set_conditions(
-                    NetworkConditions::unreliable()
-                        .with_long_delay(
-                            Probability::new(0.5).expect("a probability"),
-                            Duration::from_millis(200),
-                            Duration::from_millis(2_200),
-                        )
-                        .expect("an ordered range"),
-                );
+                raft.set_long_reordering(true);
             }
             let mut leader = None;
             for member in raft.members().to_vec() {
@@ -519,6 +511,7 @@ fn figure_8_on_an_unreliable_network_never_diverges() {
         for member in raft.members().to_vec() {
             expect_ok(raft.connect(member), LESSON);
         }
+        raft.set_long_reordering(false);
         raft.set_unreliable(false);
         expect_ok(raft.one(rng.random_range(0..10_000), 5, true).await, LESSON);
     });
