@@ -239,11 +239,19 @@ pub struct RaftCluster<C: Command> {
 impl<C: Command> RaftCluster<C> {
     /// `count` nodes (`node-1` ..= `node-count`) with the paper's timing, on a
     /// network with `conditions`, everything drawn from `seed`.
+    ///
+    /// # Panics
+    /// As [`with_config`](Self::with_config).
     pub fn new(count: u32, seed: Seed, conditions: NetworkConditions) -> Self {
         Self::with_config(count, seed, conditions, RaftConfig::paper())
     }
 
     /// As [`new`](Self::new), with the given timing.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime with its timer enabled (a test runs inside
+    /// [`simulate`](coordination::sim::simulate)): the cluster ticks its
+    /// nodes on tokio's clock.
     pub fn with_config(
         count: u32,
         seed: Seed,
