@@ -1,0 +1,284 @@
+//! The story of a run: everything that mattered, on one time line.
+//!
+//! When a test about leaders fails, the question is always "who believed
+//! what, who held the lease, and what reached storage, in which order". The
+//! answers live in four places (the lease store's history, the journal of
+//! beliefs, storage's log and the network's trace of injected faults);
+//! [`Story::of`] merges them by time, one [`Chapter`] per event, each on the
+//! lane of the node it happened to. Tests print it in their failure
+//! messages; demos print it, or the part of it a reader needs.
+//!
+//! Renewals are left out: a healthy leader renews every retry period, and
+//! three hundred identical lines would bury the ten that matter.
+
+use std::fmt;
+use std::time::Duration;
+
+use coordination::NodeId;
+use coordination::sim::{NetworkEvent, TraceEntry};
+
+use crate::{
+    Cluster, FencingToken, LEASE_STORE, LeaseChange, NodeEvent, STORAGE, StepDown, WriteRefused,
+};
+
+/// Something that happened, worth a line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The lease store granted a new lease.
+    LeaseGranted {
+        /// To whom.
+        holder: NodeId,
+        /// Under which token.
+        token: FencingToken,
+    },
+    /// The holder gave its lease up.
+    LeaseReleased {
+        /// Whose lease.
+        holder: NodeId,
+        /// Its token.
+        token: FencingToken,
+    },
+    /// An operator took the lease away.
+    LeaseRevoked {
+        /// Whose lease.
+        holder: NodeId,
+        /// Its token.
+        token: FencingToken,
+    },
+    /// A node began to believe it leads.
+    BecameLeader {
+        /// Its token.
+        token: FencingToken,
+    },
+    /// A node stopped believing it leads.
+    SteppedDown {
+        /// Its token.
+        token: FencingToken,
+        /// Why.
+        reason: StepDown,
+    },
+    /// Storage accepted a write.
+    WriteAccepted {
+        /// Who wrote it.
+        writer: NodeId,
+        /// The writer's entry number.
+        entry: u64,
+        /// The token it carried.
+        token: Option<FencingToken>,
+    },
+    /// Storage refused a write.
+    WriteRefused {
+        /// Who sent it.
+        writer: NodeId,
+        /// The writer's entry number.
+        entry: u64,
+        /// The token it carried.
+        token: Option<FencingToken>,
+        /// Why.
+        reason: WriteRefused,
+    },
+    /// A fault the run injected: a pause, a crash, a partition.
+    Fault(NetworkEvent),
+}
+
+/// One line of the story.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chapter {
+    /// When, in simulated time since the run began.
+    pub at: Duration,
+    /// The node it happened to (the lease store and storage are nodes too).
+    pub lane: NodeId,
+    /// What happened.
+    pub event: Event,
+}
+
+/// Everything that mattered in a run, in time order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Story {
+    /// The chapters, sorted by time; events at the same instant keep the
+    /// order of their sources: lease store, beliefs, storage, faults.
+    chapters: Vec<Chapter>,
+}
+
+impl Story {
+    /// The story of `cluster` so far.
+    pub fn of(cluster: &Cluster) -> Self {
+        let mut chapters = Vec::new();
+        for change in cluster.lease_store().history() {
+            let event = match change.change {
+                LeaseChange::Acquired { .. } => Event::LeaseGranted {
+                    holder: change.holder,
+                    token: change.token,
+                },
+                LeaseChange::Renewed { .. } => continue,
+                LeaseChange::Released => Event::LeaseReleased {
+                    holder: change.holder,
+                    token: change.token,
+                },
+                LeaseChange::Revoked => Event::LeaseRevoked {
+                    holder: change.holder,
+                    token: change.token,
+                },
+            };
+            chapters.push(Chapter {
+                at: change.at,
+                lane: LEASE_STORE,
+                event,
+            });
+        }
+        for entry in cluster.journal().entries() {
+            let event = match entry.event {
+                NodeEvent::BecameLeader { token } => Event::BecameLeader { token },
+                NodeEvent::SteppedDown { token, reason } => Event::SteppedDown { token, reason },
+            };
+            chapters.push(Chapter {
+                at: entry.at,
+                lane: entry.node,
+                event,
+            });
+        }
+        let storage = cluster.storage();
+        for write in storage.accepted() {
+            chapters.push(Chapter {
+                at: write.at,
+                lane: STORAGE,
+                event: Event::WriteAccepted {
+                    writer: write.writer,
+                    entry: write.entry,
+                    token: write.token,
+                },
+            });
+        }
+        for write in storage.refused() {
+            chapters.push(Chapter {
+                at: write.at,
+                lane: STORAGE,
+                event: Event::WriteRefused {
+                    writer: write.writer,
+                    entry: write.entry,
+                    token: write.token,
+                    reason: write.reason,
+                },
+            });
+        }
+        for entry in cluster.network().trace().entries() {
+            if let Some(chapter) = fault(entry) {
+                chapters.push(chapter);
+            }
+        }
+        // A stable sort keeps same-instant events in the order pushed.
+        chapters.sort_by_key(|chapter| chapter.at);
+        Self { chapters }
+    }
+
+    /// Every chapter, in time order.
+    pub fn chapters(&self) -> &[Chapter] {
+        &self.chapters
+    }
+
+    /// The chapters from `from` on, for a failure message about the end of
+    /// a run.
+    pub fn since(&self, from: Duration) -> Self {
+        Self {
+            chapters: self
+                .chapters
+                .iter()
+                .filter(|chapter| chapter.at >= from)
+                .cloned()
+                .collect(),
+        }
+    }
+}
+
+/// The fault a trace entry records, as a chapter; `None` for messages.
+fn fault(entry: &TraceEntry) -> Option<Chapter> {
+    let lane = match &entry.event {
+        NetworkEvent::Message { .. } => return None,
+        NetworkEvent::Paused(node)
+        | NetworkEvent::Resumed(node)
+        | NetworkEvent::Crashed(node)
+        | NetworkEvent::Restarted(node)
+        | NetworkEvent::Disconnected(node)
+        | NetworkEvent::Connected(node) => *node,
+        // A partition happens to everyone; it is told on the store's lane.
+        NetworkEvent::Partitioned(_) | NetworkEvent::Healed => LEASE_STORE,
+    };
+    Some(Chapter {
+        at: entry.at,
+        lane,
+        event: Event::Fault(entry.event.clone()),
+    })
+}
+
+impl fmt::Display for Chapter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:>8.3}s  ", self.at.as_secs_f64())?;
+        let lane = match self.lane {
+            LEASE_STORE => "lease store".to_string(),
+            STORAGE => "storage".to_string(),
+            node => node.to_string(),
+        };
+        write!(f, "{lane:<11}  ")?;
+        match &self.event {
+            Event::LeaseGranted { holder, token } => write!(f, "granted {token} to {holder}"),
+            Event::LeaseReleased { holder, token } => write!(f, "{holder} released {token}"),
+            Event::LeaseRevoked { holder, token } => {
+                write!(f, "revoked {holder}'s lease {token}")
+            }
+            Event::BecameLeader { token } => write!(f, "believes it leads, with {token}"),
+            Event::SteppedDown { token, reason } => {
+                write!(f, "stepped down from {token}: {reason}")
+            }
+            Event::WriteAccepted {
+                writer,
+                entry,
+                token,
+            } => write!(
+                f,
+                "accepted entry {entry} from {writer} ({})",
+                Token(*token)
+            ),
+            Event::WriteRefused {
+                writer,
+                entry,
+                token,
+                reason,
+            } => write!(
+                f,
+                "REFUSED entry {entry} from {writer} ({}): {reason}",
+                Token(*token)
+            ),
+            Event::Fault(event) => {
+                // The trace's own wording, without its time stamp.
+                let line = TraceEntry {
+                    at: Duration::ZERO,
+                    event: event.clone(),
+                }
+                .to_string();
+                f.write_str(line.trim_start().trim_start_matches("0.000s").trim_start())
+            }
+        }
+    }
+}
+
+impl fmt::Display for Story {
+    /// One chapter per line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for chapter in &self.chapters {
+            writeln!(f, "{chapter}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A write's token, or "no token".
+struct Token(Option<FencingToken>);
+
+impl fmt::Display for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(token) => write!(f, "{token}"),
+            None => f.write_str("no token"),
+        }
+    }
+}
