@@ -210,10 +210,14 @@ impl Cluster {
         self.network.run_for(duration).await;
     }
 
-    /// Lets the cluster run until `done` says so, checking every 5 ms of
+    /// Lets the cluster run until `done` says so, checking every 50 ms of
     /// simulated time, for at most `limit`. Returns whether `done` was met.
+    ///
+    /// Fifty milliseconds is fine-grained next to the election's timings
+    /// (seconds) and coarse enough that waiting out a lease costs a few
+    /// hundred checks, not thousands.
     pub async fn run_until(&self, limit: Duration, mut done: impl FnMut(&Self) -> bool) -> bool {
-        const STEP: Duration = Duration::from_millis(5);
+        const STEP: Duration = Duration::from_millis(50);
         let mut waited = Duration::ZERO;
         while !done(self) {
             if waited >= limit {

@@ -25,7 +25,9 @@
     reason = "the stubs below ignore their inputs until you write them; delete this when you are done"
 )]
 
-use crate::{FencingToken, WriteRefused};
+use coordination::FencingToken;
+
+use crate::WriteRefused;
 
 /// Storage's memory of the highest token it has accepted, and the rule that
 /// goes with it.

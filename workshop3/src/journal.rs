@@ -12,9 +12,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use coordination::NodeId;
-
-use crate::FencingToken;
+use coordination::{FencingToken, NodeId};
 
 /// Why a leader stopped leading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -134,6 +132,19 @@ impl Journal {
             .iter()
             .filter(|entry| matches!(entry.event, NodeEvent::BecameLeader { .. }))
             .count()
+    }
+
+    /// When `node` first stepped down, and why.
+    pub fn first_step_down(&self, node: NodeId) -> Option<(Duration, StepDown)> {
+        self.pages()
+            .entries
+            .iter()
+            .find_map(|entry| match entry.event {
+                NodeEvent::SteppedDown { reason, .. } if entry.node == node => {
+                    Some((entry.at, reason))
+                }
+                _ => None,
+            })
     }
 
     /// Records that `node` began leading under `token` at `at`, believing

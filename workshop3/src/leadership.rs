@@ -15,11 +15,11 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use coordination::NodeId;
 use coordination::sim::clock;
+use coordination::{FencingToken, NodeId};
 use tokio::time::Instant;
 
-use crate::{FencingToken, Journal, StepDown};
+use crate::{Journal, StepDown};
 
 /// What a node believes about leading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +80,7 @@ impl Leadership {
             }
             _ => {
                 *belief = Belief::Leading { token, valid_until };
-                tracing::info!("{} became leader with {token}", self.node);
+                tracing::debug!("{} became leader with {token}", self.node);
                 self.journal
                     .begin_term(self.node, token, clock::elapsed(), until);
             }
@@ -94,7 +94,7 @@ impl Leadership {
         let mut belief = self.belief();
         if let Belief::Leading { token, .. } = *belief {
             *belief = Belief::Following;
-            tracing::info!("{} stepped down from {token}: {reason}", self.node);
+            tracing::debug!("{} stepped down from {token}: {reason}", self.node);
             self.journal
                 .end_term(self.node, token, reason, clock::elapsed());
         }

@@ -13,11 +13,11 @@
 
 use std::time::Duration;
 
-use coordination::NodeId;
 use coordination::sim::{CallError, Message, Node};
+use coordination::{FencingToken, NodeId};
 use tokio::time::Instant;
 
-use crate::{ClusterMessage, FencingToken, LeaseAnswer, LeaseError, LeaseRequest};
+use crate::{ClusterMessage, LeaseAnswer, LeaseError, LeaseRequest};
 
 /// A lease this node was granted, as the node knows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -50,10 +50,10 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use coordination::NodeId;
 use coordination::sim::Message;
+use coordination::{FencingToken, NodeId};
 
-use crate::{ClusterMessage, FencingToken, LeaseAnswer, LeaseRequest};
+use crate::{ClusterMessage, LeaseAnswer, LeaseRequest};
 
 /// Why the lease store refused to consider a request at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -38,7 +38,6 @@
 //! 5. [`fencing`]: fencing tokens, checked by storage.
 
 mod cluster;
-mod fencing_token;
 mod journal;
 mod leadership;
 mod lease_client;
@@ -86,7 +85,6 @@ pub use failure_detector::{
     FailureDetector, HeartbeatConfig, listen_for_heartbeats, send_heartbeats,
 };
 pub use fencing::FencingGate;
-pub use fencing_token::FencingToken;
 pub use journal::{Journal, JournalEntry, NodeEvent, StepDown, Term};
 pub use leader_work::{do_leader_work, run_candidate_and_work};
 pub use leadership::Leadership;

@@ -11,10 +11,10 @@
 
 use std::time::Duration;
 
-use coordination::NodeId;
 use coordination::sim::Message;
+use coordination::{FencingToken, NodeId};
 
-use crate::{FencingToken, LeaseError, WriteRefused};
+use crate::{LeaseError, WriteRefused};
 
 /// Every message of the workshop.
 #[derive(Debug, Clone, PartialEq, Eq)]

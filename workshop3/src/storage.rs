@@ -28,10 +28,10 @@
 
 use std::time::Duration;
 
-use coordination::NodeId;
 use coordination::sim::Message;
+use coordination::{FencingToken, NodeId};
 
-use crate::{ClusterMessage, FencingGate, FencingToken, Write, WriteAck};
+use crate::{ClusterMessage, FencingGate, Write, WriteAck};
 
 /// Whether storage checks fencing tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

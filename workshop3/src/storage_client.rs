@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use coordination::NodeId;
 use coordination::sim::{CallError, Message, Node};
+use coordination::{FencingToken, NodeId};
 
-use crate::{ClusterMessage, FencingToken, Write, WriteAck, WriteRefused};
+use crate::{ClusterMessage, Write, WriteAck, WriteRefused};
 
 /// Why a write was not stored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

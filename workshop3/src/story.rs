@@ -14,12 +14,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use coordination::NodeId;
 use coordination::sim::{NetworkEvent, TraceEntry};
+use coordination::{FencingToken, NodeId};
 
-use crate::{
-    Cluster, FencingToken, LEASE_STORE, LeaseChange, NodeEvent, STORAGE, StepDown, WriteRefused,
-};
+use crate::{Cluster, LEASE_STORE, LeaseChange, NodeEvent, STORAGE, StepDown, WriteRefused};
 
 /// Something that happened, worth a line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,14 +94,21 @@ pub struct Chapter {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Story {
     /// The chapters, sorted by time; events at the same instant keep the
-    /// order of their sources: lease store, beliefs, storage, faults.
+    /// order of their sources: faults first (they cause the rest), then the
+    /// lease store, beliefs, storage.
     chapters: Vec<Chapter>,
 }
 
 impl Story {
     /// The story of `cluster` so far.
     pub fn of(cluster: &Cluster) -> Self {
-        let mut chapters = Vec::new();
+        let mut chapters: Vec<Chapter> = cluster
+            .network()
+            .trace()
+            .entries()
+            .iter()
+            .filter_map(fault)
+            .collect();
         for change in cluster.lease_store().history() {
             let event = match change.change {
                 LeaseChange::Acquired { .. } => Event::LeaseGranted {
@@ -161,11 +166,6 @@ impl Story {
                 },
             });
         }
-        for entry in cluster.network().trace().entries() {
-            if let Some(chapter) = fault(entry) {
-                chapters.push(chapter);
-            }
-        }
         // A stable sort keeps same-instant events in the order pushed.
         chapters.sort_by_key(|chapter| chapter.at);
         Self { chapters }
@@ -200,7 +200,8 @@ fn fault(entry: &TraceEntry) -> Option<Chapter> {
         | NetworkEvent::Restarted(node)
         | NetworkEvent::Disconnected(node)
         | NetworkEvent::Connected(node) => *node,
-        // A partition happens to everyone; it is told on the store's lane.
+        // A partition happens to everyone; it is told on the lease store's
+        // lane, the first of the services.
         NetworkEvent::Partitioned(_) | NetworkEvent::Healed => LEASE_STORE,
     };
     Some(Chapter {
@@ -213,12 +214,7 @@ fn fault(entry: &TraceEntry) -> Option<Chapter> {
 impl fmt::Display for Chapter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:>8.3}s  ", self.at.as_secs_f64())?;
-        let lane = match self.lane {
-            LEASE_STORE => "lease store".to_string(),
-            STORAGE => "storage".to_string(),
-            node => node.to_string(),
-        };
-        write!(f, "{lane:<11}  ")?;
+        write!(f, "{:<11}  ", lane_name(self.lane))?;
         match &self.event {
             Event::LeaseGranted { holder, token } => write!(f, "granted {token} to {holder}"),
             Event::LeaseReleased { holder, token } => write!(f, "{holder} released {token}"),
@@ -248,15 +244,27 @@ impl fmt::Display for Chapter {
                 "REFUSED entry {entry} from {writer} ({}): {reason}",
                 Token(*token)
             ),
-            Event::Fault(event) => {
-                // The trace's own wording, without its time stamp.
-                let line = TraceEntry {
-                    at: Duration::ZERO,
-                    event: event.clone(),
+            Event::Fault(event) => match event {
+                NetworkEvent::Paused(_) => f.write_str("paused"),
+                NetworkEvent::Resumed(_) => f.write_str("resumed"),
+                NetworkEvent::Crashed(_) => f.write_str("crashed"),
+                NetworkEvent::Restarted(_) => f.write_str("restarted"),
+                NetworkEvent::Disconnected(_) => f.write_str("disconnected"),
+                NetworkEvent::Connected(_) => f.write_str("connected"),
+                NetworkEvent::Partitioned(groups) => {
+                    let sides: Vec<String> = groups
+                        .iter()
+                        .map(|group| {
+                            let names: Vec<String> =
+                                group.iter().map(|node| lane_name(*node)).collect();
+                            format!("[{}]", names.join(", "))
+                        })
+                        .collect();
+                    write!(f, "network partitioned: {}", sides.join(" | "))
                 }
-                .to_string();
-                f.write_str(line.trim_start().trim_start_matches("0.000s").trim_start())
-            }
+                NetworkEvent::Healed => f.write_str("partition healed"),
+                NetworkEvent::Message { .. } => f.write_str("message"),
+            },
         }
     }
 }
@@ -268,6 +276,15 @@ impl fmt::Display for Story {
             writeln!(f, "{chapter}")?;
         }
         Ok(())
+    }
+}
+
+/// How a lane is named on a line: the services by what they are.
+fn lane_name(node: NodeId) -> String {
+    match node {
+        LEASE_STORE => "lease store".to_string(),
+        STORAGE => "storage".to_string(),
+        node => node.to_string(),
     }
 }
 

@@ -102,6 +102,57 @@ pub async fn first_leader(cluster: &Cluster, lesson: &str) -> NodeId {
     cluster.leaders()[0]
 }
 
+/// When the lease store next granted the lease to a node other than `old`,
+/// at `since` or later.
+pub fn next_grant(cluster: &Cluster, old: NodeId, since: Duration) -> Option<Duration> {
+    cluster
+        .lease_store()
+        .tenures()
+        .into_iter()
+        .find(|tenure| tenure.holder != old && tenure.from >= since)
+        .map(|tenure| tenure.from)
+}
+
+/// A failover, timed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failover {
+    /// When the leader crashed.
+    pub crashed_at: Duration,
+    /// How long after the crash another node was granted the lease; `None`
+    /// if none was within the bound and five seconds more.
+    pub took: Option<Duration>,
+}
+
+/// Crashes `leader` at a moment of its renewal cycle that `seed` picks (the
+/// failover time depends on how long ago it last renewed), and runs until
+/// another node holds the lease, or the failover bound and five seconds
+/// have passed.
+///
+/// # Panics
+/// When `leader` is not a running candidate: test set-up is wrong.
+pub async fn crash_and_time_failover(cluster: &Cluster, leader: NodeId, seed: Seed) -> Failover {
+    let cycle = cluster.config().election.retry_period();
+    let offset = seed.derive(CRASH_STREAM).value() % cycle.as_millis().max(1) as u64;
+    cluster.run_for(Duration::from_millis(offset)).await;
+    let crashed_at = clock::elapsed();
+    cluster
+        .crash(leader)
+        .expect("the leader is a running candidate");
+    let patience = failover_bound(cluster.config()) + Duration::from_secs(5);
+    cluster
+        .run_until(patience, |cluster| {
+            next_grant(cluster, leader, crashed_at).is_some()
+        })
+        .await;
+    Failover {
+        crashed_at,
+        took: next_grant(cluster, leader, crashed_at).map(|at| at - crashed_at),
+    }
+}
+
+/// Names the crash moment's stream among a run's derived seeds.
+const CRASH_STREAM: u64 = 0xC2A5;
+
 /// The garbage-collection pause of Kleppmann's example: runs until
 /// `leader` has had one more write accepted, lets it start preparing its
 /// next entry (its leadership checked), pauses it for `pause`, and resumes
@@ -128,8 +179,10 @@ pub async fn pause_mid_entry(
          with `storage.write(Some(token), entry)`.\n{}",
         Story::of(cluster)
     );
-    // The acknowledgement takes at most one trip back; then the leader checks
-    // its leadership and starts preparing, which takes far longer than this.
+    // The write was accepted at most one check of `run_until` ago, and its
+    // acknowledgement takes at most one trip back; then the leader checks its
+    // leadership and starts preparing the next entry, which takes `work_time`
+    // (half a second by default), far longer than these few milliseconds.
     cluster.run_for(2 * LONGEST_TRIP).await;
     cluster
         .network()

@@ -180,17 +180,7 @@ fn a_leader_cut_off_from_the_store_steps_down_before_its_lease_expires() {
             .iter()
             .find(|term| term.node == leader)
             .expect("the leader's term is in the journal");
-        let stepped_down =
-            cluster
-                .journal()
-                .entries()
-                .into_iter()
-                .find_map(|entry| match entry.event {
-                    NodeEvent::SteppedDown { reason, .. } if entry.node == leader => {
-                        Some((entry.at, reason))
-                    }
-                    _ => None,
-                });
+        let stepped_down = cluster.journal().first_step_down(leader);
         let Some((at, reason)) = stepped_down else {
             panic!(
                 "{LESSON}: {leader} was cut off from the lease store for 30 s and never stepped \
@@ -235,17 +225,7 @@ fn a_leader_whose_lease_is_revoked_steps_down_at_its_next_renewal() {
         cluster.run_for(secs(3)).await;
 
         let story = Story::of(&cluster);
-        let stepped_down =
-            cluster
-                .journal()
-                .entries()
-                .into_iter()
-                .find_map(|entry| match entry.event {
-                    NodeEvent::SteppedDown { reason, .. } if entry.node == leader => {
-                        Some((entry.at, reason))
-                    }
-                    _ => None,
-                });
+        let stepped_down = cluster.journal().first_step_down(leader);
         match stepped_down {
             Some((at, StepDown::LeaseLost)) => assert!(
                 at <= revoked_at + secs(2) + millis(20),
@@ -282,18 +262,10 @@ fn a_leader_paused_past_its_deadline_steps_down_when_it_wakes() {
         cluster.run_for(millis(1)).await;
 
         let story = Story::of(&cluster);
-        let stepped_down = cluster.journal().entries().into_iter().find(|entry| {
-            matches!(
-                entry.event,
-                NodeEvent::SteppedDown {
-                    reason: StepDown::RenewDeadlinePassed,
-                    ..
-                }
-            )
-        });
+        let stepped_down = cluster.journal().first_step_down(leader);
         assert_eq!(
-            stepped_down.map(|entry| entry.at),
-            Some(resumed_at),
+            stepped_down,
+            Some((resumed_at, StepDown::RenewDeadlinePassed)),
             "{LESSON}: {leader} woke up 20 s later, far past its renew deadline; after every \
              sleep, check the deadline first and step down.\n{story}"
         );

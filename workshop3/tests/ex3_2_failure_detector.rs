@@ -7,12 +7,12 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use coordination::NodeId;
 use coordination::sim::{clock, simulate};
+use coordination::{FencingToken, NodeId};
 use tokio::time::Instant;
 use workshop3::testing::{LONGEST_TRIP, for_each_seed, millis, node, secs, start};
 use workshop3::{
-    Cluster, ClusterConfig, FailureDetector, FencingToken, Heartbeat, NodeContext, StepDown,
+    Cluster, ClusterConfig, FailureDetector, Heartbeat, NodeContext, StepDown,
     listen_for_heartbeats, send_heartbeats,
 };
 

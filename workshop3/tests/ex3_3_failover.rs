@@ -3,27 +3,14 @@
 //! Read `workshop3/README.md`, "Implement", 3.3. Run just these tests with
 //! `cargo test -p workshop3 --test ex3_3_failover`.
 
-use std::time::Duration;
-
 use coordination::sim::clock;
 use workshop3::testing::{
-    LONGEST_TRIP, assert_one_believer_at_a_time, assert_one_lease_holder_at_a_time, failover_bound,
-    first_leader, for_each_seed, millis, secs, start, sweep,
+    LONGEST_TRIP, assert_one_believer_at_a_time, assert_one_lease_holder_at_a_time,
+    crash_and_time_failover, failover_bound, first_leader, for_each_seed, next_grant, secs, start,
 };
-use workshop3::{Cluster, ClusterConfig, Story, run_candidate};
+use workshop3::{ClusterConfig, Story, run_candidate};
 
 const LESSON: &str = "exercise 3.3 (failover)";
-
-/// When the lease was next granted to a node other than `old`, after
-/// `since`.
-fn next_grant(cluster: &Cluster, old: coordination::NodeId, since: Duration) -> Option<Duration> {
-    cluster
-        .lease_store()
-        .tenures()
-        .into_iter()
-        .find(|tenure| tenure.holder != old && tenure.from >= since)
-        .map(|tenure| tenure.from)
-}
 
 /// At start nobody leads; every candidate suspects after one suspicion
 /// timeout, tries, and one wins at once.
@@ -57,29 +44,23 @@ fn a_leader_is_elected_one_suspicion_timeout_after_the_start() {
 /// lease duration + retry period + the network's delays.
 #[test]
 fn after_the_leader_crashes_a_new_leader_holds_the_lease_within_the_bound() {
-    sweep().at_least(200).run(|seed| async move {
+    for_each_seed(|seed| async move {
         let config = ClusterConfig::new(3);
         let cluster = start(seed, config, run_candidate);
         let leader = first_leader(&cluster, LESSON).await;
-        // Crash at a different moment of the renewal cycle in every seed.
-        cluster
-            .run_for(secs(5) + millis(seed.value() * 7919 % 4000))
-            .await;
-        let crashed_at = clock::elapsed();
-        cluster.crash(leader).expect("the leader is running");
+        cluster.run_for(secs(5)).await;
+        let failover = crash_and_time_failover(&cluster, leader, seed).await;
         let bound = failover_bound(&config);
-        cluster.run_for(bound + secs(1)).await;
-
+        let crashed_at = failover.crashed_at;
         let story = Story::of(&cluster).since(crashed_at.saturating_sub(secs(3)));
-        match next_grant(&cluster, leader, crashed_at) {
-            Some(at) => assert!(
-                at - crashed_at <= bound,
-                "{LESSON}: {leader} crashed at {:.3}s and the next leader got the lease {:?} \
+        match failover.took {
+            Some(took) => assert!(
+                took <= bound,
+                "{LESSON}: {leader} crashed at {:.3}s and the next leader got the lease {took:?} \
                  later, past the bound of {bound:?} (lease duration + retry period + network \
                  delays). After a refused try, wait one retry period and try again while you \
                  still suspect the leader.\n{story}",
-                crashed_at.as_secs_f64(),
-                at - crashed_at
+                crashed_at.as_secs_f64()
             ),
             None => panic!(
                 "{LESSON}: {leader} crashed at {:.3}s and nobody held the lease {bound:?} later. \

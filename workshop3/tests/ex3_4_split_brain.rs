@@ -14,9 +14,7 @@ use workshop3::testing::{
     assert_one_believer_at_a_time, first_leader, for_each_seed, pause_mid_entry, secs, start,
     writes_by,
 };
-use workshop3::{
-    ClusterConfig, LEASE_STORE, NodeEvent, STORAGE, StepDown, Story, run_candidate_and_work,
-};
+use workshop3::{ClusterConfig, LEASE_STORE, STORAGE, StepDown, Story, run_candidate_and_work};
 
 const LESSON: &str = "exercise 3.4 (split brain)";
 
@@ -118,17 +116,7 @@ fn a_partitioned_leader_keeps_believing_and_writing_until_its_renew_deadline() {
         cluster.run_for(secs(10)).await;
 
         let story = Story::of(&cluster);
-        let stepped_down =
-            cluster
-                .journal()
-                .entries()
-                .into_iter()
-                .find_map(|entry| match entry.event {
-                    NodeEvent::SteppedDown { reason, .. } if entry.node == leader => {
-                        Some((entry.at, reason))
-                    }
-                    _ => None,
-                });
+        let stepped_down = cluster.journal().first_step_down(leader);
         let Some((stepped_down_at, StepDown::RenewDeadlinePassed)) = stepped_down else {
             panic!(
                 "{LESSON}: cut off from the lease store, {leader} should step down at its renew deadline.\n{story}"

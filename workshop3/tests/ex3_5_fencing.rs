@@ -3,14 +3,13 @@
 //! Read `workshop3/README.md`, "Implement", 3.5. Run just these tests with
 //! `cargo test -p workshop3 --test ex3_5_fencing`.
 
+use coordination::FencingToken;
 use coordination::sim::NetworkConditions;
 use workshop3::testing::{
     assert_one_lease_holder_at_a_time, assert_tokens_never_go_back, first_leader, for_each_seed,
     pause_mid_entry, secs, start, sweep, writes_by,
 };
-use workshop3::{
-    ClusterConfig, Fencing, FencingGate, FencingToken, Story, WriteRefused, run_candidate_and_work,
-};
+use workshop3::{ClusterConfig, Fencing, FencingGate, Story, WriteRefused, run_candidate_and_work};
 
 const LESSON: &str = "exercise 3.5 (fencing)";
 

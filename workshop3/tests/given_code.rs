@@ -5,13 +5,13 @@
 use std::time::Duration;
 
 use coordination::sim::{CallError, NetworkConditions, NetworkError, simulate};
-use coordination::{ConfigError, Seed};
+use coordination::{ConfigError, FencingToken, Seed};
 use tokio::time::Instant;
 use workshop3::testing::{millis, node, secs, start, sweep};
 use workshop3::{
-    Cluster, ClusterConfig, ClusterError, ClusterMessage, Fencing, FencingToken, Heartbeat,
-    HeartbeatConfig, Journal, Leadership, LeaseAnswer, LeaseCallError, LeaseChange, LeaseError,
-    LeaseRequest, LeaseStore, NodeEvent, StepDown, Storage, Write, WriteError, WriteRefused,
+    Cluster, ClusterConfig, ClusterError, ClusterMessage, Fencing, Heartbeat, HeartbeatConfig,
+    Journal, Leadership, LeaseAnswer, LeaseCallError, LeaseChange, LeaseError, LeaseRequest,
+    LeaseStore, NodeEvent, StepDown, Storage, Write, WriteError, WriteRefused,
     act_without_election,
 };
 

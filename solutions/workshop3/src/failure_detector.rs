@@ -24,10 +24,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use coordination::sim::{Inbox, Node};
-use coordination::{ConfigError, NodeId};
+use coordination::{ConfigError, FencingToken, NodeId};
 use tokio::time::Instant;
 
-use crate::{ClusterMessage, FencingToken, Heartbeat, Leadership};
+use crate::{ClusterMessage, Heartbeat, Leadership};
 
 /// How often a leader says it is alive, and how long a follower waits before
 /// suspecting it.

@@ -17,7 +17,9 @@
 //! - Read: `workshop3/README.md`, "Implement", 3.5.
 //! - Check: `cargo test -p workshop3 --test ex3_5_fencing`.
 
-use crate::{FencingToken, WriteRefused};
+use coordination::FencingToken;
+
+use crate::WriteRefused;
 
 /// Storage's memory of the highest token it has accepted, and the rule that
 /// goes with it.

@@ -1,0 +1,230 @@
+//! Failover time, measured over many seeds, and what an election costs in
+//! steady state.
+//!
+//! Each seed starts a cluster (3.3), lets the first leader settle, counts a
+//! minute of steady-state messages, then crashes the leader at a moment of
+//! its renewal cycle that the seed picks, and measures how long until
+//! another node holds the lease. The percentiles are set against the bound
+//! the tests check: lease duration + retry period + the network's delays.
+//!
+//! The steady-state minute is also run with 3.1's loop alone, where every
+//! candidate asks the lease store every retry period, as Kubernetes'
+//! client-go does, to show what the heartbeats of 3.2 and 3.3 save the
+//! store.
+//!
+//! ```text
+//! cargo run --release -p workshop3 --features solution --example failover
+//! cargo run -p workshop3 --features solution --example failover -- --seeds 50 --candidates 5
+//! ```
+
+use std::time::Duration;
+
+use coordination::Seed;
+use coordination::demo::{self, Flag, Flags, SEED, Table, unless_unfinished};
+use coordination::metrics::Percentiles;
+use coordination::sim::{MessageCounts, simulate};
+use workshop3::testing::{crash_and_time_failover, elect_by_polling, failover_bound, first_leader};
+use workshop3::{Cluster, ClusterConfig, NodeContext, run_candidate};
+
+const ABOUT: &str = "failover: failover time p50/p99/max over many seeds against its bound, and steady-state messages";
+
+const FLAGS: [Flag; 3] = [
+    SEED,
+    Flag::value("seeds", "1000", "how many seeds to measure failover over"),
+    Flag::value("candidates", "3", "how many replicas compete to lead"),
+];
+
+/// How long the steady state is measured for.
+const STEADY: Duration = Duration::from_secs(60);
+
+/// What one seed's run measured.
+struct Run {
+    /// Messages during the steady-state minute.
+    steady: MessageCounts,
+    /// Leaders elected during the steady-state minute (there should be none).
+    changes: usize,
+    /// From the crash to the next lease granted to another node.
+    failover: Option<Duration>,
+}
+
+fn main() {
+    demo::launch(ABOUT, &FLAGS, run);
+}
+
+fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
+    let first: u64 = flags.get("seed")?;
+    let seeds: u64 = flags.get("seeds")?;
+    let candidates: u32 = flags.get("candidates")?;
+    let config = ClusterConfig::new(candidates);
+    let bound = failover_bound(&config);
+
+    let runs = match unless_unfinished(|| {
+        (first..first + seeds)
+            .map(|seed| measure(Seed::new(seed), config))
+            .collect::<Vec<_>>()
+    }) {
+        Ok(runs) => runs,
+        Err(exercise) => {
+            println!("failover needs exercises 3.1 to 3.3: {exercise}");
+            return Ok(());
+        }
+    };
+
+    let times: Vec<Duration> = runs.iter().filter_map(|run| run.failover).collect();
+    let within = times.iter().filter(|time| **time <= bound).count();
+    let summary = Percentiles::of(times.clone());
+    println!(
+        "{candidates} candidates; lease {:?}, renew deadline {:?}, retry period {:?}; heartbeat \
+         every {:?}, suspicion after {:?}; seeds {first} to {}\n",
+        config.election.lease_duration(),
+        config.election.renew_deadline(),
+        config.election.retry_period(),
+        config.heartbeats.interval(),
+        config.heartbeats.suspect_after(),
+        first + seeds - 1
+    );
+    let mut table = Table::new([
+        "failover after a crash",
+        "p50",
+        "p99",
+        "max",
+        "bound",
+        "within",
+    ]);
+    table.row([
+        format!("{} seeds", summary.count),
+        seconds(summary.p50),
+        seconds(summary.p99),
+        seconds(summary.max),
+        seconds(bound),
+        format!("{within} of {}", runs.len()),
+    ]);
+    println!("{table}");
+
+    let changes: usize = runs.iter().map(|run| run.changes).sum();
+    println!(
+        "Leader changes during {} steady-state minutes: {changes}\n",
+        runs.len()
+    );
+
+    let mut steady = Table::new([
+        "steady state, messages per second",
+        "to the lease store",
+        "heartbeats",
+        "all messages",
+    ]);
+    let heartbeating = average(runs.iter().map(|run| &run.steady));
+    steady.row(rates("3.3 followers watch heartbeats", &heartbeating));
+    match unless_unfinished(|| {
+        (first..first + seeds.min(20))
+            .map(|seed| steady_state(Seed::new(seed), config, elect_by_polling))
+            .collect::<Vec<_>>()
+    }) {
+        Ok(polled) => {
+            steady.row(rates(
+                "3.1 every candidate polls the store",
+                &average(polled.iter()),
+            ));
+        }
+        Err(exercise) => {
+            steady.row([
+                "3.1 every candidate polls the store",
+                "-",
+                "-",
+                "not done yet",
+            ]);
+            println!("  {exercise}");
+        }
+    }
+    println!("{steady}");
+
+    if within < runs.len() || times.len() < runs.len() || changes > 0 {
+        eprintln!("some seeds broke the bound or changed leader in steady state");
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+/// One seed: settle, a steady minute, then crash the leader and time the
+/// failover.
+fn measure(seed: Seed, config: ClusterConfig) -> Run {
+    simulate(async move {
+        let cluster = started(seed, config, run_candidate);
+        let (steady, changes) = steady_minute(&cluster).await;
+        let leader = first_leader(&cluster, "failover").await;
+        let failover = crash_and_time_failover(&cluster, leader, seed).await;
+        Run {
+            steady,
+            changes,
+            failover: failover.took,
+        }
+    })
+}
+
+/// One seed's steady-state minute under `role`.
+fn steady_state<R, F>(seed: Seed, config: ClusterConfig, role: R) -> MessageCounts
+where
+    R: Fn(NodeContext) -> F + Send + Sync + 'static,
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    simulate(async move {
+        let cluster = started(seed, config, role);
+        steady_minute(&cluster).await.0
+    })
+}
+
+fn started<R, F>(seed: Seed, config: ClusterConfig, role: R) -> Cluster
+where
+    R: Fn(NodeContext) -> F + Send + Sync + 'static,
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    Cluster::start(seed, config, role).expect("the demo starts at least one candidate")
+}
+
+/// Waits for a leader, lets it settle, and counts one minute of messages
+/// and of new leaders.
+async fn steady_minute(cluster: &Cluster) -> (MessageCounts, usize) {
+    first_leader(cluster, "failover").await;
+    cluster.run_for(Duration::from_secs(5)).await;
+    let before = cluster.network().counts();
+    let elected = cluster.journal().leaders_elected();
+    cluster.run_for(STEADY).await;
+    let counts = cluster.network().counts().since(&before);
+    (counts, cluster.journal().leaders_elected() - elected)
+}
+
+/// Messages per second, averaged over runs: (to the lease store,
+/// heartbeats, all).
+fn average<'a>(runs: impl Iterator<Item = &'a MessageCounts>) -> (f64, f64, f64) {
+    let mut sums = (0.0, 0.0, 0.0);
+    let mut count = 0.0;
+    for counts in runs {
+        let store = ["acquire", "renew", "release"]
+            .iter()
+            .map(|kind| counts.of(kind).sent)
+            .sum::<u64>();
+        sums.0 += store as f64;
+        sums.1 += counts.of("heartbeat").sent as f64;
+        sums.2 += counts.total().sent as f64;
+        count += 1.0;
+    }
+    let per_second = count * STEADY.as_secs_f64();
+    (
+        sums.0 / per_second,
+        sums.1 / per_second,
+        sums.2 / per_second,
+    )
+}
+
+fn rates(name: &str, (store, heartbeats, all): &(f64, f64, f64)) -> [String; 4] {
+    [
+        name.to_string(),
+        format!("{store:.2}"),
+        format!("{heartbeats:.2}"),
+        format!("{all:.2}"),
+    ]
+}
+
+fn seconds(duration: Duration) -> String {
+    format!("{:.3} s", duration.as_secs_f64())
+}
