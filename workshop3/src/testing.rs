@@ -96,7 +96,9 @@ pub async fn first_leader(cluster: &Cluster, lesson: &str) -> NodeId {
         .await;
     assert!(
         elected,
-        "{lesson}: nobody believes it leads after a minute of simulated time.\n{}",
+        "{lesson}: nobody believes it leads after a minute of simulated time. Did the lease \
+         store grant the lease to anyone (see below), and does the code that holds it tell \
+         `leadership.lead`?\n{}",
         Story::of(cluster)
     );
     cluster.leaders()[0]

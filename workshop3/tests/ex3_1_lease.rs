@@ -165,7 +165,15 @@ fn of_three_candidates_one_leads_and_the_others_keep_asking() {
 #[test]
 fn a_leader_cut_off_from_the_store_steps_down_before_its_lease_expires() {
     for_each_seed(|seed| async move {
-        let cluster = start(seed, ClusterConfig::new(3), elect_by_polling);
+        // A renew deadline that is not a whole number of retry periods: a
+        // leader that sleeps a whole retry period between tries oversleeps it.
+        let election = ElectionConfig::new(secs(15), secs(9), secs(2))
+            .expect("15 s > 9 s > 2 s is a valid election");
+        let config = ClusterConfig {
+            election,
+            ..ClusterConfig::new(3)
+        };
+        let cluster = start(seed, config, elect_by_polling);
         let leader = first_leader(&cluster, LESSON).await;
         cluster.run_for(secs(5)).await;
         cluster

@@ -17,6 +17,11 @@ fn token(raw: u64) -> Option<FencingToken> {
     Some(FencingToken::new(raw))
 }
 
+/// A token as a test message names it.
+fn named(token: Option<FencingToken>) -> String {
+    token.map_or_else(|| "no token".to_string(), |token| token.to_string())
+}
+
 /// Kleppmann's example: the write with token 34 is accepted, and the
 /// paused client's write with token 33 that arrives after it is refused.
 #[test]
@@ -92,8 +97,9 @@ fn the_gate_admits_exactly_the_tokens_that_keep_storage_in_order() {
             assert_eq!(
                 admitted,
                 expected,
-                "{LESSON}: with {highest:?} the highest admitted so far, {offered:?} should be \
-                 {}",
+                "{LESSON}: with {} the highest admitted so far, a write with {} should be {}",
+                named(highest),
+                named(offered),
                 if expected { "admitted" } else { "refused" }
             );
             if admitted {
