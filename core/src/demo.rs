@@ -1,14 +1,18 @@
-//! Support for demos: command-line flags and result tables.
+//! Support for demos: command-line flags, result tables and pictures.
 //!
-//! Every demo takes a few flags (`--seed 7 --items 100 --workers 4`) and ends
-//! with a table. Both are small enough to write here rather than pull a
+//! Every demo takes a few flags (`--seed 7 --items 100 --workers 4`), ends
+//! with a table, and can draw its runs: `--svg FILE` writes a
+//! [`Picture`], `--timeline` prints swimlanes. Both are small enough to write here rather than pull a
 //! command-line parsing crate into every workshop's build: flags are
 //! `--name value` or `--name` switches, every flag has a default and a help
 //! line, and a bad value is a typed error that names the flag.
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::Path;
 use std::str::FromStr;
+
+use crate::picture::Picture;
 
 /// One flag a demo accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +21,8 @@ pub struct Flag {
     pub name: &'static str,
     /// The default value; `None` makes it a switch (present or not).
     pub default: Option<&'static str>,
+    /// What the value is, in help (`FILE`), for a flag with no default.
+    pub placeholder: Option<&'static str>,
     /// One line of help.
     pub help: &'static str,
 }
@@ -27,6 +33,22 @@ impl Flag {
         Self {
             name,
             default: Some(default),
+            placeholder: None,
+            help,
+        }
+    }
+
+    /// A flag that takes a value and has no default: read it with
+    /// [`Flags::given`]. `placeholder` names the value in help (`FILE`).
+    pub const fn optional(
+        name: &'static str,
+        placeholder: &'static str,
+        help: &'static str,
+    ) -> Self {
+        Self {
+            name,
+            default: Some(""),
+            placeholder: Some(placeholder),
             help,
         }
     }
@@ -36,6 +58,7 @@ impl Flag {
         Self {
             name,
             default: None,
+            placeholder: None,
             help,
         }
     }
@@ -49,6 +72,14 @@ pub const SEED: Flag = Flag::value(
 );
 /// `--verbose`: log every step.
 pub const VERBOSE: Flag = Flag::switch("verbose", "log every step, not just the summary");
+/// `--svg FILE`: every demo can draw its runs into a standalone SVG file.
+pub const SVG: Flag = Flag::optional(
+    "svg",
+    "FILE",
+    "draw the runs into this SVG file (opens in any browser)",
+);
+/// `--timeline`: draw each run as a swimlane in the terminal.
+pub const TIMELINE: Flag = Flag::switch("timeline", "draw each run as a swimlane in the terminal");
 
 /// A command line that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -234,6 +265,35 @@ pub fn unless_unfinished<T>(run: impl FnOnce() -> T) -> Result<T, String> {
     }
 }
 
+/// Writes the picture `draw` makes to the file `--svg` names, if it names
+/// one, and says where it went. Drawing is skipped when no file is asked for.
+///
+/// # Errors
+/// When the file cannot be written; the error names the file.
+pub fn save_picture(flags: &Flags, draw: impl FnOnce() -> Picture) -> Result<(), PictureError> {
+    let Some(path) = flags.given(SVG.name) else {
+        return Ok(());
+    };
+    draw()
+        .write(Path::new(path))
+        .map_err(|source| PictureError {
+            path: path.to_string(),
+            source,
+        })?;
+    println!("\npicture written to {path}: open it in a browser");
+    Ok(())
+}
+
+/// A picture that could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write the picture to {path}: {source}")]
+pub struct PictureError {
+    /// The file `--svg` named.
+    pub path: String,
+    /// Why writing failed.
+    pub source: std::io::Error,
+}
+
 /// What a value of type `T` looks like, for error messages.
 fn expected<T>() -> &'static str {
     let name = std::any::type_name::<T>();
@@ -250,9 +310,10 @@ fn expected<T>() -> &'static str {
 pub fn usage(about: &str, known: &[Flag]) -> String {
     let mut text = format!("{about}\n\nFLAGS:\n");
     for flag in known {
-        let left = match flag.default {
-            Some(default) => format!("--{} <{}>", flag.name, default),
-            None => format!("--{}", flag.name),
+        let left = match (flag.default, flag.placeholder) {
+            (_, Some(placeholder)) => format!("--{} <{placeholder}>", flag.name),
+            (Some(default), None) => format!("--{} <{}>", flag.name, default),
+            (None, None) => format!("--{}", flag.name),
         };
         text.push_str(&format!("    {left:<28} {}\n", flag.help));
     }
@@ -374,6 +435,21 @@ mod tests {
             parse(&["items"]).err(),
             Some(FlagError::Unexpected("items".into()))
         );
+    }
+
+    #[test]
+    fn an_optional_flag_is_absent_until_given() {
+        let known = [SEED, SVG, TIMELINE];
+        let parse = |args: &[&str]| {
+            Flags::parse_from(args.iter().map(|arg| arg.to_string()), &known).expect("valid")
+        };
+        let quiet = parse(&[]);
+        assert_eq!(quiet.given("svg"), None);
+        assert!(!quiet.switch("timeline"));
+        let drawn = parse(&["--svg", "run.svg", "--timeline"]);
+        assert_eq!(drawn.given("svg"), Some("run.svg"));
+        assert!(drawn.switch("timeline"));
+        assert!(usage("demo", &known).contains("--svg <FILE>"));
     }
 
     #[test]

@@ -101,6 +101,25 @@ pub enum ConfigError {
         /// The value that was given.
         value: f64,
     },
+    /// A capacity, window or count that must hold at least one thing was
+    /// zero: a queue that holds nothing refuses everything, a window of no
+    /// calls measures nothing.
+    #[error("{setting} must be at least 1, got 0")]
+    ZeroCapacity {
+        /// Which setting, in the words of its constructor.
+        setting: &'static str,
+    },
+    /// A lower limit above its upper limit (minimum workers above maximum,
+    /// minimum calls above the window), so no value could satisfy both.
+    #[error("{setting}: the minimum {min} is above the maximum {max}")]
+    MinAboveMax {
+        /// Which pair of settings.
+        setting: &'static str,
+        /// The lower limit given.
+        min: usize,
+        /// The upper limit given.
+        max: usize,
+    },
     /// An exponential backoff whose first delay is already above its ceiling.
     #[error("backoff base {base:?} is larger than its cap {cap:?}")]
     BaseAboveCap {

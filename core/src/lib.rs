@@ -29,7 +29,9 @@
 //! [`sim`] runs code on tokio's paused clock with seeded randomness, injected
 //! faults and hang guards, and carries messages between [`NodeId`]s over a
 //! simulated network ([`sim::Network`]) that loses, delays, partitions,
-//! pauses and crashes on command; [`metrics`] summarises runs.
+//! pauses and crashes on command; [`metrics`] summarises runs; [`timeline`]
+//! records what ran where and when, and [`picture`] draws it, with charts,
+//! for the terminal and as SVG files.
 //!
 //! ## Rules this crate keeps
 //!
@@ -43,10 +45,12 @@ pub mod distributor;
 pub mod error;
 pub mod ids;
 pub mod metrics;
+pub mod picture;
 pub mod probability;
 pub mod report;
 pub mod sim;
 pub mod status;
+pub mod timeline;
 pub mod tracker;
 pub mod work_item;
 pub mod worker;

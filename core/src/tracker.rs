@@ -367,6 +367,7 @@ impl TrackerState {
     fn record(&mut self, at: Duration, item: WorkItemId, what: Happened) {
         let event = TrackerEvent { at, item, what };
         tracing::debug!(target: "coordination::tracker", "{event}");
+        crate::timeline::record_tracker_event(&event);
         self.events.push(event);
     }
 

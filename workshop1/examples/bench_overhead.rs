@@ -4,8 +4,10 @@
 //! receipts, tracker, history. The same items go through the backoff
 //! distributor of exercise 1.4 and through the smallest thing that could
 //! possibly work, a bare tokio mpsc channel whose receiver the same number of
-//! worker tasks share. Both run on real time, in one process, alternating,
-//! and the table reports items per second and their ratio.
+//! worker tasks share. A third run records the distributor's timeline while
+//! it works, which is what recording costs. All run on real time, in one
+//! process, alternating, and the table reports items per second and their
+//! ratio. `--svg FILE` draws the table as a chart.
 //!
 //! Run it optimised, with the reference solutions or your own:
 //!
@@ -16,7 +18,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use coordination::demo::{Flag, Flags, Table};
+use coordination::demo::{Flag, Flags, SVG, Table, save_picture};
+use coordination::picture::{BarChart, Picture};
+use coordination::timeline::Recording;
 use coordination::{
     MaxAttempts, Seed, WorkDistributor, WorkError, WorkItem, WorkItemId, Worker, WorkerId, Workers,
     async_trait,
@@ -28,7 +32,7 @@ use workshop1::{BackoffDistributor, BackoffPolicy, RetryPolicy};
 const ABOUT: &str =
     "bench_overhead: items per second through the backoff distributor vs a bare mpsc channel";
 
-const FLAGS: [Flag; 3] = [
+const FLAGS: [Flag; 4] = [
     Flag::value("items", "200000", "items per measurement"),
     Flag::value("workers", "4", "worker tasks"),
     Flag::value(
@@ -36,6 +40,7 @@ const FLAGS: [Flag; 3] = [
         "5",
         "measurements of each; the median is reported",
     ),
+    SVG,
 ];
 
 /// The smallest possible item: an id.
@@ -160,18 +165,31 @@ fn main() {
 
     let mut distributor = Vec::new();
     let mut channel = Vec::new();
+    let mut recorded = Vec::new();
     for _ in 0..rounds {
         distributor.push(runtime.block_on(through_distributor(count, pool)));
         channel.push(runtime.block_on(through_channel(count, pool)));
+        // The runtime runs on this thread, so the recording sees every event.
+        let recording = Recording::start();
+        recorded.push(runtime.block_on(through_distributor(count, pool)));
+        let timeline = recording.finish();
+        assert_eq!(
+            timeline.spans().len() as u64,
+            count,
+            "one attempt recorded per token"
+        );
     }
     let distributor = median(distributor);
     let channel = median(channel);
+    let recorded = median(recorded);
     let per_second = |took: Duration| count as f64 / took.as_secs_f64();
 
     let mut table = Table::new(["path", "items/s", "ns per item", "vs channel"]);
+    let mut chart = BarChart::new("items/s");
     for (name, took) in [
         ("bare mpsc channel", channel),
         ("backoff distributor (1.4)", distributor),
+        ("backoff distributor, timeline recorded", recorded),
     ] {
         table.row([
             name.to_string(),
@@ -179,6 +197,7 @@ fn main() {
             format!("{:.0}", took.as_nanos() as f64 / count as f64),
             format!("{:.2}", per_second(took) / per_second(channel)),
         ]);
+        chart.bar(name, per_second(took).round());
     }
     println!(
         "{count} items, {pool} workers, median of {rounds} rounds, {} build\n\n{table}",
@@ -188,4 +207,15 @@ fn main() {
             "release"
         }
     );
+    let saved = save_picture(&flags, || {
+        let mut picture = Picture::new(format!(
+            "bench_overhead: {count} items, {pool} workers, median of {rounds} rounds"
+        ));
+        picture.add("items per second (longer is faster)", chart);
+        picture
+    });
+    if let Err(error) = saved {
+        eprintln!("error: {error}");
+        std::process::exit(2);
+    }
 }

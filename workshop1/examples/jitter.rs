@@ -18,29 +18,43 @@
 //! - equal jitter: wait `ceiling / 2 + random(0, ceiling / 2)`;
 //! - decorrelated jitter: wait `min(cap, random(base, previous × 3))`.
 //!
+//! The table is followed by two bar charts (calls, completion time);
+//! `--timeline` draws the first clients' calls for each strategy, where the
+//! herd is plain to see: without jitter, every retry lands in the same
+//! instant. `--svg FILE` draws the charts and the timelines into one picture.
+//!
 //! ```text
 //! cargo run -p workshop1 --example jitter
 //! cargo run -p workshop1 --example jitter -- --clients 50 --seed 3
+//! cargo run -p workshop1 --example jitter -- --svg jitter.svg
 //! ```
 
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use coordination::demo::{Flag, Flags, SEED, Table};
+use coordination::demo::{Flag, Flags, SEED, SVG, TIMELINE, Table, save_picture};
+use coordination::picture::{BarChart, Picture, Terminal};
 use coordination::sim::{clock, simulate};
+use coordination::timeline::{self, Activity, Outcome as Ending, Recording, Timeline};
 use coordination::{Seed, SimRng};
 use rand::RngExt;
 
 const ABOUT: &str =
     "jitter: contending clients with no backoff, exponential backoff, and three kinds of jitter";
 
-const FLAGS: [Flag; 4] = [
+const FLAGS: [Flag; 6] = [
     SEED,
     Flag::value("clients", "100", "how many clients start at once"),
     Flag::value("base-ms", "5", "first backoff ceiling, in milliseconds"),
     Flag::value("cap-ms", "2000", "largest backoff, in milliseconds"),
+    TIMELINE,
+    SVG,
 ];
+
+/// How many clients the timelines show: enough to see the herd, few enough
+/// for one lane each.
+const DRAWN_CLIENTS: u64 = 20;
 
 /// One crossing of the network: 10 ms on average.
 const NETWORK_MEAN: Duration = Duration::from_millis(10);
@@ -128,15 +142,17 @@ fn crossing(rng: &mut SimRng) -> Duration {
     Duration::from_secs_f64(millis.max(0.0) / 1e3)
 }
 
-/// What one strategy cost.
+/// What one strategy cost, and the calls of the first clients.
 struct Outcome {
     calls: u64,
     completion: Duration,
+    timeline: Timeline,
 }
 
 /// Runs `clients` contending clients with `strategy` until each has written.
 fn contend(strategy: Strategy, clients: u64, backoff: Backoff, seed: Seed) -> Outcome {
-    simulate(async move {
+    let recording = Recording::start();
+    let (calls, completion) = simulate(async move {
         // One thread runs the whole simulation, so plain `Rc<Cell>` is enough
         // for the shared record and the call counter.
         let version = Rc::new(Cell::new(0_u64));
@@ -149,8 +165,16 @@ fn contend(strategy: Strategy, clients: u64, backoff: Backoff, seed: Seed) -> Ou
             local.spawn_local(async move {
                 let mut attempt = 0;
                 let mut previous = backoff.base;
+                let lane = format!("client-{}", client + 1);
                 loop {
                     calls.set(calls.get() + 1);
+                    let call = (client < DRAWN_CLIENTS).then(|| {
+                        timeline::begin(
+                            lane.as_str(),
+                            Activity::Call,
+                            format!("call {}", attempt + 1),
+                        )
+                    });
                     tokio::time::sleep(crossing(&mut rng)).await;
                     let read = version.get();
                     tokio::time::sleep(crossing(&mut rng) + crossing(&mut rng)).await;
@@ -159,6 +183,16 @@ fn contend(strategy: Strategy, clients: u64, backoff: Backoff, seed: Seed) -> Ou
                         version.set(read + 1);
                     }
                     tokio::time::sleep(crossing(&mut rng)).await;
+                    if let Some(call) = call {
+                        timeline::end(
+                            call,
+                            if won {
+                                Ending::Succeeded
+                            } else {
+                                Ending::Failed
+                            },
+                        );
+                    }
                     if won {
                         return;
                     }
@@ -169,11 +203,13 @@ fn contend(strategy: Strategy, clients: u64, backoff: Backoff, seed: Seed) -> Ou
             });
         }
         local.await;
-        Outcome {
-            calls: calls.get(),
-            completion: clock::elapsed(),
-        }
-    })
+        (calls.get(), clock::elapsed())
+    });
+    Outcome {
+        calls,
+        completion,
+        timeline: recording.finish(),
+    }
 }
 
 fn main() {
@@ -203,9 +239,14 @@ fn main() {
         "completion time",
         "calls vs none",
     ]);
-    let baseline = contend(Strategy::None, clients, backoff, seed).calls;
-    for strategy in Strategy::ALL {
-        let outcome = contend(strategy, clients, backoff, seed);
+    let outcomes: Vec<(Strategy, Outcome)> = Strategy::ALL
+        .into_iter()
+        .map(|strategy| (strategy, contend(strategy, clients, backoff, seed)))
+        .collect();
+    let baseline = outcomes[0].1.calls;
+    let mut calls = BarChart::new("calls");
+    let mut completion = BarChart::new("s");
+    for (strategy, outcome) in &outcomes {
         table.row([
             strategy.name().to_string(),
             outcome.calls.to_string(),
@@ -213,9 +254,47 @@ fn main() {
             format!("{:.2} s", outcome.completion.as_secs_f64()),
             format!("{:.2}x", outcome.calls as f64 / baseline as f64),
         ]);
+        calls.bar(strategy.name(), outcome.calls as f64);
+        completion.bar(strategy.name(), outcome.completion.as_secs_f64());
     }
-    println!(
-        "{clients} clients, one conditional write each, base {:?}, cap {:?}, seed {seed}\n\n{table}",
+    let terminal = Terminal::detect();
+    let setting = format!(
+        "{clients} clients, one conditional write each, base {:?}, cap {:?}, seed {seed}",
         backoff.base, backoff.cap
     );
+    println!(
+        "{setting}\n\n{table}\ncalls\n{}\ncompletion time\n{}",
+        calls.to_terminal(terminal),
+        completion.to_terminal(terminal)
+    );
+    let drawn = clients.min(DRAWN_CLIENTS);
+    if flags.switch(TIMELINE.name) {
+        for (strategy, outcome) in &outcomes {
+            println!(
+                "\n{}: the calls of the first {drawn} clients\n{}",
+                strategy.name(),
+                outcome.timeline.swimlane(terminal)
+            );
+        }
+    }
+    let saved = save_picture(&flags, || {
+        let mut picture = Picture::new(format!("jitter: {setting}"));
+        picture
+            .add("calls: how much work the database did", calls)
+            .add("completion time: until the last client wrote", completion);
+        for (strategy, outcome) in outcomes {
+            picture.add(
+                format!(
+                    "{}: the calls of the first {drawn} clients (red: conflict, green: written)",
+                    strategy.name()
+                ),
+                outcome.timeline,
+            );
+        }
+        picture
+    });
+    if let Err(error) = saved {
+        eprintln!("error: {error}");
+        std::process::exit(2);
+    }
 }

@@ -2,23 +2,27 @@
 //!
 //! Three workers process a batch of uploaded images. The resizing service
 //! fails now and then (a dropped connection, a 503), and a few images are
-//! corrupt. The naive distributor tries each image once. Watch the log, then
-//! count the lost images in the table.
+//! corrupt. The naive distributor tries each image once. Watch the log, look
+//! at the timeline (every `x` is a failure nobody retried), then count the
+//! lost images in the table.
 //!
 //! ```text
 //! cargo run -p workshop1 --example observe
 //! cargo run -p workshop1 --example observe -- --seed 7 --items 40 --failure-rate 0.3
+//! cargo run -p workshop1 --example observe -- --svg observe.svg
 //! ```
 
-use coordination::demo::{Flag, Flags, SEED, Table, VERBOSE};
+use coordination::demo::{Flag, Flags, SEED, SVG, Table, VERBOSE, save_picture};
+use coordination::picture::{Picture, Terminal};
 use coordination::sim::{FaultPlan, logging, simulate};
+use coordination::timeline::Recording;
 use coordination::{Probability, Seed, WorkDistributor};
 use workshop1::testing::image_workers;
 use workshop1::{ImageWorkItem, NaiveWorkDistributor};
 
 const ABOUT: &str = "observe: the naive distributor tries each image once and loses the failures";
 
-const FLAGS: [Flag; 6] = [
+const FLAGS: [Flag; 7] = [
     SEED,
     Flag::value("items", "20", "how many images to process"),
     Flag::value("workers", "3", "how many workers"),
@@ -29,6 +33,7 @@ const FLAGS: [Flag; 6] = [
     ),
     Flag::value("corrupt-rate", "0.05", "chance that an image is corrupt"),
     VERBOSE,
+    SVG,
 ];
 
 fn main() {
@@ -47,13 +52,16 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
     let corrupt = Probability::new(flags.get("corrupt-rate")?)?;
     logging::init_for_demo(flags.switch("verbose"));
 
+    let recording = Recording::start();
     let report = simulate(async move {
         let pool = image_workers(workers, FaultPlan::NONE.with_transient(failures), seed);
         NaiveWorkDistributor::new(pool)
             .distribute(ImageWorkItem::batch(items, corrupt, seed))
             .await
     })?;
+    let timeline = recording.finish();
 
+    println!("\n{}", timeline.swimlane(Terminal::detect()));
     let lost = report.lost();
     let mut table = Table::new(["submitted", "succeeded", "failed attempts", "lost"]);
     table.row([
@@ -71,5 +79,15 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
         lost.len(),
         report.submitted()
     );
+    save_picture(flags, || {
+        let mut picture = Picture::new(format!(
+            "observe: the naive distributor, {items} images, {workers} workers, seed {seed}"
+        ));
+        picture.add(
+            format!("{} of {} images lost", lost.len(), report.submitted()),
+            timeline,
+        );
+        picture
+    })?;
     Ok(())
 }

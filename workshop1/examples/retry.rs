@@ -4,17 +4,24 @@
 //! distributor in turn: naive, immediate retry (1.1), re-queue (1.2),
 //! backoff (1.4), dead-letter queue (1.5) and visibility timeout (1.6). A
 //! strategy whose exercise is not done yet shows which exercise unlocks it.
+//! `--timeline` draws each run in the terminal, `--svg FILE` draws them all
+//! into one picture.
 //!
 //! ```text
 //! cargo run -p workshop1 --example retry
 //! cargo run -p workshop1 --features solution --example retry -- --failure-rate 0.5
+//! cargo run -p workshop1 --features solution --example retry -- --items 40 --svg retry.svg
 //! ```
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use coordination::demo::{Flag, Flags, SEED, Table, unless_unfinished};
+use coordination::demo::{
+    Flag, Flags, SEED, SVG, TIMELINE, Table, save_picture, unless_unfinished,
+};
+use coordination::picture::{Picture, Terminal};
 use coordination::sim::{FaultPlan, Hang, simulate};
+use coordination::timeline::{Recording, Timeline};
 use coordination::{
     ConfigError, MaxAttempts, Probability, RunReport, Seed, WorkDistributor, Workers,
 };
@@ -27,7 +34,7 @@ use workshop1::{
 
 const ABOUT: &str = "retry: every strategy of Workshop 1 on the same images and the same faults";
 
-const FLAGS: [Flag; 8] = [
+const FLAGS: [Flag; 10] = [
     SEED,
     Flag::value("items", "200", "how many images to process"),
     Flag::value("workers", "4", "how many workers"),
@@ -52,6 +59,8 @@ const FLAGS: [Flag; 8] = [
         "10",
         "seconds before a silent delivery is taken back",
     ),
+    TIMELINE,
+    SVG,
 ];
 
 /// Everything a run needs, so each strategy gets the same inputs.
@@ -73,7 +82,7 @@ const BACKOFF_CAP: Duration = Duration::from_secs(5);
 fn main() {
     let flags = Flags::parse(ABOUT, &FLAGS);
     match setup(&flags) {
-        Ok(setup) => compare(setup),
+        Ok(setup) => compare(setup, &flags),
         Err(error) => {
             eprintln!("error: {error}");
             std::process::exit(2);
@@ -113,7 +122,7 @@ impl Setup {
 type Built = Result<Box<dyn WorkDistributor<ImageWorkItem>>, ConfigError>;
 type Build = fn(Workers<ImageWorkItem>, &Setup) -> Built;
 
-fn compare(setup: Setup) {
+fn compare(setup: Setup, flags: &Flags) {
     let strategies: [(&str, Build); 6] = [
         ("naive", |pool, _| {
             Ok(Box::new(NaiveWorkDistributor::new(pool)))
@@ -164,9 +173,19 @@ fn compare(setup: Setup) {
         "completion time",
     ]);
     let mut unfinished = Vec::new();
+    let mut timelines: Vec<(String, Timeline)> = Vec::new();
     for (name, build) in strategies {
         match unless_unfinished(|| run(build, &setup)) {
-            Ok(Ok(Some(report))) => {
+            Ok(Ok((Some(report), timeline))) => {
+                timelines.push((
+                    format!(
+                        "{name}: {} succeeded, {} dead-lettered, {} lost",
+                        report.succeeded(),
+                        report.dead_lettered(),
+                        report.lost().len()
+                    ),
+                    timeline,
+                ));
                 table.row([
                     name.to_string(),
                     report.succeeded().to_string(),
@@ -176,8 +195,9 @@ fn compare(setup: Setup) {
                     format!("{:.1} s", report.completion_time().as_secs_f64()),
                 ]);
             }
-            Ok(Ok(None)) => {
+            Ok(Ok((None, timeline))) => {
                 table.row([name, "-", "-", "-", "-", "stalled: a worker hung"]);
+                timelines.push((format!("{name}: stalled, a worker hung"), timeline));
             }
             Ok(Err(error)) => {
                 table.row([name, "-", "-", "-", "-", "invalid setting"]);
@@ -197,13 +217,34 @@ fn compare(setup: Setup) {
     for exercise in unfinished {
         println!("  {exercise}");
     }
+    if flags.switch(TIMELINE.name) {
+        for (heading, timeline) in &timelines {
+            println!("\n{heading}\n{}", timeline.swimlane(Terminal::detect()));
+        }
+    }
+    let saved = save_picture(flags, || {
+        let mut picture = Picture::new(format!(
+            "retry: {} images, {} workers, seed {}",
+            setup.items, setup.workers, setup.seed
+        ));
+        for (heading, timeline) in timelines {
+            picture.add(heading, timeline);
+        }
+        picture
+    });
+    if let Err(error) = saved {
+        eprintln!("error: {error}");
+        std::process::exit(2);
+    }
 }
 
-/// Runs one strategy; `None` when the run stalls (without a visibility
-/// timeout, a worker that hangs for good stalls it).
-fn run(build: Build, setup: &Setup) -> Result<Option<RunReport>, ConfigError> {
+/// Runs one strategy and records its timeline; the report is `None` when
+/// the run stalls (without a visibility timeout, a worker that hangs for good
+/// stalls it).
+fn run(build: Build, setup: &Setup) -> Result<(Option<RunReport>, Timeline), ConfigError> {
     let setup = *setup;
-    simulate(async move {
+    let recording = Recording::start();
+    let report = simulate(async move {
         let pool = image_workers(setup.workers, setup.faults, setup.seed);
         let distributor = build(pool, &setup)?;
         let images = ImageWorkItem::batch(setup.items, setup.corrupt, setup.seed);
@@ -212,5 +253,6 @@ fn run(build: Build, setup: &Setup) -> Result<Option<RunReport>, ConfigError> {
             .await
             .ok()
             .map(|outcome| outcome.expect("a generated batch has unique ids")))
-    })
+    })?;
+    Ok((report, recording.finish()))
 }

@@ -9,8 +9,10 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::error::{Context, Error, Result};
 
@@ -171,6 +173,42 @@ pub struct TestRun {
     pub outcomes: BTreeMap<String, Outcome>,
     /// Everything the binary printed, for failure reports.
     pub output: String,
+    /// Set when the run was stopped because it took longer than its time
+    /// limit: the tests still [`Outcome::Missing`] were running then.
+    pub stopped_after: Option<Duration>,
+}
+
+impl TestRun {
+    /// How many tests passed.
+    pub fn passed(&self) -> usize {
+        self.count(Outcome::Passed)
+    }
+
+    /// How many tests failed.
+    pub fn failed(&self) -> usize {
+        self.count(Outcome::Failed)
+    }
+
+    /// Whether there were tests and every one passed.
+    pub fn all_passed(&self) -> bool {
+        !self.outcomes.is_empty() && self.passed() == self.outcomes.len()
+    }
+
+    /// The tests that never reported a result, sorted.
+    pub fn missing(&self) -> Vec<&str> {
+        self.outcomes
+            .iter()
+            .filter(|(_, outcome)| **outcome == Outcome::Missing)
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+
+    fn count(&self, wanted: Outcome) -> usize {
+        self.outcomes
+            .values()
+            .filter(|outcome| **outcome == wanted)
+            .count()
+    }
 }
 
 impl TestBinary {
@@ -180,33 +218,110 @@ impl TestBinary {
     /// # Errors
     /// When the binary cannot be started.
     pub fn run(&self, env: &[(&str, &str)]) -> Result<TestRun> {
-        let run = |args: &[&str]| {
+        self.run_within(env, None)
+    }
+
+    /// Runs every test in this binary, stopping it if it is still running
+    /// after `limit`: a learner's infinite loop becomes a report, never a
+    /// frozen terminal. Tests that had not reported by then are
+    /// [`Outcome::Missing`], and [`TestRun::stopped_after`] is set.
+    ///
+    /// # Errors
+    /// When the binary cannot be started.
+    pub fn run_within(&self, env: &[(&str, &str)], limit: Option<Duration>) -> Result<TestRun> {
+        let command = |args: &[&str]| {
             let mut command = Command::new(&self.path);
             command.args(args).current_dir(&self.package_dir);
             for (key, value) in env {
                 command.env(key, value);
             }
             command
-                .output()
-                .context(|| format!("running {}", self.path.display()))
         };
-        let listed = run(&["--list"])?;
+        let listed = command(&["--list"])
+            .output()
+            .context(|| format!("listing the tests of {}", self.path.display()))?;
         let mut outcomes: BTreeMap<String, Outcome> = String::from_utf8_lossy(&listed.stdout)
             .lines()
             .filter_map(|line| line.strip_suffix(": test"))
             .map(|name| (name.to_string(), Outcome::Missing))
             .collect();
-        let ran = run(&[])?;
-        let stdout = String::from_utf8_lossy(&ran.stdout);
-        for (name, outcome) in parse_results(&stdout) {
+        let ran = run_limited(command(&[]), limit)
+            .context(|| format!("running {}", self.path.display()))?;
+        for (name, outcome) in parse_results(&ran.stdout) {
             outcomes.insert(name, outcome);
         }
         Ok(TestRun {
             outcomes,
-            output: format!("{stdout}{}", String::from_utf8_lossy(&ran.stderr)),
+            output: format!("{}{}", ran.stdout, ran.stderr),
+            stopped_after: ran.stopped_after,
         })
     }
 }
+
+/// What a process printed, and whether it had to be stopped.
+struct Limited {
+    stdout: String,
+    stderr: String,
+    stopped_after: Option<Duration>,
+}
+
+/// Runs `command` to its end, or stops it after `limit`.
+///
+/// Both outputs are read on threads of their own while the process runs: a
+/// process that fills a pipe nobody reads would block forever.
+fn run_limited(mut command: Command, limit: Option<Duration>) -> std::io::Result<Limited> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let read = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut text);
+            }
+            String::from_utf8_lossy(&text).into_owned()
+        })
+    };
+    let stdout = read(
+        child
+            .stdout
+            .take()
+            .map(|pipe| Box::new(pipe) as Box<dyn Read + Send>),
+    );
+    let stderr = read(
+        child
+            .stderr
+            .take()
+            .map(|pipe| Box::new(pipe) as Box<dyn Read + Send>),
+    );
+    let started = Instant::now();
+    let mut stopped_after = None;
+    loop {
+        if child.try_wait()?.is_some() {
+            break;
+        }
+        if let Some(limit) = limit.filter(|limit| started.elapsed() >= *limit) {
+            // The process is stuck; its threads die with it.
+            let _ = child.kill();
+            let _ = child.wait();
+            stopped_after = Some(limit);
+            break;
+        }
+        std::thread::sleep(POLL);
+    }
+    let text = |reader: std::thread::JoinHandle<String>| reader.join().unwrap_or_default();
+    Ok(Limited {
+        stdout: text(stdout),
+        stderr: text(stderr),
+        stopped_after,
+    })
+}
+
+/// How often a limited run checks whether its process has ended: short
+/// enough that a quick test binary is not kept waiting.
+const POLL: Duration = Duration::from_millis(10);
 
 /// Reads libtest's `test NAME ... ok|FAILED|ignored` lines.
 pub fn parse_results(stdout: &str) -> Vec<(String, Outcome)> {

@@ -4,7 +4,9 @@
 //! integrity check and the learner tools both read it, so a renamed file or a
 //! reordered exercise is a one-line change here. Loading checks it against the
 //! files on disk, so a typo is reported by name instead of as a puzzling test
-//! failure.
+//! failure. The maintainers' check goes further ([`Catalogue::verify`]): a
+//! learner's tree legitimately breaks those rules (a solved exercise is
+//! identical to its solution; a learner may add an example of their own).
 
 use std::path::{Path, PathBuf};
 
@@ -70,8 +72,8 @@ impl Catalogue {
     ///
     /// # Errors
     /// [`Error::Catalogue`] naming the first problem: malformed TOML, ids out
-    /// of order, a missing exercise, solution or test file, a stub identical
-    /// to its solution, fewer than two hints.
+    /// of order, a missing exercise, solution or test file, fewer than two
+    /// hints.
     pub fn load(root: &Path, path: &Path) -> Result<Self> {
         let text =
             std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
@@ -156,6 +158,23 @@ impl Catalogue {
                     )));
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// The maintainers' checks, on top of what [`load`](Self::load) checks:
+    /// no stub is identical to its solution (its tests could not fail), the
+    /// demos listed are exactly the crate's examples, and the instructor
+    /// notes follow the template ([`crate::instructor`]).
+    ///
+    /// # Errors
+    /// [`Error::Catalogue`] naming the first problem.
+    pub fn verify(&self, root: &Path) -> Result<()> {
+        let problem = |message: String| Error::Catalogue {
+            path: self.path.clone(),
+            message,
+        };
+        for exercise in &self.exercises {
             let read = |path: PathBuf| {
                 std::fs::read(root.join(&path)).context(|| format!("reading {}", path.display()))
             };
@@ -186,7 +205,7 @@ impl Catalogue {
                 examples.display()
             )));
         }
-        Ok(())
+        crate::instructor::check(&root.join(self.package()).join("INSTRUCTOR.md"))
     }
 }
 
@@ -200,6 +219,9 @@ mod tests {
         let catalogues = workspace.catalogues().expect("catalogues are valid");
         assert!(!catalogues.is_empty());
         for catalogue in catalogues {
+            catalogue
+                .verify(&workspace.root)
+                .expect("the maintainers' checks pass");
             assert_eq!(
                 catalogue.package(),
                 format!("workshop{}", catalogue.workshop)

@@ -1,4 +1,4 @@
-//! # xtask: the maintainers' tools
+//! # xtask: the maintainers' tools and `cargo workshop`
 //!
 //! `cargo xtask verify` is the integrity check that CI runs and that the
 //! top-level README promises: formatting, lints in both modes, every test in
@@ -7,16 +7,32 @@
 //! a build of the generated solutions branch. `cargo xtask solutions-branch`
 //! writes that branch.
 //!
+//! `cargo workshop` ([`learner`]) is the learners' and instructors' tool:
+//! status derived from the tests ([`progress`]), checks that coach
+//! ([`coaching`]), hints one level at a time ([`hints`]), a watch mode with a
+//! time limit ([`watch`]), reset and checkpoint ([`exercise_files`]), and a
+//! readiness check ([`doctor`]). Both tools share the catalogue, cargo and
+//! libtest parsing, git, the solutions branch and the terminal style.
+//!
 //! Written in Rust rather than shell so it runs the same on every machine that
 //! can build the workshops, and so its parsing is tested like everything else.
 
 pub mod cargo;
 pub mod catalogue;
+pub mod coaching;
+pub mod doctor;
 pub mod error;
+pub mod exercise_files;
+pub mod git;
+pub mod hints;
+pub mod instructor;
+pub mod learner;
+pub mod progress;
 pub mod progressive;
 pub mod solutions;
 pub mod ui;
 pub mod verify;
+pub mod watch;
 pub mod workspace;
 
 pub use error::{Error, Result};

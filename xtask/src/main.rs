@@ -57,15 +57,7 @@ fn run(args: &[String]) -> Result<()> {
                     ));
                 }
             };
-            let catalogues = workspace.catalogues()?;
-            let commit = xtask::solutions::commit_for(&workspace, &catalogues, &from)?;
-            xtask::solutions::update_branch(&workspace, &commit)?;
-            println!(
-                "branch `{}` now at {commit}: {from} with every exercise solved.\n\
-                 See the lesson with: git diff {from} {} --",
-                xtask::solutions::BRANCH,
-                xtask::solutions::BRANCH
-            );
+            println!("{}", xtask::solutions::create_or_update(&workspace, &from)?);
             Ok(())
         }
         Some("help" | "--help" | "-h") | None => {

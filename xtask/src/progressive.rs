@@ -220,6 +220,7 @@ mod tests {
                 .map(|(name, outcome)| (name.to_string(), *outcome))
                 .collect::<BTreeMap<_, _>>(),
             output: String::new(),
+            stopped_after: None,
         }
     }
 

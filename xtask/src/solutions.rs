@@ -11,10 +11,10 @@
 //! solutions commit.
 
 use std::path::Path;
-use std::process::Command;
 
 use crate::catalogue::Catalogue;
 use crate::error::{Context, Error, Result};
+use crate::git::Git;
 use crate::workspace::Workspace;
 
 /// The branch's name.
@@ -86,6 +86,21 @@ pub fn commit_for(workspace: &Workspace, catalogues: &[Catalogue], base: &str) -
     Ok(commit)
 }
 
+/// Creates or updates the local `solutions` branch from `from` (a revision
+/// such as `HEAD`), and returns what to tell the user.
+///
+/// # Errors
+/// When the catalogues or git fail.
+pub fn create_or_update(workspace: &Workspace, from: &str) -> Result<String> {
+    let catalogues = workspace.catalogues()?;
+    let commit = commit_for(workspace, &catalogues, from)?;
+    update_branch(workspace, &commit)?;
+    Ok(format!(
+        "branch `{BRANCH}` now at {commit}: {from} with every exercise solved.\n\
+         See the lesson with: git diff {from} {BRANCH} --"
+    ))
+}
+
 /// Points the local `solutions` branch at `commit`.
 ///
 /// # Errors
@@ -147,35 +162,4 @@ pub fn working_tree_is_dirty(workspace: &Workspace) -> bool {
 /// Paths in git's spelling, with forward slashes on every platform.
 fn slash(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
-}
-
-struct Git<'a> {
-    root: &'a Path,
-}
-
-impl<'a> Git<'a> {
-    fn new(root: &'a Path) -> Self {
-        Self { root }
-    }
-
-    /// Runs git and returns its trimmed standard output.
-    fn run(&self, args: &[&str], env: &[(&str, String)]) -> Result<String> {
-        let mut command = Command::new("git");
-        command.args(args).current_dir(self.root);
-        for (key, value) in env {
-            command.env(key, value);
-        }
-        let output = command
-            .output()
-            .context(|| format!("running git {}", args.join(" ")))?;
-        if output.status.success() {
-            Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
-        } else {
-            Err(Error::CommandFailed {
-                command: format!("git {}", args.join(" ")),
-                status: output.status.to_string(),
-                hint: format!("\n{}", String::from_utf8_lossy(&output.stderr).trim()),
-            })
-        }
-    }
 }

@@ -1,8 +1,10 @@
-//! Terminal output: quiet, readable, colour only where it means pass or fail.
+//! Terminal output: quiet, readable, colour only where it means something.
 //!
 //! Colour is used when standard output is a terminal and `NO_COLOR` is not
-//! set (no-color.org). Marks fall back to ASCII when `DWC_ASCII` is set or the
-//! terminal is `dumb`, for projectors and old consoles.
+//! set (no-color.org). Marks fall back to ASCII when `DWC_ASCII` is set, the
+//! terminal is `dumb`, or the locale names a character set other than UTF-8,
+//! for projectors and old consoles. The drawings of `coordination::picture`
+//! decide the same way.
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -16,15 +18,62 @@ pub struct Style {
     pub unicode: bool,
 }
 
+/// The style the environment asks for, and why: `cargo workshop doctor`
+/// shows the reasons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detected {
+    /// The style.
+    pub style: Style,
+    /// Why colour is on or off.
+    pub colour_reason: String,
+    /// Why Unicode is on or off.
+    pub unicode_reason: String,
+}
+
 impl Style {
     /// The style the environment asks for.
     pub fn detect() -> Self {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-        let dumb = std::env::var("TERM").is_ok_and(|term| term == "dumb");
-        let ascii = std::env::var_os("DWC_ASCII").is_some();
-        Self {
-            colour: !no_color && !dumb && std::io::stdout().is_terminal(),
-            unicode: !ascii && !dumb,
+        Self::detect_with_reasons().style
+    }
+
+    /// The style the environment asks for, with the reasons.
+    pub fn detect_with_reasons() -> Detected {
+        let set = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+        let dumb = set("TERM").is_some_and(|term| term == "dumb");
+        let (colour, colour_reason) = if set("NO_COLOR").is_some() {
+            (false, "off: NO_COLOR is set")
+        } else if dumb {
+            (false, "off: TERM is dumb")
+        } else if !std::io::stdout().is_terminal() {
+            (false, "off: output is not a terminal")
+        } else {
+            (true, "on (set NO_COLOR=1 to turn it off)")
+        };
+        // The first locale variable that is set decides, as in POSIX.
+        let locale = ["LC_ALL", "LC_CTYPE", "LANG"].into_iter().find_map(set);
+        let utf8 = locale.as_deref().is_none_or(|locale| {
+            let locale = locale.to_ascii_lowercase();
+            locale.contains("utf-8") || locale.contains("utf8")
+        });
+        let (unicode, unicode_reason) = if set("DWC_ASCII").is_some() {
+            (false, "off: DWC_ASCII is set".to_string())
+        } else if dumb {
+            (false, "off: TERM is dumb".to_string())
+        } else if !utf8 {
+            (
+                false,
+                format!(
+                    "off: the locale {:?} is not UTF-8",
+                    locale.unwrap_or_default()
+                ),
+            )
+        } else {
+            (true, "on (set DWC_ASCII=1 for ASCII marks)".to_string())
+        };
+        Detected {
+            style: Self { colour, unicode },
+            colour_reason: colour_reason.to_string(),
+            unicode_reason,
         }
     }
 
@@ -42,6 +91,16 @@ impl Style {
     /// The mark for a failure.
     pub fn fail(self) -> String {
         self.paint(if self.unicode { "✗" } else { "FAIL" }, RED)
+    }
+
+    /// The mark for what to do now.
+    pub fn current(self) -> String {
+        self.paint(if self.unicode { "▶" } else { ">" }, YELLOW)
+    }
+
+    /// The mark for what is not done yet.
+    pub fn pending(self) -> String {
+        if self.unicode { "·" } else { "-" }.to_string()
     }
 
     /// `text` in bold, for headings.

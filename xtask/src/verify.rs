@@ -10,7 +10,7 @@
 //! 6. the progressive check ([`crate::progressive`]);
 //! 7. a sweep of the workshops' and core's tests over many seeds in solution
 //!    mode;
-//! 8. every demo runs in solution mode;
+//! 8. every demo runs in solution mode and draws its picture (`--svg`);
 //! 9. the generated solutions branch builds and its plain `cargo test` is
 //!    green.
 //!
@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use crate::cargo::Cargo;
 use crate::catalogue::Catalogue;
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
 use crate::ui::{Style, human};
 use crate::workspace::Workspace;
 use crate::{progressive, solutions};
@@ -101,7 +101,7 @@ pub fn run(workspace: &Workspace, options: &Options, style: Style) -> Result<()>
             "sweep" => with_catalogues(workspace, &mut catalogues)
                 .and_then(|catalogues| sweep(&cargo, catalogues, options.sweep_seeds)),
             "demos" => with_catalogues(workspace, &mut catalogues)
-                .and_then(|catalogues| demos(&cargo, catalogues)),
+                .and_then(|catalogues| demos(workspace, &cargo, catalogues)),
             "solutions-branch" => with_catalogues(workspace, &mut catalogues)
                 .and_then(|catalogues| solutions_branch(workspace, catalogues, style)),
             _ => unreachable!("STEPS lists every step handled here"),
@@ -133,7 +133,7 @@ fn describe(step: &str) -> &'static str {
         "tests" => "every test in solution mode",
         "progressive" => "progressive check: stubs fail, solutions pass, in order",
         "sweep" => "seed sweep over the solutions",
-        "demos" => "every demo runs",
+        "demos" => "every demo runs and draws its picture",
         "solutions-branch" => "the generated solutions branch builds and passes",
         _ => "?",
     }
@@ -151,6 +151,7 @@ fn lint_args(solution: bool) -> Vec<&'static str> {
 fn load_catalogues(workspace: &Workspace, catalogues: &mut Vec<Catalogue>) -> Result<()> {
     *catalogues = workspace.catalogues()?;
     for catalogue in catalogues.iter() {
+        catalogue.verify(&workspace.root)?;
         println!(
             "    {}: {} exercises, {} demos",
             catalogue.package(),
@@ -187,10 +188,17 @@ fn sweep(cargo: &Cargo, catalogues: &[Catalogue], seeds: u32) -> Result<()> {
     cargo.run(&args)
 }
 
-fn demos(cargo: &Cargo, catalogues: &[Catalogue]) -> Result<()> {
+/// Runs every demo with its quick arguments and `--svg`, which every demo
+/// takes, and checks that it drew its picture.
+fn demos(workspace: &Workspace, cargo: &Cargo, catalogues: &[Catalogue]) -> Result<()> {
+    let pictures = workspace.scratch("demo-pictures");
+    std::fs::create_dir_all(&pictures).context(|| format!("creating {}", pictures.display()))?;
     for catalogue in catalogues {
         let package = catalogue.package();
         for demo in &catalogue.demos {
+            let picture = pictures.join(format!("{package}-{}.svg", demo.name));
+            let _ = std::fs::remove_file(&picture);
+            let picture_arg = picture.to_string_lossy().into_owned();
             let mut args = vec![
                 "run",
                 "--quiet",
@@ -203,6 +211,7 @@ fn demos(cargo: &Cargo, catalogues: &[Catalogue]) -> Result<()> {
                 "--",
             ];
             args.extend(demo.check_args.iter().map(String::as_str));
+            args.extend(["--svg", &picture_arg]);
             let output = cargo.clone().env("NO_COLOR", "1").output(&args)?;
             if !output.status.success() {
                 return Err(Error::Check(format!(
@@ -213,9 +222,19 @@ fn demos(cargo: &Cargo, catalogues: &[Catalogue]) -> Result<()> {
                     String::from_utf8_lossy(&output.stderr)
                 )));
             }
+            let drawn = std::fs::read_to_string(&picture).unwrap_or_default();
+            if !drawn.starts_with("<?xml") || !drawn.contains("<svg") {
+                return Err(Error::Check(format!(
+                    "demo {package} {} did not draw an SVG picture into {}: every demo takes \
+                     `--svg FILE` (see coordination::demo::save_picture)",
+                    demo.name,
+                    picture.display()
+                )));
+            }
             println!("    {package} {} {}", demo.name, demo.check_args.join(" "));
         }
     }
+    println!("    pictures in {}", pictures.display());
     Ok(())
 }
 

@@ -1,0 +1,54 @@
+//! Exercise 2.1: round-robin over per-worker queues.
+//!
+//! Placing by id (`id mod workers`) is round-robin only while ids are
+//! consecutive. Ids rarely are: a database that hands out every second id (two
+//! primaries with `auto_increment_increment = 2`), a batch of retries, a
+//! filtered stream. With four workers and only even ids, two workers get
+//! everything and two get nothing. Round-robin keeps its own cursor instead:
+//! the first item goes to the first candidate, the next to the next, and so
+//! on, whatever the ids. Counts per worker never differ by more than one.
+//!
+//! That is the promise of round-robin, and its limit: it balances *counts*.
+//! A worker at a quarter speed still gets a quarter of the items, and
+//! finishes its share four times later than the others.
+//!
+//! - Read: `workshop2/README.md`, "Implement", 2.1.
+//! - Check: `cargo test -p workshop2 --test ex2_1_round_robin`.
+
+use coordination::{SimRng, WorkItemId, WorkerId};
+
+use crate::{Candidate, Placement};
+
+/// Hands items to the candidates in turn, whatever their ids.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RoundRobin {
+    /// How many items this strategy has placed: the position of the next
+    /// turn.
+    turn: usize,
+}
+
+impl RoundRobin {
+    /// A rotation that starts at the first candidate.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Placement for RoundRobin {
+    fn name(&self) -> &'static str {
+        "round-robin"
+    }
+
+    fn place(
+        &mut self,
+        _item: WorkItemId,
+        candidates: &[Candidate],
+        _rng: &mut SimRng,
+    ) -> WorkerId {
+        let chosen = candidates[self.turn % candidates.len()].worker;
+        // Wrapping: after 2^64 items the rotation starts over, which is still
+        // a rotation.
+        self.turn = self.turn.wrapping_add(1);
+        chosen
+    }
+}

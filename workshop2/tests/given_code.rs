@@ -1,0 +1,303 @@
+//! The given code keeps its promises: bad input is refused with typed errors,
+//! workloads are what they say, machines run at their speed, and the cluster
+//! accounts for every job. These tests pass in every state of the workshop.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use coordination::metrics::makespan_lower_bound;
+use coordination::sim::{clock, simulate};
+use coordination::{
+    ConfigError, DistributeError, Seed, WorkDistributor, WorkItem, Worker, WorkerId, Workers,
+};
+use workshop2::testing::{ONE_SLOW, Scenario, fleet, rate};
+use workshop2::{
+    Arrival, Autoscaler, BreakerSettings, ById, CircuitBreaker, Cluster, Fleet, HealthChecks,
+    Intake, Job, Overflow, PowerOfChoices, QueueDistributor, ScalingSettings, StealingDeques,
+    Workload, timed_work,
+};
+
+fn breaker(threshold: f64, window: usize, minimum_calls: usize) -> BreakerSettings {
+    BreakerSettings {
+        failure_rate_threshold: threshold,
+        window,
+        minimum_calls,
+        open_for: Duration::from_secs(5),
+        half_open_trials: 2,
+    }
+}
+
+fn scaling(min_workers: usize, max_workers: usize, target: usize) -> ScalingSettings {
+    ScalingSettings {
+        min_workers,
+        max_workers,
+        target_depth_per_worker: target,
+        cooldown: Duration::from_secs(300),
+    }
+}
+
+/// Zero workers are refused wherever workers are counted.
+#[test]
+fn zero_workers_are_refused() {
+    assert_eq!(Fleet::new(&[], Seed::new(1)), Err(ConfigError::NoWorkers));
+    let empty: Vec<Arc<dyn Worker<Job>>> = Vec::new();
+    assert!(matches!(Workers::new(empty), Err(ConfigError::NoWorkers)));
+    assert!(matches!(
+        StealingDeques::<Job>::new(0),
+        Err(ConfigError::NoWorkers)
+    ));
+    assert!(matches!(
+        Autoscaler::new(scaling(0, 0, 5)),
+        Err(ConfigError::NoWorkers)
+    ));
+}
+
+/// A speed must be above 0 and at most 1: a quarter-speed machine is 0.25.
+#[test]
+fn speeds_outside_zero_to_one_are_refused() {
+    for bad in [0.0, -1.0, 1.5, f64::NAN] {
+        assert!(
+            matches!(
+                Fleet::new(&[1.0, bad], Seed::new(1)),
+                Err(ConfigError::FactorBelowOne { .. })
+            ),
+            "speed {bad} must be refused"
+        );
+    }
+    assert!(Fleet::new(&[1.0, 0.25], Seed::new(1)).is_ok());
+}
+
+/// Zero capacity is refused: an intake that holds nothing, a breaker window
+/// of no calls, no random choice at all.
+#[test]
+fn zero_capacity_is_refused() {
+    assert!(matches!(
+        Intake::<Job>::new(0, Overflow::Wait),
+        Err(ConfigError::ZeroCapacity { .. })
+    ));
+    assert!(matches!(
+        CircuitBreaker::new(breaker(0.5, 0, 0)),
+        Err(ConfigError::ZeroCapacity { .. })
+    ));
+    assert!(matches!(
+        Autoscaler::new(scaling(1, 4, 0)),
+        Err(ConfigError::ZeroCapacity { .. })
+    ));
+    assert!(matches!(
+        PowerOfChoices::new(0),
+        Err(ConfigError::ZeroCapacity { .. })
+    ));
+    assert!(Intake::<Job>::new(1, Overflow::ShedOldest).is_ok());
+}
+
+/// A failure-rate threshold outside 0..=1 is refused, NaN included.
+#[test]
+fn thresholds_outside_zero_to_one_are_refused() {
+    for bad in [-0.1, 1.01, f64::NAN] {
+        assert!(
+            matches!(
+                CircuitBreaker::new(breaker(bad, 10, 5)),
+                Err(ConfigError::ProbabilityOutOfRange { .. })
+            ),
+            "threshold {bad} must be refused"
+        );
+    }
+    assert!(CircuitBreaker::new(breaker(0.0, 10, 5)).is_ok());
+    assert!(CircuitBreaker::new(breaker(1.0, 10, 5)).is_ok());
+}
+
+/// A minimum above its maximum is refused: no value could satisfy both.
+#[test]
+fn min_above_max_is_refused() {
+    assert_eq!(
+        Autoscaler::new(scaling(5, 2, 10)).err(),
+        Some(ConfigError::MinAboveMax {
+            setting: "autoscaler workers",
+            min: 5,
+            max: 2
+        })
+    );
+    assert!(matches!(
+        CircuitBreaker::new(breaker(0.5, 10, 11)),
+        Err(ConfigError::MinAboveMax { .. })
+    ));
+    assert!(Autoscaler::new(scaling(2, 2, 10)).is_ok());
+}
+
+/// Durations that must be positive are: a breaker that never stays open, a
+/// health check that probes without pause.
+#[test]
+fn zero_durations_are_refused() {
+    let settings = BreakerSettings {
+        open_for: Duration::ZERO,
+        ..breaker(0.5, 10, 5)
+    };
+    assert!(matches!(
+        CircuitBreaker::new(settings),
+        Err(ConfigError::ZeroDuration { .. })
+    ));
+    assert!(matches!(
+        HealthChecks::new(Duration::ZERO, breaker(0.5, 10, 5), |_, _| true),
+        Err(ConfigError::ZeroDuration { .. })
+    ));
+}
+
+/// A batch with two jobs of one id is refused before anything runs.
+#[test]
+fn duplicate_job_ids_are_refused_before_anything_runs() {
+    simulate(async {
+        let fleet = fleet(&[1.0], Seed::new(1));
+        let jobs = vec![
+            Job::new(7, Duration::from_millis(10)),
+            Job::new(7, Duration::from_millis(20)),
+        ];
+        let refused = QueueDistributor::new(Cluster::new(fleet.workers(), Seed::new(1)), ById)
+            .distribute(jobs)
+            .await;
+        assert_eq!(
+            refused,
+            Err(DistributeError::DuplicateItem(
+                coordination::WorkItemId::new(7)
+            ))
+        );
+    });
+}
+
+/// A workload is a function of its seed: same seed, same jobs at the same
+/// moments.
+#[test]
+fn workloads_are_reproducible_from_their_seed() {
+    let pace = fleet(&ONE_SLOW, Seed::new(1)).pace(rate(0.8));
+    for workload in Workload::ALL {
+        let first = workload.arrivals(100, pace, Seed::new(3));
+        assert_eq!(first, workload.arrivals(100, pace, Seed::new(3)));
+        assert_ne!(first, workload.arrivals(100, pace, Seed::new(4)));
+        assert_eq!(workload.to_string().parse(), Ok(workload));
+    }
+    assert!("lumpy".parse::<Workload>().is_err());
+}
+
+/// Heavy-tailed sizes stay between 10 and 200 ms, average near their stated
+/// mean, and a few large jobs carry a large share of the work.
+#[test]
+fn heavy_tailed_jobs_are_bounded_and_skewed() {
+    let arrivals = Workload::HeavyTailed.arrivals(5_000, workshop2::Pace::AllAtOnce, Seed::new(2));
+    let mut sizes: Vec<Duration> = arrivals.iter().map(|arrival| arrival.item.work()).collect();
+    assert!(
+        sizes.iter().all(|size| {
+            (Duration::from_millis(10)..=Duration::from_millis(200)).contains(size)
+        })
+    );
+    let total: Duration = sizes.iter().sum();
+    let mean = total / sizes.len() as u32;
+    let expected = Workload::HeavyTailed.mean_work();
+    assert!(
+        mean.abs_diff(expected) < expected / 10,
+        "mean {mean:?}, expected about {expected:?}"
+    );
+    sizes.sort_unstable_by(|a, b| b.cmp(a));
+    let top_tenth: Duration = sizes[..sizes.len() / 10].iter().sum();
+    assert!(
+        top_tenth > total / 4,
+        "the largest tenth of the jobs should carry over a quarter of the work"
+    );
+}
+
+/// The giant job is a quarter of all the others together, and it is the
+/// lower bound's longest item.
+#[test]
+fn one_giant_job_dominates_the_lower_bound() {
+    let arrivals = Workload::OneGiant.arrivals(200, workshop2::Pace::AllAtOnce, Seed::new(5));
+    let mut sizes: Vec<Duration> = arrivals.iter().map(|arrival| arrival.item.work()).collect();
+    sizes.sort_unstable();
+    let giant = sizes.pop().expect("200 jobs");
+    let rest: Duration = sizes.iter().sum();
+    assert!(giant.abs_diff(rest / 4) < Duration::from_millis(100));
+    let bound = makespan_lower_bound(&timed_work(&arrivals), &[1.0; 8]);
+    assert_eq!(bound, giant);
+}
+
+/// A steady stream arrives at the stated share of the fleet's capacity.
+#[test]
+fn steady_arrivals_offer_the_stated_utilisation() {
+    let fleet = fleet(&ONE_SLOW, Seed::new(1));
+    let arrivals = Workload::Uniform.arrivals(4_000, fleet.pace(rate(0.8)), Seed::new(9));
+    let span = arrivals.last().expect("jobs").at.as_secs_f64();
+    let work: f64 = arrivals
+        .iter()
+        .map(|arrival| arrival.item.work().as_secs_f64())
+        .sum();
+    let offered = work / span / fleet.capacity();
+    assert!(
+        (0.75..0.85).contains(&offered),
+        "offered {offered:.2} of capacity"
+    );
+}
+
+/// A quarter-speed machine takes four times as long; a machine in an outage
+/// refuses at once and is up again afterwards.
+#[test]
+fn machines_run_at_their_speed_and_refuse_during_outages() {
+    simulate(async {
+        let fleet = fleet(&[1.0, 0.25], Seed::new(1)).with_outage(
+            WorkerId::new(1),
+            Duration::from_secs(1)..Duration::from_secs(2),
+        );
+        let machines = fleet.machines();
+        let job = Job::new(1, Duration::from_millis(100));
+        machines[1].process(&job).await.expect("up");
+        assert_eq!(clock::elapsed(), Duration::from_millis(400));
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let refused = machines[0].process(&job).await;
+        assert!(refused.is_err_and(|error| error.is_retryable()));
+        assert!(!fleet.is_up(WorkerId::new(1), Duration::from_millis(1_500)));
+        assert!(fleet.is_up(WorkerId::new(1), Duration::from_secs(2)));
+        assert!(!fleet.is_up(WorkerId::new(9), Duration::ZERO));
+        assert_eq!(machines[0].id(), WorkerId::new(1));
+        assert!((fleet.capacity() - 1.25).abs() < 1e-12);
+    });
+}
+
+/// The cluster places, runs and accounts for every job, and a run's clock
+/// starts at zero however many runs came before.
+#[test]
+fn the_cluster_runs_every_job_once_and_reads_time_from_zero() {
+    simulate(async {
+        let scenario = Scenario::new(Workload::Uniform, 100, &[1.0, 1.0], 0.5, Seed::new(4));
+        let first = scenario.run(ById).await;
+        let second = scenario.run(ById).await;
+        for run in [&first, &second] {
+            workshop2::testing::assert_each_ran_once(&run.report, "given code");
+            assert_eq!(run.placed.values().sum::<usize>(), 100);
+            assert!(run.balance.makespan >= scenario.lower_bound);
+        }
+        assert_eq!(first.balance.makespan, second.balance.makespan);
+        let job = Job::new(1, Duration::from_millis(10));
+        assert_eq!(job.id(), coordination::WorkItemId::new(1));
+        assert_eq!(Arrival::all_at_once([job])[0].at, Duration::ZERO);
+    });
+}
+
+/// Per-worker queues on real threads run every item exactly once, and zero
+/// threads are refused.
+#[test]
+fn queues_on_threads_run_every_item_once() {
+    let mut results = workshop2::run_on_threads::<u32, u32, workshop2::FifoQueues<u32>>(
+        (0..1_000).collect(),
+        3,
+        Seed::new(1),
+        |item| item * 2,
+    )
+    .expect("three threads");
+    results.sort_unstable();
+    assert!(results.iter().copied().eq((0..1_000).map(|item| item * 2)));
+    assert_eq!(
+        workshop2::run_on_threads::<u32, u32, workshop2::FifoQueues<u32>>(
+            vec![1],
+            0,
+            Seed::new(1),
+            |item| item
+        ),
+        Err(ConfigError::NoWorkers)
+    );
+}
