@@ -12,26 +12,32 @@
 //! client-go does, to show what the heartbeats of 3.2 and 3.3 save the
 //! store.
 //!
+//! `--svg FILE` draws the percentiles and the lease store's load as bars,
+//! and the first seed's failover as a timeline.
+//!
 //! ```text
 //! cargo run --release -p workshop3 --features solution --example failover
 //! cargo run -p workshop3 --features solution --example failover -- --seeds 50 --candidates 5
+//! cargo run --release -p workshop3 --features solution --example failover -- --svg failover.svg
 //! ```
 
 use std::time::Duration;
 
 use coordination::Seed;
-use coordination::demo::{self, Flag, Flags, SEED, Table, unless_unfinished};
+use coordination::demo::{self, Flag, Flags, SEED, SVG, Table, save_picture, unless_unfinished};
 use coordination::metrics::Percentiles;
+use coordination::picture::{BarChart, Picture};
 use coordination::sim::{MessageCounts, simulate};
 use workshop3::testing::{crash_and_time_failover, elect_by_polling, failover_bound, first_leader};
-use workshop3::{Cluster, ClusterConfig, NodeContext, run_candidate};
+use workshop3::{Cluster, ClusterConfig, NodeContext, Story, run_candidate};
 
 const ABOUT: &str = "failover: failover time p50/p99/max over many seeds against its bound, and steady-state messages";
 
-const FLAGS: [Flag; 3] = [
+const FLAGS: [Flag; 4] = [
     SEED,
     Flag::value("seeds", "1000", "how many seeds to measure failover over"),
     Flag::value("candidates", "3", "how many replicas compete to lead"),
+    SVG,
 ];
 
 /// How long the steady state is measured for.
@@ -45,6 +51,8 @@ struct Run {
     changes: usize,
     /// From the crash to the next lease granted to another node.
     failover: Option<Duration>,
+    /// The story from a few seconds before the crash on.
+    story: Story,
 }
 
 fn main() {
@@ -113,18 +121,19 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
         "heartbeats",
         "all messages",
     ]);
+    let mut load = BarChart::new("requests/s");
     let heartbeating = average(runs.iter().map(|run| &run.steady));
     steady.row(rates("3.3 followers watch heartbeats", &heartbeating));
+    load.bar("3.3 followers watch heartbeats", heartbeating.0);
     match unless_unfinished(|| {
         (first..first + seeds.min(20))
             .map(|seed| steady_state(Seed::new(seed), config, elect_by_polling))
             .collect::<Vec<_>>()
     }) {
         Ok(polled) => {
-            steady.row(rates(
-                "3.1 every candidate polls the store",
-                &average(polled.iter()),
-            ));
+            let polling = average(polled.iter());
+            steady.row(rates("3.1 every candidate polls the store", &polling));
+            load.bar("3.1 every candidate polls the store", polling.0);
         }
         Err(exercise) => {
             steady.row([
@@ -133,10 +142,38 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
                 "-",
                 "not done yet",
             ]);
+            load.missing("3.1 every candidate polls the store", "not done yet");
             println!("  {exercise}");
         }
     }
     println!("{steady}");
+
+    save_picture(flags, || {
+        let mut picture = Picture::new(format!(
+            "failover: {candidates} candidates, seeds {first} to {}",
+            first + seeds - 1
+        ));
+        let mut percentiles = BarChart::new("s");
+        percentiles
+            .bar("p50", summary.p50.as_secs_f64())
+            .bar("p99", summary.p99.as_secs_f64())
+            .bar("max", summary.max.as_secs_f64())
+            .bar("bound: lease + retry + 4 trips", bound.as_secs_f64());
+        picture.add(
+            format!("failover after a crash, {} seeds", summary.count),
+            percentiles,
+        );
+        picture.add("steady state: requests to the lease store per second", load);
+        if let Some(run) = runs.first() {
+            picture.add(
+                format!(
+                    "seed {first}: the leader crashes, the lease runs out, a follower takes it"
+                ),
+                run.story.timeline(),
+            );
+        }
+        picture
+    })?;
 
     if within < runs.len() || times.len() < runs.len() || changes > 0 {
         eprintln!("some seeds broke the bound or changed leader in steady state");
@@ -153,10 +190,12 @@ fn measure(seed: Seed, config: ClusterConfig) -> Run {
         let (steady, changes) = steady_minute(&cluster).await;
         let leader = first_leader(&cluster, "failover").await;
         let failover = crash_and_time_failover(&cluster, leader, seed).await;
+        let before = failover.crashed_at.saturating_sub(Duration::from_secs(3));
         Run {
             steady,
             changes,
             failover: failover.took,
+            story: Story::of(&cluster).since(before),
         }
     })
 }

@@ -7,24 +7,28 @@
 //!
 //! ```text
 //! cargo run -p workshop3 --example observe
-//! cargo run -p workshop3 --example observe -- --replicas 2 --seconds 5
+//! cargo run -p workshop3 --example observe -- --replicas 2 --seconds 5 --timeline
+//! cargo run -p workshop3 --example observe -- --svg observe.svg
 //! ```
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use coordination::demo::{self, Flag, Flags, SEED, Table, VERBOSE};
+use coordination::demo::{self, Flag, Flags, SEED, SVG, TIMELINE, Table, VERBOSE, save_picture};
+use coordination::picture::{Picture, Terminal};
 use coordination::sim::{logging, simulate};
 use coordination::{NodeId, Seed};
-use workshop3::{Cluster, ClusterConfig, StoredWrite, act_without_election};
+use workshop3::{Cluster, ClusterConfig, StoredWrite, Story, act_without_election};
 
 const ABOUT: &str = "observe: without an election every replica writes, and storage takes it all";
 
-const FLAGS: [Flag; 4] = [
+const FLAGS: [Flag; 6] = [
     SEED,
     Flag::value("replicas", "3", "how many replicas of the service"),
     Flag::value("seconds", "10", "how long to run, in simulated seconds"),
     VERBOSE,
+    TIMELINE,
+    SVG,
 ];
 
 fn main() {
@@ -37,11 +41,16 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
     let seconds: u64 = flags.get("seconds")?;
     logging::init_for_demo(flags.switch("verbose"));
 
-    let log: Vec<StoredWrite> = simulate(async move {
+    let (log, story): (Vec<StoredWrite>, Story) = simulate(async move {
         let cluster = Cluster::start(seed, ClusterConfig::new(replicas), act_without_election)?;
         cluster.run_for(Duration::from_secs(seconds)).await;
-        Ok::<_, workshop3::ClusterError>(cluster.storage().accepted().to_vec())
+        let log = cluster.storage().accepted().to_vec();
+        Ok::<_, workshop3::ClusterError>((log, Story::of(&cluster)))
     })?;
+    let timeline = story.timeline();
+    if flags.switch(TIMELINE.name) {
+        println!("{}", timeline.swimlane(Terminal::detect()));
+    }
 
     println!("The first entries of storage's log:\n");
     let mut first = Table::new(["position", "at", "writer", "entry", "token"]);
@@ -75,5 +84,15 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
         per_writer.len(),
         log.len()
     );
+    save_picture(flags, || {
+        let mut picture = Picture::new(format!(
+            "observe: {replicas} replicas without an election, {seconds} s, seed {seed}"
+        ));
+        picture.add(
+            format!("every replica writes to storage: {} entries", log.len()),
+            timeline,
+        );
+        picture
+    })?;
     Ok(())
 }

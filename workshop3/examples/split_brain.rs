@@ -8,14 +8,23 @@
 //! preparing, under its old token. Without fencing, storage accepts it; with
 //! fencing (3.5), storage refuses it.
 //!
+//! `--timeline` draws both runs in the terminal, `--svg FILE` into one
+//! picture: leases on the lease store's lane, beliefs and pauses on the
+//! nodes' lanes, writes as arrows into storage, where a stale write that got
+//! in is a red `!` and a refused one a red triangle.
+//!
 //! ```text
 //! cargo run -p workshop3 --features solution --example split_brain
 //! cargo run -p workshop3 --example split_brain -- --pause 20 --seed 3
+//! cargo run -p workshop3 --features solution --example split_brain -- --svg split_brain.svg
 //! ```
 
 use std::time::Duration;
 
-use coordination::demo::{self, Flag, Flags, SEED, Table, VERBOSE, unless_unfinished};
+use coordination::demo::{
+    self, Flag, Flags, SEED, SVG, TIMELINE, Table, VERBOSE, save_picture, unless_unfinished,
+};
+use coordination::picture::{Picture, Terminal};
 use coordination::sim::{logging, simulate};
 use coordination::{FencingToken, NodeId, Seed};
 use workshop3::testing::{first_leader, pause_mid_entry};
@@ -26,11 +35,13 @@ use workshop3::{
 const ABOUT: &str =
     "split_brain: a paused leader's stale write, accepted without fencing and refused with it";
 
-const FLAGS: [Flag; 4] = [
+const FLAGS: [Flag; 6] = [
     SEED,
     Flag::value("pause", "30", "how long the leader is paused, in seconds"),
     Flag::value("candidates", "3", "how many replicas compete to lead"),
     VERBOSE,
+    TIMELINE,
+    SVG,
 ];
 
 /// What one run of the scenario produced.
@@ -103,12 +114,31 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
         for line in highlights(outcome) {
             println!("  {}", paint(&line));
         }
+        if flags.switch(TIMELINE.name) {
+            println!(
+                "\n{}",
+                outcome.story.timeline().swimlane(Terminal::detect())
+            );
+        }
     }
     println!("\n{candidates} replicas, a {pause:?} pause, seed {seed}\n\n{table}");
     unfinished.dedup();
     for exercise in unfinished {
         println!("  {exercise}");
     }
+    save_picture(flags, || {
+        let mut picture = Picture::new(format!(
+            "split_brain: {candidates} replicas, the leader paused for {pause:?}, seed {seed}"
+        ));
+        for (name, outcome) in &stories {
+            let (leader, _, _) = outcome.paused;
+            picture.add(
+                format!("{name}: {leader} paused while preparing an entry"),
+                outcome.story.timeline(),
+            );
+        }
+        picture
+    })?;
     Ok(())
 }
 

@@ -235,8 +235,9 @@ impl Cluster {
     /// [`ClusterError::UnknownCandidate`] for a node that is not a
     /// candidate; the network's refusal when it has already crashed.
     pub fn crash(&self, node: NodeId) -> Result<(), ClusterError> {
-        self.candidate(node)?;
+        let leadership = self.candidate(node)?;
         self.network.crash(node)?;
+        leadership.forget();
         Ok(())
     }
 

@@ -77,8 +77,8 @@ impl fmt::Display for JournalEntry {
 }
 
 /// One node's belief that it leads, from the moment it began to the moment
-/// it ended: its own step-down, or the end of the time its last renewal
-/// allowed, whichever came first.
+/// it ended: its own step-down, its crash, or the end of the time its last
+/// renewal allowed, whichever came first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Term {
     /// The node.
@@ -194,6 +194,14 @@ impl Journal {
             node,
             event: NodeEvent::SteppedDown { token, reason },
         });
+    }
+
+    /// Ends `node`'s current term under `token` at `at` without a
+    /// step-down: its process crashed.
+    pub(crate) fn cut_term(&self, node: NodeId, token: FencingToken, at: Duration) {
+        if let Some(term) = self.pages().current_term(node, token) {
+            term.until = term.until.min(at);
+        }
     }
 
     fn pages(&self) -> MutexGuard<'_, Pages> {

@@ -101,6 +101,17 @@ impl Leadership {
         reason
     }
 
+    /// Forgets the belief, as a crash does: the term ends now, and nothing
+    /// is recorded as a step-down, because a crashed process decides
+    /// nothing. The cluster calls this when it crashes the node.
+    pub(crate) fn forget(&self) {
+        let mut belief = self.belief();
+        if let Belief::Leading { token, .. } = *belief {
+            *belief = Belief::Following;
+            self.journal.cut_term(self.node, token, clock::elapsed());
+        }
+    }
+
     /// The token to act under, while this node believes it leads and the
     /// belief has not run out; `None` otherwise.
     pub fn token(&self) -> Option<FencingToken> {

@@ -10,14 +10,24 @@
 //!
 //! Renewals are left out: a healthy leader renews every retry period, and
 //! three hundred identical lines would bury the ten that matter.
+//!
+//! [`Story::timeline`] draws the same story for a terminal or an SVG file
+//! (`coordination::timeline`): a lane per node, the lease store's leases and
+//! every node's belief as bars, each write as an arrow from its writer to
+//! storage, a stale write that got in as a red `!`, one that was refused as
+//! a red triangle, pauses and crashes as the network recorded them.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
 use coordination::sim::{NetworkEvent, TraceEntry};
+use coordination::timeline::{Activity, Fate, Lane, Mark, Message, Outcome, Point, Span, Timeline};
 use coordination::{FencingToken, NodeId};
 
-use crate::{Cluster, LEASE_STORE, LeaseChange, NodeEvent, STORAGE, StepDown, WriteRefused};
+use crate::{
+    Cluster, LEASE_STORE, LeaseChange, NodeEvent, STORAGE, StepDown, Tenure, Term, WriteRefused,
+};
 
 /// Something that happened, worth a line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +107,10 @@ pub struct Story {
     /// order of their sources: faults first (they cause the rest), then the
     /// lease store, beliefs, storage.
     chapters: Vec<Chapter>,
+    /// Every lease the store granted, from grant to expiry or release.
+    tenures: Vec<Tenure>,
+    /// Every node's beliefs that it led, from start to end.
+    terms: Vec<Term>,
 }
 
 impl Story {
@@ -168,7 +182,11 @@ impl Story {
         }
         // A stable sort keeps same-instant events in the order pushed.
         chapters.sort_by_key(|chapter| chapter.at);
-        Self { chapters }
+        Self {
+            chapters,
+            tenures: cluster.lease_store().tenures(),
+            terms: cluster.journal().terms(),
+        }
     }
 
     /// Every chapter, in time order.
@@ -177,7 +195,7 @@ impl Story {
     }
 
     /// The chapters from `from` on, for a failure message about the end of
-    /// a run.
+    /// a run; leases and beliefs that were still running at `from` stay.
     pub fn since(&self, from: Duration) -> Self {
         Self {
             chapters: self
@@ -186,8 +204,129 @@ impl Story {
                 .filter(|chapter| chapter.at >= from)
                 .cloned()
                 .collect(),
+            tenures: self
+                .tenures
+                .iter()
+                .filter(|tenure| tenure.until >= from)
+                .copied()
+                .collect(),
+            terms: self
+                .terms
+                .iter()
+                .filter(|term| term.until >= from)
+                .copied()
+                .collect(),
         }
     }
+
+    /// The story drawn: the lease store's leases and each node's beliefs as
+    /// bars, writes as arrows from their writer to storage, stale writes and
+    /// refusals as marks on storage's lane, pauses and crashes on the lane
+    /// of the node they stopped.
+    pub fn timeline(&self) -> Timeline {
+        let mut timeline = Timeline::new();
+        for tenure in &self.tenures {
+            timeline.push_span(Span {
+                lane: lane(LEASE_STORE),
+                activity: Activity::Lease,
+                label: format!("{} holds the lease under {}", tenure.holder, tenure.token),
+                start: tenure.from,
+                ended: Some((tenure.until, Outcome::Ended)),
+            });
+        }
+        for term in &self.terms {
+            timeline.push_span(Span {
+                lane: lane(term.node),
+                activity: Activity::Leadership,
+                label: format!("believes it leads, with {}", term.token),
+                start: term.from,
+                ended: Some((term.until, Outcome::Ended)),
+            });
+        }
+        // The highest token storage has accepted so far, to spot stale
+        // writes; and each stopped node's open pause or outage.
+        let mut highest = None;
+        let mut stopped: BTreeMap<NodeId, (Duration, &'static str)> = BTreeMap::new();
+        for chapter in &self.chapters {
+            let label = chapter.to_string();
+            let mark = |mark| Point {
+                lane: lane(chapter.lane),
+                mark,
+                label: label.clone(),
+                at: chapter.at,
+            };
+            match &chapter.event {
+                Event::LeaseGranted { token, .. } => {
+                    timeline.push_point(mark(Mark::FencingToken { token: token.get() }));
+                }
+                Event::BecameLeader { token } => {
+                    timeline.push_point(mark(Mark::LeaderElected { term: token.get() }));
+                }
+                Event::LeaseReleased { .. }
+                | Event::LeaseRevoked { .. }
+                | Event::SteppedDown { .. } => {
+                    timeline.push_point(mark(Mark::Note));
+                }
+                Event::WriteAccepted { writer, token, .. } => {
+                    timeline.push_message(Message {
+                        from: lane(*writer),
+                        to: lane(STORAGE),
+                        label: label.clone(),
+                        sent: chapter.at,
+                        fate: Fate::Delivered(chapter.at),
+                    });
+                    if *token < highest
+                        && let Some(token) = token
+                    {
+                        timeline.push_point(mark(Mark::StaleTokenAccepted { token: token.get() }));
+                    }
+                    highest = highest.max(*token);
+                }
+                Event::WriteRefused { token, .. } => {
+                    let token = token.map_or(0, FencingToken::get);
+                    timeline.push_point(mark(Mark::StaleTokenRejected { token }));
+                }
+                Event::Fault(NetworkEvent::Paused(node)) => {
+                    stopped.insert(*node, (chapter.at, "paused (a stop-the-world pause)"));
+                }
+                Event::Fault(NetworkEvent::Crashed(node)) => {
+                    timeline.push_point(mark(Mark::Crashed));
+                    stopped.insert(*node, (chapter.at, "crashed: down"));
+                }
+                Event::Fault(NetworkEvent::Resumed(node) | NetworkEvent::Restarted(node)) => {
+                    if let Some((start, what)) = stopped.remove(node) {
+                        timeline.push_span(stop(*node, start, what, Some(chapter.at)));
+                    }
+                    if matches!(chapter.event, Event::Fault(NetworkEvent::Restarted(_))) {
+                        timeline.push_point(mark(Mark::Restarted));
+                    }
+                }
+                Event::Fault(_) => {
+                    timeline.push_point(mark(Mark::Note));
+                }
+            }
+        }
+        for (node, (start, what)) in stopped {
+            timeline.push_span(stop(node, start, what, None));
+        }
+        timeline
+    }
+}
+
+/// A node's pause or outage, as a span; `None` for one still going.
+fn stop(node: NodeId, start: Duration, what: &str, until: Option<Duration>) -> Span {
+    Span {
+        lane: lane(node),
+        activity: Activity::Paused,
+        label: what.to_string(),
+        start,
+        ended: until.map(|at| (at, Outcome::Ended)),
+    }
+}
+
+/// The timeline lane of a node: the services by what they are.
+fn lane(node: NodeId) -> Lane {
+    Lane::new(lane_name(node))
 }
 
 /// The fault a trace entry records, as a chapter; `None` for messages.
