@@ -108,6 +108,7 @@ impl Leadership {
         let mut belief = self.belief();
         if let Belief::Leading { token, .. } = *belief {
             *belief = Belief::Following;
+            tracing::debug!("{} crashed while leading with {token}", self.node);
             self.journal.cut_term(self.node, token, clock::elapsed());
         }
     }
