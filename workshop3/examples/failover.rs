@@ -122,18 +122,18 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
         "all messages",
     ]);
     let mut load = BarChart::new("requests/s");
-    let heartbeating = average(runs.iter().map(|run| &run.steady));
-    steady.row(rates("3.3 followers watch heartbeats", &heartbeating));
-    load.bar("3.3 followers watch heartbeats", heartbeating.0);
+    let heartbeating = Rates::of(runs.iter().map(|run| &run.steady));
+    steady.row(heartbeating.row("3.3 followers watch heartbeats"));
+    load.bar("3.3 followers watch heartbeats", heartbeating.store);
     match unless_unfinished(|| {
         (first..first + seeds.min(20))
             .map(|seed| steady_state(Seed::new(seed), config, elect_by_polling))
             .collect::<Vec<_>>()
     }) {
         Ok(polled) => {
-            let polling = average(polled.iter());
-            steady.row(rates("3.1 every candidate polls the store", &polling));
-            load.bar("3.1 every candidate polls the store", polling.0);
+            let polling = Rates::of(polled.iter());
+            steady.row(polling.row("3.1 every candidate polls the store"));
+            load.bar("3.1 every candidate polls the store", polling.store);
         }
         Err(exercise) => {
             steady.row([
@@ -232,36 +232,49 @@ async fn steady_minute(cluster: &Cluster) -> (MessageCounts, usize) {
     (counts, cluster.journal().leaders_elected() - elected)
 }
 
-/// Messages per second, averaged over runs: (to the lease store,
-/// heartbeats, all).
-fn average<'a>(runs: impl Iterator<Item = &'a MessageCounts>) -> (f64, f64, f64) {
-    let mut sums = (0.0, 0.0, 0.0);
-    let mut count = 0.0;
-    for counts in runs {
-        let store = ["acquire", "renew", "release"]
-            .iter()
-            .map(|kind| counts.of(kind).sent)
-            .sum::<u64>();
-        sums.0 += store as f64;
-        sums.1 += counts.of("heartbeat").sent as f64;
-        sums.2 += counts.total().sent as f64;
-        count += 1.0;
-    }
-    let per_second = count * STEADY.as_secs_f64();
-    (
-        sums.0 / per_second,
-        sums.1 / per_second,
-        sums.2 / per_second,
-    )
+/// Steady-state messages per second, averaged over runs.
+#[derive(Debug, Clone, Copy, Default)]
+struct Rates {
+    /// Requests to the lease store: acquire, renew, release.
+    store: f64,
+    /// Heartbeats.
+    heartbeats: f64,
+    /// Every message, answers included.
+    all: f64,
 }
 
-fn rates(name: &str, (store, heartbeats, all): &(f64, f64, f64)) -> [String; 4] {
-    [
-        name.to_string(),
-        format!("{store:.2}"),
-        format!("{heartbeats:.2}"),
-        format!("{all:.2}"),
-    ]
+impl Rates {
+    /// The average rates of `runs`, each a steady-state minute's counts.
+    fn of<'a>(runs: impl Iterator<Item = &'a MessageCounts>) -> Self {
+        let mut sums = Self::default();
+        let mut minutes = 0.0;
+        for counts in runs {
+            let store: u64 = ["acquire", "renew", "release"]
+                .iter()
+                .map(|kind| counts.of(kind).sent)
+                .sum();
+            sums.store += store as f64;
+            sums.heartbeats += counts.of("heartbeat").sent as f64;
+            sums.all += counts.total().sent as f64;
+            minutes += 1.0;
+        }
+        let seconds = minutes * STEADY.as_secs_f64();
+        Self {
+            store: sums.store / seconds,
+            heartbeats: sums.heartbeats / seconds,
+            all: sums.all / seconds,
+        }
+    }
+
+    /// A table row named `name`.
+    fn row(self, name: &str) -> [String; 4] {
+        [
+            name.to_string(),
+            format!("{:.2}", self.store),
+            format!("{:.2}", self.heartbeats),
+            format!("{:.2}", self.all),
+        ]
+    }
 }
 
 fn seconds(duration: Duration) -> String {

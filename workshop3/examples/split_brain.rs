@@ -217,11 +217,14 @@ fn highlights(outcome: &Outcome) -> Vec<(Chapter, Tone)> {
                 if stale {
                     Some(Tone::Stale)
                 } else if writer == paused {
+                    // The paused leader's writes after it woke.
                     (chapter.at >= until).then_some(Tone::Plain)
+                } else if chapter.at >= from && !new_leader_wrote {
+                    // The new leader's first write.
+                    new_leader_wrote = true;
+                    Some(Tone::Plain)
                 } else {
-                    (!std::mem::replace(&mut new_leader_wrote, chapter.at >= from))
-                        .then_some(Tone::Plain)
-                        .filter(|_| chapter.at >= from)
+                    None
                 }
             }
             Event::WriteRefused { .. } => Some(Tone::Refused),

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use coordination::sim::{Inbox, Network, NetworkConditions, NetworkError, Node, clock};
-use coordination::{NodeId, Seed};
+use coordination::{ConfigError, NodeId, Seed};
 
 use crate::{
     ClusterMessage, ElectionConfig, Fencing, HeartbeatConfig, Journal, Leadership, LeaseClient,
@@ -72,11 +72,16 @@ impl ClusterConfig {
 }
 
 /// Why a cluster could not be set up or changed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ClusterError {
     /// A cluster with no candidates: nobody could ever lead.
     #[error("a cluster needs at least one candidate, got none")]
     NoCandidates,
+    /// A setting that cannot work: a zero call timeout (every call would
+    /// time out unanswered) or a zero work time (the leader would write
+    /// without ever letting time pass).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     /// The node named is not one of the candidates (the lease store and
     /// storage are not crashed or restarted through the cluster).
     #[error("{0} is not a candidate of this cluster")]
@@ -142,7 +147,8 @@ impl Cluster {
     /// `role`, for example `|context| run_candidate(context)`.
     ///
     /// # Errors
-    /// [`ClusterError::NoCandidates`] for zero candidates.
+    /// [`ClusterError::NoCandidates`] for zero candidates;
+    /// [`ClusterError::Config`] for a zero call timeout or work time.
     pub fn start<R, F>(seed: Seed, config: ClusterConfig, role: R) -> Result<Self, ClusterError>
     where
         R: Fn(NodeContext) -> F + Send + Sync + 'static,
@@ -151,6 +157,8 @@ impl Cluster {
         if config.candidates == 0 {
             return Err(ClusterError::NoCandidates);
         }
+        ConfigError::ensure_positive("call timeout", config.call_timeout)?;
+        ConfigError::ensure_positive("work time", config.work_time)?;
         let network = Network::new(seed, config.conditions);
         let candidates: Vec<NodeId> = (1..=config.candidates).map(NodeId::new).collect();
 

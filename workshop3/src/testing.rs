@@ -51,16 +51,20 @@ pub fn rate(value: f64) -> Probability {
     Probability::new(value).expect("a rate written in a test is between 0 and 1")
 }
 
-/// The longest one-way trip on the reliable network.
-pub const LONGEST_TRIP: Duration = Duration::from_millis(10);
+/// The longest one-way trip of an ordinary message under `config`'s
+/// network conditions (10 ms on the reliable network), held-back messages
+/// aside.
+pub fn longest_trip(config: &ClusterConfig) -> Duration {
+    config.conditions.latency.longest()
+}
 
 /// How long after a leader crashes a new leader holds the lease, at the
-/// latest, on the reliable network: the crashed leader's lease runs out
-/// within one lease duration (plus one trip, for a renewal already on its
-/// way), and the next try after that comes within one retry period (plus a
-/// refused try's round trip, and its own trip to the store).
+/// latest, when no message is lost or held back: the crashed leader's lease
+/// runs out within one lease duration (plus one trip, for a renewal already
+/// on its way), and the next try after that comes within one retry period
+/// (plus a refused try's round trip, and its own trip to the store).
 pub fn failover_bound(config: &ClusterConfig) -> Duration {
-    config.election.lease_duration() + config.election.retry_period() + 4 * LONGEST_TRIP
+    config.election.lease_duration() + config.election.retry_period() + 4 * longest_trip(config)
 }
 
 /// Starts a cluster whose candidates run `role`.
@@ -185,7 +189,7 @@ pub async fn pause_mid_entry(
     // acknowledgement takes at most one trip back; then the leader checks its
     // leadership and starts preparing the next entry, which takes `work_time`
     // (half a second by default), far longer than these few milliseconds.
-    cluster.run_for(2 * LONGEST_TRIP).await;
+    cluster.run_for(2 * longest_trip(cluster.config())).await;
     cluster
         .network()
         .pause(leader)

@@ -10,7 +10,7 @@ use std::time::Duration;
 use coordination::sim::{clock, simulate};
 use coordination::{FencingToken, NodeId};
 use tokio::time::Instant;
-use workshop3::testing::{LONGEST_TRIP, for_each_seed, millis, node, secs, start};
+use workshop3::testing::{for_each_seed, longest_trip, millis, node, secs, start};
 use workshop3::{
     Cluster, ClusterConfig, FailureDetector, Heartbeat, NodeContext, StepDown,
     listen_for_heartbeats, send_heartbeats,
@@ -208,17 +208,21 @@ fn followers_suspect_a_crashed_leader_within_the_timeout() {
              suspected: {suspicions:?}",
             crash_at.as_secs_f64()
         );
-        let interval = ClusterConfig::new(3).heartbeats.interval();
-        let timeout = ClusterConfig::new(3).heartbeats.suspect_after();
+        let config = ClusterConfig::new(3);
+        let (interval, timeout) = (
+            config.heartbeats.interval(),
+            config.heartbeats.suspect_after(),
+        );
+        let trip = longest_trip(&config);
         for (follower, at) in suspicions {
             assert!(
-                crash_at + timeout - interval <= at && at <= crash_at + timeout + LONGEST_TRIP,
+                crash_at + timeout - interval <= at && at <= crash_at + timeout + trip,
                 "{LESSON}: node-1 crashed at {:.3}s and heartbeated every {interval:?}; {follower} \
                  should suspect it {timeout:?} after the last heartbeat it heard, between \
                  {:.3}s and {:.3}s, but did at {:.3}s",
                 crash_at.as_secs_f64(),
                 (crash_at + timeout - interval).as_secs_f64(),
-                (crash_at + timeout + LONGEST_TRIP).as_secs_f64(),
+                (crash_at + timeout + trip).as_secs_f64(),
                 at.as_secs_f64()
             );
         }

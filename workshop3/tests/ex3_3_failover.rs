@@ -5,8 +5,8 @@
 
 use coordination::sim::clock;
 use workshop3::testing::{
-    LONGEST_TRIP, assert_one_believer_at_a_time, assert_one_lease_holder_at_a_time,
-    crash_and_time_failover, failover_bound, first_leader, for_each_seed, next_grant, secs, start,
+    assert_one_believer_at_a_time, assert_one_lease_holder_at_a_time, crash_and_time_failover,
+    failover_bound, first_leader, for_each_seed, longest_trip, next_grant, secs, start,
 };
 use workshop3::{ClusterConfig, Story, run_candidate};
 
@@ -22,7 +22,7 @@ fn a_leader_is_elected_one_suspicion_timeout_after_the_start() {
         cluster.run_for(secs(10)).await;
         let story = Story::of(&cluster);
         let tenures = cluster.lease_store().tenures();
-        let expected = config.heartbeats.suspect_after() + LONGEST_TRIP;
+        let expected = config.heartbeats.suspect_after() + longest_trip(&config);
         assert!(
             tenures
                 .first()

@@ -355,6 +355,17 @@ fn the_cluster_refuses_bad_input_with_typed_errors() {
     simulate(async {
         let refused = Cluster::start(Seed::new(1), ClusterConfig::new(0), act_without_election);
         assert!(matches!(refused, Err(ClusterError::NoCandidates)));
+        let instant = ClusterConfig {
+            work_time: Duration::ZERO,
+            ..ClusterConfig::new(2)
+        };
+        let refused = Cluster::start(Seed::new(1), instant, act_without_election);
+        assert!(matches!(
+            refused,
+            Err(ClusterError::Config(ConfigError::ZeroDuration {
+                setting: "work time"
+            }))
+        ));
         let mut cluster = start(Seed::new(1), ClusterConfig::new(2), act_without_election);
         assert_eq!(
             cluster.crash(node(7)),
