@@ -5,6 +5,7 @@
 //! only its scenario and its expectation. The checks explain a failure in the
 //! words of the lesson that calls them and print the run's [`Story`].
 
+use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
@@ -26,6 +27,40 @@ where
     Fut: Future<Output = ()>,
 {
     sweep().run(test);
+}
+
+/// The story of `cluster`, for a failure message: told only if the
+/// message is printed, so passing tests do not pay for it.
+pub fn story(cluster: &Cluster) -> StoryOf<'_> {
+    StoryOf {
+        cluster,
+        since: Duration::ZERO,
+    }
+}
+
+/// A story not told yet; see [`story`].
+#[derive(Debug, Clone, Copy)]
+pub struct StoryOf<'a> {
+    /// Whose story.
+    cluster: &'a Cluster,
+    /// From when on.
+    since: Duration,
+}
+
+impl StoryOf<'_> {
+    /// Only the chapters from `from` on (see [`Story::since`]).
+    pub fn since(self, from: Duration) -> Self {
+        Self {
+            since: from,
+            ..self
+        }
+    }
+}
+
+impl fmt::Display for StoryOf<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Story::of(self.cluster).since(self.since).fmt(f)
+    }
 }
 
 /// The node with id `raw`.

@@ -10,9 +10,9 @@ use coordination::ConfigError;
 use coordination::sim::NetworkConditions;
 use workshop3::testing::{
     assert_one_believer_at_a_time, assert_one_lease_holder_at_a_time, elect_by_polling,
-    first_leader, for_each_seed, millis, secs, start,
+    first_leader, for_each_seed, millis, secs, start, story,
 };
-use workshop3::{ClusterConfig, ElectionConfig, NodeEvent, StepDown, Story};
+use workshop3::{ClusterConfig, ElectionConfig, NodeEvent, StepDown};
 
 const LESSON: &str = "exercise 3.1 (lease)";
 
@@ -107,7 +107,7 @@ fn a_lone_candidate_acquires_the_lease_and_keeps_it_for_ten_minutes() {
     for_each_seed(|seed| async move {
         let cluster = start(seed, ClusterConfig::new(1), elect_by_polling);
         cluster.run_for(secs(600)).await;
-        let story = Story::of(&cluster);
+        let story = story(&cluster);
         let journal = cluster.journal().entries();
         assert!(
             matches!(
@@ -143,7 +143,7 @@ fn of_three_candidates_one_leads_and_the_others_keep_asking() {
     for_each_seed(|seed| async move {
         let cluster = start(seed, ClusterConfig::new(3), elect_by_polling);
         cluster.run_for(secs(60)).await;
-        let story = Story::of(&cluster);
+        let story = story(&cluster);
         assert_eq!(
             cluster.journal().leaders_elected(),
             1,
@@ -182,7 +182,7 @@ fn a_leader_cut_off_from_the_store_steps_down_before_its_lease_expires() {
             .expect("the leader is on the network");
         cluster.run_for(secs(30)).await;
 
-        let story = Story::of(&cluster);
+        let story = story(&cluster);
         let terms = cluster.journal().terms();
         let old = terms
             .iter()
@@ -232,7 +232,7 @@ fn a_leader_whose_lease_is_revoked_steps_down_at_its_next_renewal() {
         let revoked_at = coordination::sim::clock::elapsed();
         cluster.run_for(secs(3)).await;
 
-        let story = Story::of(&cluster);
+        let story = story(&cluster);
         let stepped_down = cluster.journal().first_step_down(leader);
         match stepped_down {
             Some((at, StepDown::LeaseLost)) => assert!(
@@ -269,7 +269,7 @@ fn a_leader_paused_past_its_deadline_steps_down_when_it_wakes() {
         let resumed_at = coordination::sim::clock::elapsed();
         cluster.run_for(millis(1)).await;
 
-        let story = Story::of(&cluster);
+        let story = story(&cluster);
         let stepped_down = cluster.journal().first_step_down(leader);
         assert_eq!(
             stepped_down,

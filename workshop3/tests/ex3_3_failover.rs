@@ -6,9 +6,9 @@
 use coordination::sim::clock;
 use workshop3::testing::{
     assert_one_believer_at_a_time, assert_one_lease_holder_at_a_time, crash_and_time_failover,
-    failover_bound, first_leader, for_each_seed, longest_trip, next_grant, secs, start,
+    failover_bound, first_leader, for_each_seed, longest_trip, next_grant, secs, start, story,
 };
-use workshop3::{ClusterConfig, Story, run_candidate};
+use workshop3::{ClusterConfig, run_candidate};
 
 const LESSON: &str = "exercise 3.3 (failover)";
 
@@ -20,7 +20,7 @@ fn a_leader_is_elected_one_suspicion_timeout_after_the_start() {
         let config = ClusterConfig::new(3);
         let cluster = start(seed, config, run_candidate);
         cluster.run_for(secs(10)).await;
-        let story = Story::of(&cluster);
+        let story = story(&cluster);
         let tenures = cluster.lease_store().tenures();
         let expected = config.heartbeats.suspect_after() + longest_trip(&config);
         assert!(
@@ -52,7 +52,7 @@ fn after_the_leader_crashes_a_new_leader_holds_the_lease_within_the_bound() {
         let failover = crash_and_time_failover(&cluster, leader, seed).await;
         let bound = failover_bound(&config);
         let crashed_at = failover.crashed_at;
-        let story = Story::of(&cluster).since(crashed_at.saturating_sub(secs(3)));
+        let story = story(&cluster).since(crashed_at.saturating_sub(secs(3)));
         match failover.took {
             Some(took) => assert!(
                 took <= bound,
@@ -82,7 +82,7 @@ fn with_no_faults_the_leader_never_changes_and_followers_stay_quiet() {
         cluster.run_for(secs(5)).await;
         let settled = cluster.network().counts();
         cluster.run_for(secs(600)).await;
-        let story = Story::of(&cluster);
+        let story = story(&cluster);
         assert_eq!(
             cluster.journal().entries().len(),
             1,
@@ -119,7 +119,7 @@ fn a_crashed_leader_that_restarts_follows_its_successor() {
         cluster.run_for(secs(20)).await;
         cluster.restart(leader).expect("the leader has crashed");
         cluster.run_for(secs(120)).await;
-        let story = Story::of(&cluster);
+        let story = story(&cluster);
         assert_eq!(
             cluster.journal().leaders_elected(),
             2,
@@ -149,7 +149,7 @@ fn a_partitioned_leader_is_replaced_and_after_healing_one_leader_remains() {
             .partition(&[&[leader]])
             .expect("known node");
         cluster.run_for(secs(30)).await;
-        let story = Story::of(&cluster);
+        let story = story(&cluster);
         let replaced = next_grant(&cluster, leader, cut_at);
         assert!(
             replaced.is_some_and(|at| at - cut_at <= failover_bound(&config)),
@@ -158,7 +158,6 @@ fn a_partitioned_leader_is_replaced_and_after_healing_one_leader_remains() {
         );
         cluster.network().heal();
         cluster.run_for(secs(60)).await;
-        let story = Story::of(&cluster);
         assert_eq!(
             cluster.leaders().len(),
             1,

@@ -12,9 +12,9 @@
 use coordination::sim::clock;
 use workshop3::testing::{
     assert_one_believer_at_a_time, first_leader, for_each_seed, pause_mid_entry, secs, start,
-    writes_by,
+    story, writes_by,
 };
-use workshop3::{ClusterConfig, LEASE_STORE, STORAGE, StepDown, Story, run_candidate_and_work};
+use workshop3::{ClusterConfig, LEASE_STORE, STORAGE, StepDown, run_candidate_and_work};
 
 const LESSON: &str = "exercise 3.4 (split brain)";
 
@@ -25,7 +25,7 @@ fn the_leader_writes_under_its_token_and_followers_write_nothing() {
     for_each_seed(|seed| async move {
         let cluster = start(seed, ClusterConfig::new(3), run_candidate_and_work);
         cluster.run_for(secs(30)).await;
-        let story = Story::of(&cluster);
+        let story = story(&cluster);
         let leaders = cluster.journal().terms();
         let [term] = leaders.as_slice() else {
             panic!("{LESSON}: one leader for the whole run was expected.\n{story}")
@@ -64,7 +64,7 @@ fn a_leader_paused_mid_entry_writes_after_its_successor_and_storage_accepts_it()
         let resumed_at = pause_mid_entry(&cluster, leader, secs(30), LESSON).await;
         cluster.run_for(secs(5)).await;
 
-        let story = Story::of(&cluster).since(resumed_at.saturating_sub(secs(35)));
+        let story = story(&cluster).since(resumed_at.saturating_sub(secs(35)));
         let storage = cluster.storage();
         let stale = storage
             .accepted()
@@ -115,7 +115,7 @@ fn a_partitioned_leader_keeps_believing_and_writing_until_its_renew_deadline() {
         cluster.network().heal();
         cluster.run_for(secs(10)).await;
 
-        let story = Story::of(&cluster);
+        let story = story(&cluster);
         let stepped_down = cluster.journal().first_step_down(leader);
         let Some((stepped_down_at, StepDown::RenewDeadlinePassed)) = stepped_down else {
             panic!(

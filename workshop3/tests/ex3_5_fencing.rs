@@ -7,9 +7,9 @@ use coordination::FencingToken;
 use coordination::sim::NetworkConditions;
 use workshop3::testing::{
     assert_one_lease_holder_at_a_time, assert_tokens_never_go_back, first_leader, for_each_seed,
-    pause_mid_entry, secs, start, sweep, writes_by,
+    pause_mid_entry, secs, start, story, sweep, writes_by,
 };
-use workshop3::{ClusterConfig, Fencing, FencingGate, Story, WriteRefused, run_candidate_and_work};
+use workshop3::{ClusterConfig, Fencing, FencingGate, WriteRefused, run_candidate_and_work};
 
 const LESSON: &str = "exercise 3.5 (fencing)";
 
@@ -124,7 +124,7 @@ fn with_fencing_the_paused_leaders_stale_write_is_refused() {
         let resumed_at = pause_mid_entry(&cluster, leader, secs(30), LESSON).await;
         cluster.run_for(secs(10)).await;
 
-        let story = Story::of(&cluster).since(resumed_at.saturating_sub(secs(35)));
+        let story = story(&cluster).since(resumed_at.saturating_sub(secs(35)));
         let storage = cluster.storage();
         let refused = storage
             .refused()
