@@ -208,6 +208,32 @@ impl Flags {
     }
 }
 
+/// A demo's whole `main`: reads the process's flags against `known`, runs
+/// `demo` with them, and on an error (a bad value, a refused setting) prints
+/// it and exits with status 2, the status of a bad command line.
+///
+/// ```no_run
+/// use coordination::demo::{self, Flags, SEED};
+///
+/// fn main() {
+///     demo::launch("hello: greets", &[SEED], |flags: &Flags| {
+///         println!("seed {}", flags.get::<u64>("seed")?);
+///         Ok(())
+///     });
+/// }
+/// ```
+pub fn launch(
+    about: &str,
+    known: &[Flag],
+    demo: impl FnOnce(&Flags) -> Result<(), Box<dyn std::error::Error>>,
+) {
+    let flags = Flags::parse(about, known);
+    if let Err(error) = demo(&flags) {
+        eprintln!("error: {error}");
+        std::process::exit(2);
+    }
+}
+
 /// Runs `run`; if it stops at an exercise that is not done yet (a `todo!`
 /// panic), returns the panic's message instead of crashing the demo.
 ///

@@ -128,6 +128,21 @@ pub enum ConfigError {
         /// The largest delay allowed.
         cap: Duration,
     },
+    /// Two durations that only work in one order were given in the other,
+    /// such as a lease that lasts no longer than the deadline for renewing
+    /// it, or an election timeout no longer than the heartbeat interval: the
+    /// protocol's safety margin would be gone.
+    #[error("{longer} ({longer_value:?}) must be longer than {shorter} ({shorter_value:?})")]
+    NotLonger {
+        /// The setting that must be the longer one.
+        longer: &'static str,
+        /// The value it was given.
+        longer_value: Duration,
+        /// The setting that must be the shorter one.
+        shorter: &'static str,
+        /// The value it was given.
+        shorter_value: Duration,
+    },
     /// A range whose shortest value is longer than its longest, such as a
     /// message delay of "at least 10 ms and at most 2 ms".
     #[error("{setting}: the shortest value {shortest:?} is longer than the longest {longest:?}")]
@@ -139,4 +154,72 @@ pub enum ConfigError {
         /// The upper end that was given.
         longest: Duration,
     },
+}
+
+impl ConfigError {
+    /// Refuses a zero `duration` for `setting`, the check behind every
+    /// timeout, period and lease: `ConfigError::ensure_positive("retry
+    /// period", retry_period)?`.
+    ///
+    /// # Errors
+    /// [`ConfigError::ZeroDuration`] naming `setting`.
+    pub fn ensure_positive(setting: &'static str, duration: Duration) -> Result<(), Self> {
+        if duration.is_zero() {
+            Err(Self::ZeroDuration { setting })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Refuses two durations unless the first is strictly longer than the
+    /// second, each given with the name of its setting:
+    /// `ConfigError::ensure_longer(("lease duration", lease), ("renew
+    /// deadline", deadline))?`. Equal is refused too: a margin of zero is no
+    /// margin.
+    ///
+    /// # Errors
+    /// [`ConfigError::NotLonger`] naming both settings and their values.
+    pub fn ensure_longer(
+        (longer, longer_value): (&'static str, Duration),
+        (shorter, shorter_value): (&'static str, Duration),
+    ) -> Result<(), Self> {
+        if longer_value > shorter_value {
+            Ok(())
+        } else {
+            Err(Self::NotLonger {
+                longer,
+                longer_value,
+                shorter,
+                shorter_value,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The checks name the settings a person wrote, so the message points at
+    /// the line to fix.
+    #[test]
+    fn duration_checks_name_the_settings() {
+        let second = Duration::from_secs(1);
+        assert_eq!(ConfigError::ensure_positive("retry period", second), Ok(()));
+        assert_eq!(
+            ConfigError::ensure_positive("retry period", Duration::ZERO),
+            Err(ConfigError::ZeroDuration {
+                setting: "retry period"
+            })
+        );
+        assert_eq!(
+            ConfigError::ensure_longer(("lease", 2 * second), ("deadline", second)),
+            Ok(())
+        );
+        let equal = ConfigError::ensure_longer(("lease", second), ("deadline", second));
+        assert_eq!(
+            equal.map_err(|error| error.to_string()),
+            Err("lease (1s) must be longer than deadline (1s)".to_string())
+        );
+    }
 }

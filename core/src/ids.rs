@@ -4,7 +4,7 @@
 //! not tell them apart. Each id here is its own type, so passing a worker where
 //! an item belongs is a compile error, and each prints in a form that reads well
 //! in logs and assertion messages (`item-7`, `worker-2`, `receipt-12`,
-//! `node-3`).
+//! `node-3`, `token-34`).
 
 use std::fmt;
 
@@ -72,4 +72,17 @@ id! {
     /// pod of a StatefulSet or an etcd member keeps its name: what a restart
     /// loses is the node's memory, not its identity.
     NodeId(u32) displayed as "node"
+}
+
+id! {
+    /// The number a leadership was granted under: a lease's revision in the
+    /// store that granted it, a Raft term. A later leadership always has a
+    /// larger one, so whoever a leader talks to can compare: a write with
+    /// token 33 arriving after one with token 34 comes from a leader that has
+    /// been replaced, and can be refused. This is etcd's revision and
+    /// Chubby's lock generation number under one name.
+    ///
+    /// Tokens are issued by whoever grants leadership (a lease store, an
+    /// election), never made up by a leader, and compared, never added to.
+    FencingToken(u64) displayed as "token"
 }

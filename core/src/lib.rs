@@ -61,7 +61,7 @@ pub use attempt::{Attempt, MaxAttempts};
 pub use dead_letter::{DeadLetter, DeadLetterQueue, DeadLetterReason};
 pub use distributor::{DistributeError, WorkDistributor};
 pub use error::{ConfigError, WorkError};
-pub use ids::{NodeId, Receipt, WorkItemId, WorkerId};
+pub use ids::{FencingToken, NodeId, Receipt, WorkItemId, WorkerId};
 pub use probability::Probability;
 pub use report::{ItemSummary, RunReport};
 pub use sim::{Seed, SimRng};

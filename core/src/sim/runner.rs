@@ -1,6 +1,7 @@
 //! Running a simulation, once or over many seeds, with guards against hangs.
 
 use std::future::Future;
+use std::io::Write;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc;
 use std::thread;
@@ -221,7 +222,12 @@ impl Watchdog {
         let (finished, wait) = mpsc::channel::<()>();
         thread::spawn(move || {
             if let Err(mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(limit) {
-                eprintln!(
+                // Written to the process's stderr directly, not with
+                // `eprintln!`: this thread inherits the test's output
+                // capture, and captured output is lost when the process
+                // exits below.
+                let _ = writeln!(
+                    std::io::stderr(),
                     "\nprobable livelock in {name}: no result after {limit:?} of real time. A task \
                      is busy without ever awaiting (a loop without .await?), so simulated time \
                      cannot move. Stopping the test process.\n"

@@ -77,6 +77,13 @@ pub enum Mark {
         /// The stale token.
         token: u64,
     },
+    /// A write carrying a token older than one already seen was accepted:
+    /// a replaced leader's write got through, split brain in the resource
+    /// itself. What fencing exists to stop.
+    StaleTokenAccepted {
+        /// The stale token.
+        token: u64,
+    },
     /// A node crashed: it loses what it had in memory.
     Crashed,
     /// A node started again after a crash.
@@ -232,6 +239,9 @@ impl Mark {
             Mark::StaleTokenRejected { .. } => {
                 ('▼', 'V', RED, Shape::TriangleDown, "stale token rejected")
             }
+            Mark::StaleTokenAccepted { .. } => {
+                ('!', '!', RED, Shape::Cross, "stale token accepted")
+            }
             Mark::Crashed => ('☓', 'X', BLACK, Shape::Cross, "crashed"),
             Mark::Restarted => ('△', '^', GREEN, Shape::TriangleUp, "restarted"),
             Mark::Note => ('•', '*', GREY, Shape::Circle, "note"),
@@ -249,7 +259,10 @@ impl Mark {
     /// reader needs to see it.
     pub(crate) fn priority(self) -> u8 {
         match self {
-            Mark::DeadLettered | Mark::StaleTokenRejected { .. } | Mark::Crashed => 5,
+            Mark::DeadLettered
+            | Mark::StaleTokenRejected { .. }
+            | Mark::StaleTokenAccepted { .. }
+            | Mark::Crashed => 5,
             Mark::LeaderElected { .. } | Mark::LateResultRejected => 4,
             Mark::Restarted | Mark::FencingToken { .. } => 3,
             Mark::TermStarted { .. } | Mark::RetryScheduled { .. } => 2,
@@ -268,6 +281,7 @@ impl fmt::Display for Mark {
             Mark::LeaderElected { term } => write!(f, "leader of term {term}"),
             Mark::FencingToken { token } => write!(f, "fencing token {token}"),
             Mark::StaleTokenRejected { token } => write!(f, "stale token {token} rejected"),
+            Mark::StaleTokenAccepted { token } => write!(f, "stale token {token} accepted"),
             Mark::Crashed => f.write_str("crashed"),
             Mark::Restarted => f.write_str("restarted"),
             Mark::Note => f.write_str("note"),

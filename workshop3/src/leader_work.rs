@@ -1,0 +1,66 @@
+//! Exercise 3.4: the leader's work, and split brain.
+//!
+//! Leading is for doing something only one node may do. Here the leader
+//! writes entries to storage: each round it checks that it still leads,
+//! prepares the next entry (which takes `work_time` of its own time), and
+//! writes it with its lease's token. That is what a controller, a scheduler
+//! or a cron leader does, and it is what you write.
+//!
+//! Then the tests break it. A leader paused by a long garbage collection
+//! *in the middle of preparing an entry* checked its leadership before the
+//! pause and writes after it, long after its lease expired and another node
+//! took over: two writers, one of them stale, and storage accepts both. A
+//! partitioned leader keeps believing it leads until its renew deadline.
+//! No check on the leader's side can close the gap between "I checked" and
+//! "my write arrived". Exercise 3.5 closes it on the storage side.
+//!
+//! - Read: `workshop3/README.md`, "Implement", 3.4.
+//! - Check: `cargo test -p workshop3 --test ex3_4_split_brain`.
+
+#![allow(
+    dead_code,
+    unused_imports,
+    unused_mut,
+    unused_variables,
+    reason = "the stubs below ignore their inputs until you write them; delete this when you are done"
+)]
+
+use std::time::Duration;
+
+use coordination::sim::Node;
+
+use crate::{ClusterMessage, Leadership, NodeContext, StepDown, StorageClient, run_candidate};
+
+/// While this node believes it leads, writes entry after entry to storage:
+/// check the belief, prepare the entry for `work_time`, write it under the
+/// lease's token. While it does not lead, it looks again every `work_time`.
+/// Returns only when the node has crashed.
+pub async fn do_leader_work(
+    node: Node<ClusterMessage>,
+    leadership: Leadership,
+    storage: StorageClient,
+    work_time: Duration,
+) {
+    // TODO(3.4): loop. Check `leadership.token()`; while it is None, sleep
+    // `work_time` and check again. With a token: prepare the entry
+    // (`node.sleep(work_time)`), number it (1, 2, 3, ...) and
+    // `storage.write(Some(token), entry)`. If the node is down, return; if
+    // storage says a newer leader has written (`means_superseded`), step
+    // down with `StepDown::Superseded`; after a timeout, go on with the
+    // next entry.
+    todo!("exercise 3.4: write while leading (see workshop3/README.md, Implement 3.4)")
+}
+
+/// A candidate (3.3) that also does the leader's work while it leads: what
+/// every replica of the service runs.
+pub async fn run_candidate_and_work(context: NodeContext) {
+    let work = do_leader_work(
+        context.node.clone(),
+        context.leadership.clone(),
+        context.storage.clone(),
+        context.config.work_time,
+    );
+    if context.node.spawn(work).is_ok() {
+        run_candidate(context).await;
+    }
+}

@@ -1,0 +1,310 @@
+//! Exercise 3.1: acquire and renew a lease, and step down in time. Edit
+//! `workshop3/src/lease_elector.rs`.
+//!
+//! Read `workshop3/README.md`, "Implement", 3.1. Run just these tests with
+//! `cargo test -p workshop3 --test ex3_1_lease`.
+
+use std::time::Duration;
+
+use coordination::ConfigError;
+use coordination::sim::NetworkConditions;
+use workshop3::testing::{
+    assert_one_believer_at_a_time, assert_one_lease_holder_at_a_time, elect_by_polling,
+    first_leader, for_each_seed, millis, secs, start, story,
+};
+use workshop3::{ClusterConfig, ElectionConfig, NodeEvent, StepDown};
+
+const LESSON: &str = "exercise 3.1 (lease)";
+
+/// Kubernetes' timings are valid, and the getters give them back.
+#[test]
+fn the_kubernetes_timings_are_accepted() {
+    let config = ElectionConfig::new(secs(15), secs(10), secs(2));
+    assert_eq!(
+        config,
+        Ok(ElectionConfig::KUBERNETES),
+        "{LESSON}: 15 s / 10 s / 2 s are Kubernetes' defaults and must be accepted"
+    );
+    let config = ElectionConfig::KUBERNETES;
+    assert_eq!(
+        (
+            config.lease_duration(),
+            config.renew_deadline(),
+            config.retry_period()
+        ),
+        (secs(15), secs(10), secs(2))
+    );
+}
+
+/// A zero timing is refused with the name of the setting.
+#[test]
+fn a_zero_timing_is_refused_naming_the_setting() {
+    let cases = [
+        ((Duration::ZERO, secs(10), secs(2)), "lease duration"),
+        ((secs(15), Duration::ZERO, secs(2)), "renew deadline"),
+        ((secs(15), secs(10), Duration::ZERO), "retry period"),
+    ];
+    for ((lease, deadline, retry), setting) in cases {
+        assert_eq!(
+            ElectionConfig::new(lease, deadline, retry),
+            Err(ConfigError::ZeroDuration { setting }),
+            "{LESSON}: a zero {setting} must be refused with \
+             ConfigError::ZeroDuration {{ setting: {setting:?} }}; check every timing for zero \
+             first (ConfigError::ensure_positive)"
+        );
+    }
+}
+
+/// lease duration > renew deadline > retry period, strictly, as client-go
+/// requires: otherwise a typed error names both settings.
+#[test]
+fn timings_out_of_order_are_refused() {
+    let lease_first = ("lease duration", "renew deadline");
+    let deadline_first = ("renew deadline", "retry period");
+    let cases = [
+        (
+            (secs(10), secs(10), secs(2)),
+            lease_first,
+            "a lease no longer than the renew deadline",
+        ),
+        (
+            (secs(5), secs(10), secs(2)),
+            lease_first,
+            "a lease shorter than the renew deadline",
+        ),
+        (
+            (secs(15), secs(2), secs(2)),
+            deadline_first,
+            "a renew deadline no longer than the retry period",
+        ),
+        (
+            (secs(15), secs(1), secs(2)),
+            deadline_first,
+            "a renew deadline shorter than the retry period",
+        ),
+    ];
+    for ((lease, deadline, retry), (longer, shorter), what) in cases {
+        let outcome = ElectionConfig::new(lease, deadline, retry);
+        let named = match &outcome {
+            Err(ConfigError::NotLonger {
+                longer, shorter, ..
+            }) => Some((*longer, *shorter)),
+            _ => None,
+        };
+        assert_eq!(
+            named,
+            Some((longer, shorter)),
+            "{LESSON}: {what} must be refused with ConfigError::NotLonger naming {longer:?} \
+             and {shorter:?} (ConfigError::ensure_longer); got {outcome:?}"
+        );
+    }
+}
+
+/// A lone candidate gets the lease at once and keeps it for ten minutes,
+/// renewing it once per retry period.
+#[test]
+fn a_lone_candidate_acquires_the_lease_and_keeps_it_for_ten_minutes() {
+    for_each_seed(|seed| async move {
+        let cluster = start(seed, ClusterConfig::new(1), elect_by_polling);
+        cluster.run_for(secs(600)).await;
+        let story = story(&cluster);
+        let journal = cluster.journal().entries();
+        assert!(
+            matches!(
+                journal.first().map(|entry| entry.event),
+                Some(NodeEvent::BecameLeader { .. })
+            ),
+            "{LESSON}: node-1 is the only candidate and should lead at once; did `acquire` \
+             return the lease, and does `hold` call `leadership.lead`?\n{story}"
+        );
+        assert_eq!(
+            journal.len(),
+            1,
+            "{LESSON}: on a healthy network the leader should never step down.\n{story}"
+        );
+        assert_eq!(
+            cluster.lease_store().tenures().len(),
+            1,
+            "{LESSON}: one lease, renewed for ten minutes, never given up.\n{story}"
+        );
+        let renewals = cluster.network().counts().of("renew").sent;
+        assert!(
+            (290..=300).contains(&renewals),
+            "{LESSON}: the leader should renew once per retry period (2 s), about 300 times in \
+             ten minutes, but sent {renewals} renewals"
+        );
+    });
+}
+
+/// Of three candidates exactly one leads; the others keep asking, once per
+/// retry period.
+#[test]
+fn of_three_candidates_one_leads_and_the_others_keep_asking() {
+    for_each_seed(|seed| async move {
+        let cluster = start(seed, ClusterConfig::new(3), elect_by_polling);
+        cluster.run_for(secs(60)).await;
+        let story = story(&cluster);
+        assert_eq!(
+            cluster.journal().leaders_elected(),
+            1,
+            "{LESSON}: exactly one of three candidates should lead, and keep leading.\n{story}"
+        );
+        let asked = cluster.network().counts().of("acquire").sent;
+        assert!(
+            (50..=63).contains(&asked),
+            "{LESSON}: two followers asking once per retry period (2 s) for a minute make about \
+             60 acquire requests, but there were {asked}. After a refusal, sleep one retry \
+             period and ask again.\n{story}"
+        );
+        assert_one_believer_at_a_time(&cluster, LESSON);
+    });
+}
+
+/// A leader cut off from the lease store steps down at its renew deadline,
+/// before its lease expires; a new leader is elected after the expiry.
+#[test]
+fn a_leader_cut_off_from_the_store_steps_down_before_its_lease_expires() {
+    for_each_seed(|seed| async move {
+        // A renew deadline that is not a whole number of retry periods: a
+        // leader that sleeps a whole retry period between tries oversleeps it.
+        let election = ElectionConfig::new(secs(15), secs(9), secs(2))
+            .expect("15 s > 9 s > 2 s is a valid election");
+        let config = ClusterConfig {
+            election,
+            ..ClusterConfig::new(3)
+        };
+        let cluster = start(seed, config, elect_by_polling);
+        let leader = first_leader(&cluster, LESSON).await;
+        cluster.run_for(secs(5)).await;
+        cluster
+            .network()
+            .partition(&[&[leader]])
+            .expect("the leader is on the network");
+        cluster.run_for(secs(30)).await;
+
+        let story = story(&cluster);
+        let terms = cluster.journal().terms();
+        let old = terms
+            .iter()
+            .find(|term| term.node == leader)
+            .expect("the leader's term is in the journal");
+        let stepped_down = cluster.journal().first_step_down(leader);
+        let Some((at, reason)) = stepped_down else {
+            panic!(
+                "{LESSON}: {leader} was cut off from the lease store for 30 s and never stepped \
+                 down. When no renewal succeeds by the renew deadline, call \
+                 `leadership.step_down(StepDown::RenewDeadlinePassed)` and return.\n{story}"
+            )
+        };
+        assert_eq!(
+            reason,
+            StepDown::RenewDeadlinePassed,
+            "{LESSON}: nothing told {leader} its lease was lost; it should step down because \
+             its renew deadline passed.\n{story}"
+        );
+        assert!(
+            at <= old.until + millis(1),
+            "{LESSON}: {leader}'s renewals stopped succeeding; its deadline was {:.3}s but it \
+             stepped down only at {:.3}s. Wake up at the deadline, not after the next \
+             retry period.\n{story}",
+            old.until.as_secs_f64(),
+            at.as_secs_f64()
+        );
+        let tenures = cluster.lease_store().tenures();
+        assert!(
+            tenures.len() >= 2 && tenures[1].holder != leader,
+            "{LESSON}: after {leader}'s lease expired another candidate should hold it.\n{story}"
+        );
+        assert_one_lease_holder_at_a_time(&cluster, LESSON);
+        assert_one_believer_at_a_time(&cluster, LESSON);
+    });
+}
+
+/// A leader whose lease was revoked finds out at its next renewal and steps
+/// down at once, without waiting for its deadline.
+#[test]
+fn a_leader_whose_lease_is_revoked_steps_down_at_its_next_renewal() {
+    for_each_seed(|seed| async move {
+        let cluster = start(seed, ClusterConfig::new(2), elect_by_polling);
+        let leader = first_leader(&cluster, LESSON).await;
+        cluster.run_for(millis(4321)).await;
+        cluster.revoke_lease();
+        let revoked_at = coordination::sim::clock::elapsed();
+        cluster.run_for(secs(3)).await;
+
+        let story = story(&cluster);
+        let stepped_down = cluster.journal().first_step_down(leader);
+        match stepped_down {
+            Some((at, StepDown::LeaseLost)) => assert!(
+                at <= revoked_at + secs(2) + millis(20),
+                "{LESSON}: the next renewal after the revocation should have told {leader}; \
+                 it stepped down only at {:.3}s.\n{story}",
+                at.as_secs_f64()
+            ),
+            other => panic!(
+                "{LESSON}: the store answers {leader}'s renewal with `Lost`; that error is not \
+                 retryable, so step down at once with StepDown::LeaseLost (got {other:?}).\n{story}"
+            ),
+        }
+    });
+}
+
+/// A leader paused past its renew deadline steps down the moment it wakes,
+/// before anything else.
+#[test]
+fn a_leader_paused_past_its_deadline_steps_down_when_it_wakes() {
+    for_each_seed(|seed| async move {
+        let cluster = start(seed, ClusterConfig::new(1), elect_by_polling);
+        let leader = first_leader(&cluster, LESSON).await;
+        cluster.run_for(secs(3)).await;
+        cluster
+            .network()
+            .pause(leader)
+            .expect("the leader is running");
+        cluster.run_for(secs(20)).await;
+        cluster
+            .network()
+            .resume(leader)
+            .expect("the leader is paused");
+        let resumed_at = coordination::sim::clock::elapsed();
+        cluster.run_for(millis(1)).await;
+
+        let story = story(&cluster);
+        let stepped_down = cluster.journal().first_step_down(leader);
+        assert_eq!(
+            stepped_down,
+            Some((resumed_at, StepDown::RenewDeadlinePassed)),
+            "{LESSON}: {leader} woke up 20 s later, far past its renew deadline; after every \
+             sleep, check the deadline first and step down.\n{story}"
+        );
+    });
+}
+
+/// Safety on a bad network: lost and late messages, a crash and a
+/// partition. At no instant do two nodes hold the lease, or believe they
+/// lead, and no belief outlives its lease.
+#[test]
+fn on_a_bad_network_no_two_nodes_ever_hold_the_lease_or_believe_they_lead() {
+    for_each_seed(|seed| async move {
+        let config = ClusterConfig {
+            conditions: NetworkConditions::unreliable(),
+            ..ClusterConfig::new(3)
+        };
+        let cluster = start(seed, config, elect_by_polling);
+        let leader = first_leader(&cluster, LESSON).await;
+        cluster.run_for(secs(20)).await;
+        cluster
+            .network()
+            .partition(&[&[leader]])
+            .expect("known node");
+        cluster.run_for(secs(25)).await;
+        cluster.network().heal();
+        cluster.run_for(secs(10)).await;
+        if let Some(&current) = cluster.leaders().first() {
+            cluster.crash(current).expect("a running candidate");
+        }
+        cluster.run_for(secs(40)).await;
+        assert_one_lease_holder_at_a_time(&cluster, LESSON);
+        assert_one_believer_at_a_time(&cluster, LESSON);
+    });
+}
