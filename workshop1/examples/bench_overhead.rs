@@ -18,7 +18,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use coordination::demo::{Flag, Flags, SVG, Table, save_picture};
+use coordination::demo::{self, Flag, Flags, SVG, Table, save_picture};
 use coordination::picture::{BarChart, Picture};
 use coordination::timeline::Recording;
 use coordination::{
@@ -139,25 +139,16 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 }
 
 fn main() {
-    let flags = Flags::parse(ABOUT, &FLAGS);
-    let read = || -> Result<(u64, u32, usize), coordination::demo::FlagError> {
-        Ok((
-            flags.get("items")?,
-            flags.get("workers")?,
-            flags.get("rounds")?,
-        ))
-    };
-    let (count, pool, rounds) = match read() {
-        Ok(values) if values.0 > 0 && values.1 > 0 && values.2 > 0 => values,
-        Ok(_) => {
-            eprintln!("error: items, workers and rounds must all be at least 1");
-            std::process::exit(2);
-        }
-        Err(error) => {
-            eprintln!("error: {error}");
-            std::process::exit(2);
-        }
-    };
+    demo::launch(ABOUT, &FLAGS, run);
+}
+
+fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
+    let count: u64 = flags.get("items")?;
+    let pool: u32 = flags.get("workers")?;
+    let rounds: usize = flags.get("rounds")?;
+    if count == 0 || pool == 0 || rounds == 0 {
+        return Err("items, workers and rounds must all be at least 1".into());
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
@@ -207,15 +198,12 @@ fn main() {
             "release"
         }
     );
-    let saved = save_picture(&flags, || {
+    save_picture(flags, || {
         let mut picture = Picture::new(format!(
             "bench_overhead: {count} items, {pool} workers, median of {rounds} rounds"
         ));
         picture.add("items per second (longer is faster)", chart);
         picture
-    });
-    if let Err(error) = saved {
-        eprintln!("error: {error}");
-        std::process::exit(2);
-    }
+    })?;
+    Ok(())
 }

@@ -33,7 +33,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use coordination::demo::{Flag, Flags, SEED, SVG, TIMELINE, Table, save_picture};
+use coordination::demo::{self, Flag, Flags, SEED, SVG, TIMELINE, Table, save_picture};
 use coordination::picture::{BarChart, Picture, Terminal};
 use coordination::sim::{clock, simulate};
 use coordination::timeline::{self, Activity, Outcome as Ending, Recording, Timeline};
@@ -213,23 +213,15 @@ fn contend(strategy: Strategy, clients: u64, backoff: Backoff, seed: Seed) -> Ou
 }
 
 fn main() {
-    let flags = Flags::parse(ABOUT, &FLAGS);
-    let setup = || -> Result<(Seed, u64, Backoff), Box<dyn std::error::Error>> {
-        Ok((
-            Seed::new(flags.get("seed")?),
-            flags.get("clients")?,
-            Backoff {
-                base: Duration::from_millis(flags.get("base-ms")?),
-                cap: Duration::from_millis(flags.get("cap-ms")?),
-            },
-        ))
-    };
-    let (seed, clients, backoff) = match setup() {
-        Ok(setup) => setup,
-        Err(error) => {
-            eprintln!("error: {error}");
-            std::process::exit(2);
-        }
+    demo::launch(ABOUT, &FLAGS, run);
+}
+
+fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
+    let seed = Seed::new(flags.get("seed")?);
+    let clients: u64 = flags.get("clients")?;
+    let backoff = Backoff {
+        base: Duration::from_millis(flags.get("base-ms")?),
+        cap: Duration::from_millis(flags.get("cap-ms")?),
     };
 
     let mut table = Table::new([
@@ -277,7 +269,7 @@ fn main() {
             );
         }
     }
-    let saved = save_picture(&flags, || {
+    save_picture(flags, || {
         let mut picture = Picture::new(format!("jitter: {setting}"));
         picture
             .add("calls: how much work the database did", calls)
@@ -292,9 +284,6 @@ fn main() {
             );
         }
         picture
-    });
-    if let Err(error) = saved {
-        eprintln!("error: {error}");
-        std::process::exit(2);
-    }
+    })?;
+    Ok(())
 }

@@ -12,7 +12,7 @@
 //! cargo run -p workshop1 --example observe -- --svg observe.svg
 //! ```
 
-use coordination::demo::{Flag, Flags, SEED, SVG, Table, VERBOSE, save_picture};
+use coordination::demo::{self, Flag, Flags, SEED, SVG, Table, VERBOSE, save_picture};
 use coordination::picture::{Picture, Terminal};
 use coordination::sim::{FaultPlan, logging, simulate};
 use coordination::timeline::Recording;
@@ -37,11 +37,7 @@ const FLAGS: [Flag; 7] = [
 ];
 
 fn main() {
-    let flags = Flags::parse(ABOUT, &FLAGS);
-    if let Err(error) = run(&flags) {
-        eprintln!("error: {error}");
-        std::process::exit(2);
-    }
+    demo::launch(ABOUT, &FLAGS, run);
 }
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {

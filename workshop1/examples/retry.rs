@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use coordination::demo::{
-    Flag, Flags, SEED, SVG, TIMELINE, Table, save_picture, unless_unfinished,
+    self, Flag, Flags, SEED, SVG, TIMELINE, Table, save_picture, unless_unfinished,
 };
 use coordination::picture::{Picture, Terminal};
 use coordination::sim::{FaultPlan, Hang, simulate};
@@ -80,14 +80,7 @@ const BACKOFF_BASE: Duration = Duration::from_millis(100);
 const BACKOFF_CAP: Duration = Duration::from_secs(5);
 
 fn main() {
-    let flags = Flags::parse(ABOUT, &FLAGS);
-    match setup(&flags) {
-        Ok(setup) => compare(setup, &flags),
-        Err(error) => {
-            eprintln!("error: {error}");
-            std::process::exit(2);
-        }
-    }
+    demo::launch(ABOUT, &FLAGS, |flags| compare(setup(flags)?, flags));
 }
 
 fn setup(flags: &Flags) -> Result<Setup, Box<dyn std::error::Error>> {
@@ -122,7 +115,7 @@ impl Setup {
 type Built = Result<Box<dyn WorkDistributor<ImageWorkItem>>, ConfigError>;
 type Build = fn(Workers<ImageWorkItem>, &Setup) -> Built;
 
-fn compare(setup: Setup, flags: &Flags) {
+fn compare(setup: Setup, flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
     let strategies: [(&str, Build); 6] = [
         ("naive", |pool, _| {
             Ok(Box::new(NaiveWorkDistributor::new(pool)))
@@ -222,7 +215,7 @@ fn compare(setup: Setup, flags: &Flags) {
             println!("\n{heading}\n{}", timeline.swimlane(Terminal::detect()));
         }
     }
-    let saved = save_picture(flags, || {
+    save_picture(flags, || {
         let mut picture = Picture::new(format!(
             "retry: {} images, {} workers, seed {}",
             setup.items, setup.workers, setup.seed
@@ -231,11 +224,8 @@ fn compare(setup: Setup, flags: &Flags) {
             picture.add(heading, timeline);
         }
         picture
-    });
-    if let Err(error) = saved {
-        eprintln!("error: {error}");
-        std::process::exit(2);
-    }
+    })?;
+    Ok(())
 }
 
 /// Runs one strategy and records its timeline; the report is `None` when

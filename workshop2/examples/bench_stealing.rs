@@ -20,7 +20,7 @@
 
 use std::time::{Duration, Instant};
 
-use coordination::demo::{Flag, Flags, SEED, SVG, Table, save_picture, unless_unfinished};
+use coordination::demo::{self, Flag, Flags, SEED, SVG, Table, save_picture, unless_unfinished};
 use coordination::picture::{BarChart, Picture};
 use coordination::{Seed, SimRng};
 use rand::RngExt;
@@ -58,21 +58,22 @@ struct Image {
 }
 
 fn main() {
-    let flags = Flags::parse(ABOUT, &FLAGS);
-    let read = |name: &str| {
-        flags.get::<usize>(name).unwrap_or_else(|error| {
-            eprintln!("error: {error}");
-            std::process::exit(2);
-        })
-    };
-    let (images, size, passes, rounds) =
-        (read("images"), read("size"), read("passes"), read("rounds"));
+    demo::launch(ABOUT, &FLAGS, run);
+}
+
+fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
+    let read = |name: &str| flags.get::<usize>(name);
+    let (images, size, passes, rounds) = (
+        read("images")?,
+        read("size")?,
+        read("passes")?,
+        read("rounds")?,
+    );
     if images == 0 || size < 8 || rounds == 0 {
-        eprintln!("error: --images and --rounds must be at least 1, --size at least 8");
-        std::process::exit(2);
+        return Err("--images and --rounds must be at least 1, --size at least 8".into());
     }
-    let seed = Seed::new(flags.get::<u64>("seed").unwrap_or(1));
-    let threads = match read("threads") {
+    let seed = Seed::new(flags.get::<u64>("seed")?);
+    let threads = match read("threads")? {
         0 => std::thread::available_parallelism().map_or(1, usize::from),
         threads => threads,
     };
@@ -148,18 +149,15 @@ fn main() {
     println!(
         "\nvs rayon: throughput as a share of rayon's, measured side by side (1.00 = as fast)."
     );
-    let saved = save_picture(&flags, || {
+    save_picture(flags, || {
         let mut picture = Picture::new(format!(
             "bench_stealing: {images} images, {passes} blur passes, {threads} threads, median of \
              {rounds} rounds"
         ));
         picture.add("throughput (longer is faster)", chart);
         picture
-    });
-    if let Err(error) = saved {
-        eprintln!("error: {error}");
-        std::process::exit(2);
-    }
+    })?;
+    Ok(())
 }
 
 /// Runs the batch on `threads` threads over queues of kind `Q`; returns the

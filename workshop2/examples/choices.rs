@@ -12,7 +12,7 @@
 //! Allocations", 1994). The balls are placed by exercise 2.2's
 //! `PowerOfChoices`, the same code that balances the cluster.
 
-use coordination::demo::{Flag, Flags, SEED, SVG, Table, save_picture, unless_unfinished};
+use coordination::demo::{self, Flag, Flags, SEED, SVG, Table, save_picture, unless_unfinished};
 use coordination::picture::{BarChart, Picture};
 use coordination::{Seed, WorkItemId, WorkerId};
 use workshop2::{Candidate, Placement, PowerOfChoices};
@@ -28,29 +28,20 @@ const FLAGS: [Flag; 4] = [
 ];
 
 fn main() {
-    let flags = Flags::parse(ABOUT, &FLAGS);
-    let (seed, balls, most_choices) = match (
-        flags.get::<u64>("seed"),
-        flags.get::<usize>("balls"),
-        flags.get::<usize>("choices"),
-    ) {
-        (Ok(seed), Ok(balls), Ok(choices))
-            if (3..=u32::MAX as usize).contains(&balls) && choices >= 1 =>
-        {
-            (Seed::new(seed), balls, choices)
-        }
-        (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => {
-            eprintln!("error: {error}");
-            std::process::exit(2);
-        }
-        _ => {
-            eprintln!(
-                "error: --balls must be between 3 and {} and --choices at least 1",
-                u32::MAX
-            );
-            std::process::exit(2);
-        }
-    };
+    demo::launch(ABOUT, &FLAGS, run);
+}
+
+fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
+    let seed = Seed::new(flags.get("seed")?);
+    let balls: usize = flags.get("balls")?;
+    let most_choices: usize = flags.get("choices")?;
+    if !(3..=u32::MAX as usize).contains(&balls) || most_choices == 0 {
+        return Err(format!(
+            "--balls must be between 3 and {} and --choices at least 1",
+            u32::MAX
+        )
+        .into());
+    }
     let n = balls as f64;
     println!("{balls} balls into {balls} bins, seed {seed}\n");
     let mut table = Table::new(["choices per ball", "fullest bin", "theory", "empty bins"]);
@@ -62,7 +53,7 @@ fn main() {
             Ok(bins) => bins,
             Err(exercise) => {
                 println!("the balls are placed by exercise 2.2, which is not done yet: {exercise}");
-                return;
+                return Ok(());
             }
         };
         let fullest = bins.iter().map(|bin| bin.outstanding).max().unwrap_or(0);
@@ -88,17 +79,14 @@ fn main() {
         "\nThe step from one choice to two is the big one; a third adds little. That is why \
          load balancers sample two."
     );
-    let saved = save_picture(&flags, || {
+    save_picture(flags, || {
         let mut picture = Picture::new(format!(
             "choices: {balls} balls into {balls} bins, seed {seed}"
         ));
         picture.add("the fullest bin, by choices per ball", chart);
         picture
-    });
-    if let Err(error) = saved {
-        eprintln!("error: {error}");
-        std::process::exit(2);
-    }
+    })?;
+    Ok(())
 }
 
 /// Throws `balls` balls into as many bins with `placement`; returns the bins.

@@ -20,7 +20,9 @@
 
 use std::time::Duration;
 
-use coordination::demo::{Flag, Flags, SEED, SVG, Table, VERBOSE, save_picture, unless_unfinished};
+use coordination::demo::{
+    self, Flag, Flags, SEED, SVG, Table, VERBOSE, save_picture, unless_unfinished,
+};
 use coordination::metrics::makespan_lower_bound;
 use coordination::picture::{BarChart, Picture};
 use coordination::sim::{logging, simulate};
@@ -99,11 +101,11 @@ const STRATEGIES: [Strategy; 5] = [
 ];
 
 fn main() {
-    let flags = Flags::parse(ABOUT, &FLAGS);
-    let settings = read(&flags).unwrap_or_else(|error| {
-        eprintln!("error: {error}");
-        std::process::exit(2);
-    });
+    demo::launch(ABOUT, &FLAGS, run);
+}
+
+fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
+    let settings = read(flags)?;
     logging::init_for_demo(flags.switch("verbose"));
     println!(
         "{} {} jobs at {} of capacity on machines of speed {:?}",
@@ -118,10 +120,7 @@ fn main() {
         summarise_seeds(&settings)
     } else {
         let (not_done, picture) = one_seed(&settings);
-        if let Err(error) = save_picture(&flags, || picture) {
-            eprintln!("error: {error}");
-            std::process::exit(2);
-        }
+        save_picture(flags, || picture)?;
         not_done
     };
     for (name, exercise) in not_done {
@@ -131,6 +130,7 @@ fn main() {
         "\n/ bound: makespan over the lower bound (1.00x is perfect). fairness: Jain's index \
          over busy time (1 = equal)."
     );
+    Ok(())
 }
 
 /// The jobs of `seed` and their lower bound.
