@@ -16,7 +16,7 @@
 
 use std::time::Duration;
 
-use coordination::demo::{Flag, Flags, SEED, SVG, Table, save_picture, unless_unfinished};
+use coordination::demo::{self, Flag, Flags, SEED, SVG, Table, save_picture, unless_unfinished};
 use coordination::metrics::Percentiles;
 use coordination::picture::{BarChart, Picture};
 use coordination::sim::{NetworkConditions, simulate};
@@ -64,25 +64,18 @@ fn published(range: (u64, u64)) -> &'static str {
 const HEARTBEAT: Duration = Duration::from_millis(75);
 
 fn main() {
-    let flags = Flags::parse(ABOUT, &FLAGS);
-    let parsed = (|| -> Result<_, coordination::demo::FlagError> {
-        Ok((
-            Seed::new(flags.get("seed")?),
-            flags.get::<u64>("trials")?,
-            Duration::from_secs(flags.get("give-up")?),
-            (
-                Duration::from_millis(flags.get("latency-min")?),
-                Duration::from_millis(flags.get("latency-max")?),
-            ),
-        ))
-    })();
-    let (seed, trials, give_up, latency) = match parsed {
-        Ok(parsed) => parsed,
-        Err(error) => {
-            eprintln!("error: {error}");
-            std::process::exit(2);
-        }
-    };
+    demo::launch(ABOUT, &FLAGS, run);
+}
+
+fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
+    let seed = Seed::new(flags.get("seed")?);
+    let trials = flags.get::<u64>("trials")?;
+    let give_up = Duration::from_secs(flags.get("give-up")?);
+    let latency = (
+        Duration::from_millis(flags.get("latency-min")?),
+        Duration::from_millis(flags.get("latency-max")?),
+    );
+    let conditions = NetworkConditions::reliable().with_latency(latency.0, latency.1)?;
     let mut table = Table::new([
         "election timeout",
         "median",
@@ -106,7 +99,7 @@ fn main() {
             let mut never = 0;
             for trial in 0..trials {
                 let trial_seed = seed.derive(row * 1_000_000 + trial);
-                let trial = time_to_elect(trial_seed, config.clone(), give_up, latency);
+                let trial = time_to_elect(trial_seed, config.clone(), give_up, conditions);
                 // A trial that gave up counts as longer than the limit, so
                 // that percentiles are not taken over the lucky trials only.
                 times.push(simulate(trial).unwrap_or_else(|| {
@@ -159,7 +152,7 @@ fn main() {
         latency.1.as_millis(),
         HEARTBEAT.as_millis()
     );
-    let saved = save_picture(&flags, || {
+    save_picture(flags, || {
         let mut picture = Picture::new(format!(
             "election_timing: time to elect a new leader after a crash, {trials} trials per \
              range, seed {seed} (a range that never elected is drawn at the {} s limit)",
@@ -168,11 +161,8 @@ fn main() {
         picture.add("median", medians);
         picture.add("99th percentile", tails);
         picture
-    });
-    if let Err(error) = saved {
-        eprintln!("error: {error}");
-        std::process::exit(2);
-    }
+    })?;
+    Ok(())
 }
 
 /// One trial: elect a first leader, crash it somewhere in its heartbeat
@@ -182,12 +172,8 @@ async fn time_to_elect(
     seed: Seed,
     config: RaftConfig,
     give_up: Duration,
-    latency: (Duration, Duration),
+    conditions: NetworkConditions,
 ) -> Option<Duration> {
-    let Ok(conditions) = NetworkConditions::reliable().with_latency(latency.0, latency.1) else {
-        eprintln!("error: --latency-min must not exceed --latency-max");
-        std::process::exit(2);
-    };
     let mut raft: RaftCluster<u64> = RaftCluster::with_config(5, seed, conditions, config);
     // The first leader: node-1 starts alone, the others boot 50 ms later,
     // so even equal timeouts elect someone once. The experiment is about

@@ -15,7 +15,7 @@
 //! ```
 
 use coordination::Seed;
-use coordination::demo::{Flag, Flags, SEED, SVG, Table, save_picture, unless_unfinished};
+use coordination::demo::{self, Flag, Flags, SEED, SVG, Table, save_picture, unless_unfinished};
 use coordination::picture::{BarChart, Picture};
 use coordination::sim::{NetworkConditions, simulate};
 use workshop4::idempotent_stage::idempotent_stage;
@@ -33,22 +33,14 @@ const FLAGS: [Flag; 5] = [
 ];
 
 fn main() {
-    let flags = Flags::parse(ABOUT, &FLAGS);
-    let parsed = (|| -> Result<_, coordination::demo::FlagError> {
-        Ok((
-            Seed::new(flags.get("seed")?),
-            flags.get::<u64>("clients")?,
-            flags.get::<u64>("deposits")?,
-            flags.get::<u64>("images")?,
-        ))
-    })();
-    let (seed, clients, deposits, images) = match parsed {
-        Ok(parsed) => parsed,
-        Err(error) => {
-            eprintln!("error: {error}");
-            std::process::exit(2);
-        }
-    };
+    demo::launch(ABOUT, &FLAGS, run);
+}
+
+fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
+    let seed = Seed::new(flags.get("seed")?);
+    let clients = flags.get::<u64>("clients")?;
+    let deposits = flags.get::<u64>("deposits")?;
+    let images = flags.get::<u64>("images")?;
     let mut unfinished = Vec::new();
     let mut overcharged = BarChart::new("cents credited twice");
     let mut duplicated = BarChart::new("photos shown more than once");
@@ -88,10 +80,7 @@ fn main() {
                     run.duplicates_answered.to_string(),
                 ]);
             }
-            Ok(Err(error)) => {
-                eprintln!("error: {error}");
-                std::process::exit(1);
-            }
+            Ok(Err(error)) => return Err(error.into()),
             Err(exercise) => {
                 overcharged.missing(name, "not done yet");
                 accounts.row([name, "-", "-", "-", "-", "-", "not done yet"]);
@@ -133,10 +122,7 @@ fn main() {
                     report.total_deliveries().to_string(),
                 ]);
             }
-            Ok(Err(error)) => {
-                eprintln!("error: {error}");
-                std::process::exit(1);
-            }
+            Ok(Err(error)) => return Err(error.into()),
             Err(exercise) => {
                 duplicated.missing(name, "not done yet");
                 pipeline.row([name, "-", "-", "-", "-", "-", "not done yet"]);
@@ -151,18 +137,15 @@ fn main() {
     for exercise in unfinished {
         println!("  {exercise}");
     }
-    let saved = save_picture(&flags, || {
+    save_picture(flags, || {
         let mut picture = Picture::new(format!(
             "observe: at-least-once delivery and its duplicates, seed {seed}"
         ));
         picture.add("deposits retried after lost replies", overcharged);
         picture.add("images through crashing, redelivering stages", duplicated);
         picture
-    });
-    if let Err(error) = saved {
-        eprintln!("error: {error}");
-        std::process::exit(2);
-    }
+    })?;
+    Ok(())
 }
 
 /// Cents as dollars and cents.

@@ -25,7 +25,7 @@ use std::time::Duration;
 use coordination::NodeId;
 use coordination::Seed;
 use coordination::demo::{
-    Flag, Flags, SEED, SVG, TIMELINE, Table, save_picture, unless_unfinished,
+    self, Flag, Flags, SEED, SVG, TIMELINE, Table, save_picture, unless_unfinished,
 };
 use coordination::picture::{Picture, Terminal};
 use coordination::sim::{NetworkConditions, simulate};
@@ -42,44 +42,35 @@ const FLAGS: [Flag; 4] = [
 ];
 
 fn main() {
-    let flags = Flags::parse(ABOUT, &FLAGS);
-    let (seed, commands) = match (flags.get::<u64>("seed"), flags.get::<u64>("commands")) {
-        (Ok(seed), Ok(commands)) => (Seed::new(seed), commands),
-        (Err(error), _) | (_, Err(error)) => {
-            eprintln!("error: {error}");
-            std::process::exit(2);
-        }
-    };
+    demo::launch(ABOUT, &FLAGS, run);
+}
+
+fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
+    let seed = Seed::new(flags.get("seed")?);
+    let commands = flags.get("commands")?;
     let recording = Recording::start();
     let outcome = unless_unfinished(|| simulate(afternoon(seed, commands)));
     let timeline = recording.finish();
-    match outcome {
-        Ok(Ok(story)) => {
-            print!("{story}");
-            if flags.switch(TIMELINE.name) {
-                println!("\n{}", timeline.swimlane(Terminal::detect()));
-            }
-            let saved = save_picture(&flags, || {
-                let mut picture = Picture::new(format!(
-                    "raft: five nodes through a crash, a partition and a heal, seed {seed}"
-                ));
-                picture.add("terms, leaderships, commit indexes and faults", timeline);
-                picture
-            });
-            if let Err(error) = saved {
-                eprintln!("error: {error}");
-                std::process::exit(2);
-            }
-        }
-        Ok(Err(error)) => {
-            eprintln!("error: {error}");
-            std::process::exit(1);
-        }
+    let story = match outcome {
+        Ok(story) => story?,
         Err(exercise) => {
             println!("The cluster cannot run yet: {exercise}");
             println!("Finish exercises 4.1 to 4.3, or add --features solution.");
+            return Ok(());
         }
+    };
+    print!("{story}");
+    if flags.switch(TIMELINE.name) {
+        println!("\n{}", timeline.swimlane(Terminal::detect()));
     }
+    save_picture(flags, || {
+        let mut picture = Picture::new(format!(
+            "raft: five nodes through a crash, a partition and a heal, seed {seed}"
+        ));
+        picture.add("terms, leaderships, commit indexes and faults", timeline);
+        picture
+    })?;
+    Ok(())
 }
 
 /// One row of the summary table.
