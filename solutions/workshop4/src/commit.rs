@@ -1,0 +1,79 @@
+//! Exercise 4.3: commit and apply. A majority's match index, and only
+//! entries of the current term counted directly.
+//!
+//! An entry is committed once the leader that created it has stored it on a
+//! majority: any later leader needs the votes of a majority, every majority
+//! shares a member with this one, and that member votes only for a candidate
+//! whose log is at least as up to date (4.1), so the entry survives every
+//! election. The leader tracks each follower's `match_index`; the highest
+//! index that a majority has matched is committable.
+//!
+//! With one exception, the subtlest rule of Raft (section 5.4.2, Figure 8):
+//! a leader must not commit an entry of an **earlier term** by counting
+//! replicas, even if a majority holds it, because a node that never had it can
+//! still win an election and overwrite it. It commits an entry of its own term
+//! that way; the earlier entries are then committed with it, by the Log
+//! Matching Property.
+//!
+//! Followers learn the commit index from the leader's messages, but may only
+//! commit what they have verified: `min(leader_commit, last index the request
+//! verified)`, never their whole log, whose tail may still be stale.
+//!
+//! The shell calls `handle_append_success` on the leader and `follow_commit`
+//! on a follower whose leader is ahead. `take_committed` (given) then hands
+//! out the newly committed entries in order.
+//!
+//! - Read: `workshop4/README.md`, "Implement", 4.3.
+//! - Check: `cargo test -p workshop4 --test ex4_3_commit`.
+
+use coordination::NodeId;
+
+use crate::node::RoleState;
+use crate::{Command, LogIndex, RaftNode};
+
+impl<C: Command> RaftNode<C> {
+    /// The leader hears that `follower`'s log matches its own up to
+    /// `match_index`.
+    pub(crate) fn handle_append_success(&mut self, follower: NodeId, match_index: LogIndex) {
+        let last_index = self.log.last_index();
+        let RoleState::Leader { progress, .. } = &mut self.role else {
+            return;
+        };
+        let Some(progress) = progress.get_mut(&follower) else {
+            return;
+        };
+        // Responses can arrive late and out of order: a match index only
+        // grows.
+        progress.match_index = progress.match_index.max(match_index);
+        progress.next_index = progress.next_index.max(progress.match_index.next());
+        let behind = progress.match_index < last_index;
+        self.advance_commit_index();
+        if behind {
+            self.send_append(follower);
+        }
+    }
+
+    /// The leader commits the highest index that a majority holds, if it is
+    /// of the current term.
+    pub(crate) fn advance_commit_index(&mut self) {
+        let RoleState::Leader { progress, .. } = &self.role else {
+            return;
+        };
+        let mut matched: Vec<LogIndex> = progress
+            .values()
+            .map(|progress| progress.match_index)
+            .chain([self.log.last_index()])
+            .collect();
+        matched.sort_unstable_by(|a, b| b.cmp(a));
+        // Sorted from the highest, the quorum-th value is held by a quorum.
+        let majority = matched[self.quorum() - 1];
+        if majority > self.commit_index && self.log.term_at(majority) == Some(self.term) {
+            self.commit_index = majority;
+        }
+    }
+
+    /// A follower adopts the leader's commit index, up to what it verified.
+    pub(crate) fn follow_commit(&mut self, leader_commit: LogIndex, verified: LogIndex) {
+        self.commit_index = self.commit_index.max(leader_commit.min(verified));
+    }
+}

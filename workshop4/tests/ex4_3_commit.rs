@@ -1,0 +1,557 @@
+//! Exercise 4.3: commit and apply. Edit `workshop4/src/commit.rs`.
+//!
+//! Read `workshop4/README.md`, "Implement", 4.3. Run just these tests with
+//! `cargo test -p workshop4 --test ex4_3_commit`. The first tests step
+//! messages into one node by hand; the rest run whole clusters through the
+//! scenarios of the Raft lab's agreement tests (6.5840, 3B and 3C), which
+//! need exercises 4.1 to 4.3 together.
+
+use std::time::Duration;
+
+use coordination::NodeId;
+use coordination::sim::NetworkConditions;
+use rand::RngExt;
+use workshop4::testing::{cluster, elect, expect_ok, for_each_seed, node, node_with_log, term};
+use workshop4::{
+    AppendOutcome, AppendRequest, AppendResponse, Entry, LogIndex, RaftCluster, RaftMessage,
+};
+
+const LESSON: &str = "exercise 4.3 (commit and apply)";
+
+fn accepted(leader_term: u64, match_index: u64) -> RaftMessage<u64> {
+    RaftMessage::AppendResponse(AppendResponse {
+        term: term(leader_term),
+        outcome: AppendOutcome::Accepted {
+            match_index: LogIndex::new(match_index),
+        },
+    })
+}
+
+/// The leader commits what a majority of the cluster (itself included)
+/// holds, and only that.
+#[test]
+fn the_leader_commits_what_a_majority_holds() {
+    let mut leader = node_with_log(1, 5, 0, &[]);
+    elect(&mut leader);
+    for command in [10, 20, 30] {
+        leader.propose(command).expect("leader");
+    }
+    leader.step(node(2), accepted(1, 3)).expect("member");
+    assert_eq!(
+        leader.commit_index(),
+        LogIndex::ZERO,
+        "{LESSON}: 2 of 5 nodes hold index 3 (the leader and node-2): not yet a majority"
+    );
+    leader.step(node(3), accepted(1, 2)).expect("member");
+    assert_eq!(
+        leader.commit_index(),
+        LogIndex::new(2),
+        "{LESSON}: the leader, node-2 and node-3 hold index 2: 3 of 5, a majority; index 3 is \
+         held by only 2"
+    );
+    assert_eq!(
+        leader
+            .progress(node(3))
+            .map(|progress| progress.match_index),
+        Some(LogIndex::new(2)),
+        "{LESSON}: record the follower's match index"
+    );
+    let committed: Vec<u64> = leader
+        .take_committed()
+        .into_iter()
+        .map(|e| e.command)
+        .collect();
+    assert_eq!(
+        committed,
+        [10, 20],
+        "{LESSON}: committed entries come out in order"
+    );
+    assert!(
+        leader.take_committed().is_empty(),
+        "{LESSON}: each entry comes out once"
+    );
+}
+
+/// A late acceptance never moves a follower's match index back.
+#[test]
+fn a_late_acceptance_never_moves_the_match_index_back() {
+    let mut leader = node_with_log(1, 3, 0, &[]);
+    elect(&mut leader);
+    for command in [10, 20, 30] {
+        leader.propose(command).expect("leader");
+    }
+    leader.step(node(2), accepted(1, 3)).expect("member");
+    leader.step(node(2), accepted(1, 1)).expect("member");
+    let progress = leader.progress(node(2)).expect("a leader tracks its peers");
+    assert_eq!(
+        (progress.match_index, progress.next_index),
+        (LogIndex::new(3), LogIndex::new(4)),
+        "{LESSON}: node-2 matched 3, then an older acceptance of 1 arrived late; a match index \
+         only grows, and next index stays past it"
+    );
+    assert_eq!(leader.commit_index(), LogIndex::new(3));
+}
+
+/// Figure 8: an entry of an earlier term is not committed by counting
+/// replicas, however many hold it; it is committed with the first entry of
+/// the leader's own term that a majority holds.
+#[test]
+fn an_earlier_terms_entry_is_not_committed_by_counting_replicas() {
+    // Figure 8 (c): S1 leads again, in term 4, with the term-2 entry at
+    // index 2 that only it and S2 had; it has just copied it to S3.
+    let mut s1 = node_with_log(1, 5, 3, &[1, 2]);
+    elect(&mut s1);
+    assert_eq!(s1.term(), term(4), "set-up: S1 leads term 4");
+    s1.step(node(2), accepted(4, 2)).expect("member");
+    s1.step(node(3), accepted(4, 2)).expect("member");
+    assert_eq!(
+        s1.commit_index(),
+        LogIndex::ZERO,
+        "{LESSON}: S1, S2 and S3 hold index 2, a majority, but its entry is of term 2 and S1 \
+         leads term 4. In Figure 8 (d) S5 is elected without it and overwrites it: commit only \
+         entries of your own term by counting"
+    );
+    s1.propose(3).expect("leader");
+    s1.step(node(2), accepted(4, 3)).expect("member");
+    s1.step(node(3), accepted(4, 3)).expect("member");
+    assert_eq!(
+        s1.commit_index(),
+        LogIndex::new(3),
+        "{LESSON}: the term-4 entry at index 3 is on a majority: commit it, and index 2 with it"
+    );
+}
+
+/// A follower commits up to the leader's commit index, but no further than
+/// the append verified: the tail of its log may still be stale.
+#[test]
+fn a_follower_commits_only_what_the_leader_verified() {
+    let mut follower = node_with_log(2, 3, 3, &[1, 1, 2, 2, 2]);
+    let request = AppendRequest {
+        term: term(3),
+        prev_log_index: LogIndex::new(2),
+        prev_log_term: term(1),
+        entries: Vec::<Entry<u64>>::new(),
+        leader_commit: LogIndex::new(5),
+    };
+    follower
+        .step(node(1), RaftMessage::AppendEntries(request))
+        .expect("member");
+    assert_eq!(
+        follower.commit_index(),
+        LogIndex::new(2),
+        "{LESSON}: the leader has committed 5, but this append only verified the follower's log \
+         up to index 2; its term-2 entries at 3..=5 may be overwritten. Commit min(leader \
+         commit, verified index)"
+    );
+    let commands: Vec<u64> = follower
+        .take_committed()
+        .into_iter()
+        .map(|e| e.command)
+        .collect();
+    assert_eq!(
+        commands,
+        [1, 2],
+        "{LESSON}: apply what is committed, in order"
+    );
+}
+
+/// Three nodes agree on commands one after the other; nothing is committed
+/// before it is proposed (the lab's basic agreement).
+#[test]
+fn three_nodes_agree_on_each_command_in_turn() {
+    for_each_seed(|seed| async move {
+        let mut raft = cluster(3, seed);
+        for index in 1..=3 {
+            let (count, _) = expect_ok(raft.committed(LogIndex::new(index)), LESSON);
+            assert_eq!(
+                count, 0,
+                "{LESSON}: index {index} committed before it was proposed"
+            );
+            let at = expect_ok(raft.one(index * 100, 3, false).await, LESSON);
+            assert_eq!(
+                at,
+                LogIndex::new(index),
+                "{LESSON}: command {} went to {at}",
+                index * 100
+            );
+        }
+    });
+}
+
+/// Agreement goes on with one follower cut off and it catches up when it
+/// returns; with every follower cut off, nothing is committed (the lab's
+/// follower failure and fail-agree tests).
+#[test]
+fn a_cut_off_follower_catches_up_and_a_lone_leader_commits_nothing() {
+    for_each_seed(|seed| async move {
+        let mut raft = cluster(3, seed);
+        expect_ok(raft.one(101, 3, false).await, LESSON);
+        let leader = expect_ok(raft.check_one_leader().await, LESSON);
+        let followers: Vec<NodeId> = raft
+            .members()
+            .iter()
+            .copied()
+            .filter(|&member| member != leader)
+            .collect();
+
+        expect_ok(raft.disconnect(followers[0]), LESSON);
+        expect_ok(raft.one(102, 2, false).await, LESSON);
+        raft.run_for(Duration::from_millis(500)).await;
+        expect_ok(raft.one(103, 2, false).await, LESSON);
+
+        expect_ok(raft.connect(followers[0]), LESSON);
+        expect_ok(raft.one(104, 3, true).await, LESSON);
+
+        let leader = expect_ok(raft.check_one_leader().await, LESSON);
+        for follower in raft.members().to_vec() {
+            if follower != leader {
+                expect_ok(raft.disconnect(follower), LESSON);
+            }
+        }
+        let (index, _) = raft
+            .propose(leader, 105)
+            .expect("the leader takes commands");
+        raft.run_for(Duration::from_secs(2)).await;
+        let (count, _) = expect_ok(raft.committed(index), LESSON);
+        assert_eq!(
+            count, 0,
+            "{LESSON}: {leader} is alone; 105 is on 1 of 3 nodes and must not be committed"
+        );
+    });
+}
+
+/// When the leader is cut off the other two go on agreeing; when the next
+/// leader is cut off too, the last node alone commits nothing, whoever it
+/// is proposed to (the lab's leader failure).
+#[test]
+fn a_new_leader_goes_on_and_one_node_alone_commits_nothing() {
+    for_each_seed(|seed| async move {
+        let mut raft = cluster(3, seed);
+        expect_ok(raft.one(101, 3, false).await, LESSON);
+        let leader1 = expect_ok(raft.check_one_leader().await, LESSON);
+        expect_ok(raft.disconnect(leader1), LESSON);
+        expect_ok(raft.one(102, 2, false).await, LESSON);
+        raft.run_for(Duration::from_millis(500)).await;
+        expect_ok(raft.one(103, 2, false).await, LESSON);
+
+        let leader2 = expect_ok(raft.check_one_leader().await, LESSON);
+        expect_ok(raft.disconnect(leader2), LESSON);
+        for member in raft.members().to_vec() {
+            let _ = raft.propose(member, 104);
+        }
+        raft.run_for(Duration::from_secs(2)).await;
+        let (count, _) = expect_ok(raft.committed(LogIndex::new(4)), LESSON);
+        assert_eq!(
+            count, 0,
+            "{LESSON}: every node is cut off from every other; nothing proposed now can reach a \
+             majority, yet index 4 was committed on {count} node(s)"
+        );
+    });
+}
+
+/// With three of five nodes cut off nothing is committed; when they return,
+/// the cluster agrees again and the uncommitted command may be lost (the
+/// lab's fail-no-agree test).
+#[test]
+fn no_agreement_without_a_majority_then_agreement_again() {
+    for_each_seed(|seed| async move {
+        let mut raft = cluster(5, seed);
+        expect_ok(raft.one(10, 5, false).await, LESSON);
+        let leader = expect_ok(raft.check_one_leader().await, LESSON);
+        let cut: Vec<NodeId> = raft
+            .members()
+            .iter()
+            .copied()
+            .filter(|&member| member != leader)
+            .take(3)
+            .collect();
+        for &member in &cut {
+            expect_ok(raft.disconnect(member), LESSON);
+        }
+        let (index, _) = raft.propose(leader, 20).expect("the leader takes commands");
+        assert_eq!(index, LogIndex::new(2));
+        raft.run_for(Duration::from_secs(2)).await;
+        let (count, _) = expect_ok(raft.committed(index), LESSON);
+        assert_eq!(
+            count, 0,
+            "{LESSON}: 2 of 5 nodes are not a majority; {count} committed"
+        );
+        for &member in &cut {
+            expect_ok(raft.connect(member), LESSON);
+        }
+        expect_ok(raft.one(30, 5, true).await, LESSON);
+    });
+}
+
+/// Commands proposed together at the leader are all committed, in some
+/// order, each once (the lab's concurrent starts).
+#[test]
+fn commands_proposed_together_are_all_committed() {
+    for_each_seed(|seed| async move {
+        let mut raft = cluster(3, seed);
+        let leader = expect_ok(raft.check_one_leader().await, LESSON);
+        let mut indexes = Vec::new();
+        for command in 1..=5 {
+            let (index, _) = raft
+                .propose(leader, command)
+                .expect("the leader takes commands");
+            indexes.push(index);
+        }
+        let mut committed = Vec::new();
+        for index in indexes {
+            let found = raft.wait_for(index, 3, term(u64::MAX - 1), Duration::from_secs(2));
+            let command = expect_ok(found.await, LESSON)
+                .unwrap_or_else(|| panic!("{LESSON}: {index} was not committed on all 3 nodes"));
+            committed.push(command);
+        }
+        committed.sort_unstable();
+        assert_eq!(
+            committed,
+            [1, 2, 3, 4, 5],
+            "{LESSON}: each command committed once"
+        );
+    });
+}
+
+/// An old leader that was cut off with entries nobody else has rejoins, and
+/// its divergent entries are overwritten by the new leader's (the lab's
+/// rejoin test).
+#[test]
+fn a_rejoining_old_leaders_divergent_entries_are_overwritten() {
+    for_each_seed(|seed| async move {
+        let mut raft = cluster(3, seed);
+        expect_ok(raft.one(101, 3, true).await, LESSON);
+        let leader1 = expect_ok(raft.check_one_leader().await, LESSON);
+        expect_ok(raft.disconnect(leader1), LESSON);
+        for command in [102, 103, 104] {
+            raft.propose(leader1, command)
+                .expect("it still believes it leads");
+        }
+        raft.run_for(Duration::from_millis(200)).await;
+
+        expect_ok(raft.one(103, 2, true).await, LESSON);
+        let leader2 = expect_ok(raft.check_one_leader().await, LESSON);
+        expect_ok(raft.disconnect(leader2), LESSON);
+        expect_ok(raft.connect(leader1), LESSON);
+        expect_ok(raft.one(104, 2, true).await, LESSON);
+
+        expect_ok(raft.connect(leader2), LESSON);
+        expect_ok(raft.one(105, 3, true).await, LESSON);
+        let applied = raft.applied(leader1).to_vec();
+        assert!(
+            !applied.contains(&102),
+            "{LESSON}: 102 was only ever in the cut-off leader's log; it must be overwritten, \
+             yet {leader1} applied {applied:?}"
+        );
+    });
+}
+
+/// A leader brings followers that missed 50-entry batches back in line
+/// quickly, across alternating partitions (the lab's backup test).
+#[test]
+fn followers_far_behind_catch_up_across_alternating_partitions() {
+    for_each_seed(|seed| async move {
+        let mut raft = cluster(5, seed);
+        let mut rng = seed.derive(7).rng();
+        let mut next = || u64::from(rng.random::<u32>());
+        let member = |raw: u32| node(raw % 5 + 1);
+        expect_ok(raft.one(next(), 5, true).await, LESSON);
+
+        // The leader and one follower are cut off from the other three,
+        // which are cut off from each other too, and the leader takes 50
+        // commands that can never be committed.
+        let leader1 = expect_ok(raft.check_one_leader().await, LESSON).get() - 1;
+        for offset in 2..=4 {
+            expect_ok(raft.disconnect(member(leader1 + offset)), LESSON);
+        }
+        for _ in 0..50 {
+            raft.propose(member(leader1), next())
+                .expect("it still believes it leads");
+        }
+        raft.run_for(Duration::from_millis(500)).await;
+
+        // The other three get together and commit 50 of their own.
+        expect_ok(raft.disconnect(member(leader1)), LESSON);
+        expect_ok(raft.disconnect(member(leader1 + 1)), LESSON);
+        for offset in 2..=4 {
+            expect_ok(raft.connect(member(leader1 + offset)), LESSON);
+        }
+        for _ in 0..50 {
+            expect_ok(raft.one(next(), 3, true).await, LESSON);
+        }
+
+        // Their leader is cut off from one of them and takes 50 commands
+        // that can never be committed.
+        let leader2 = expect_ok(raft.check_one_leader().await, LESSON).get() - 1;
+        let mut other = leader1 + 2;
+        if member(other) == member(leader2) {
+            other = leader2 + 1;
+        }
+        expect_ok(raft.disconnect(member(other)), LESSON);
+        for _ in 0..50 {
+            raft.propose(member(leader2), next())
+                .expect("it still believes it leads");
+        }
+        raft.run_for(Duration::from_millis(500)).await;
+
+        // The first leader, its follower and the one cut off form a majority:
+        // they must replace the first leader's 50 stale entries.
+        for raw in 0..5 {
+            expect_ok(raft.disconnect(member(raw)), LESSON);
+        }
+        for raw in [leader1, leader1 + 1, other] {
+            expect_ok(raft.connect(member(raw)), LESSON);
+        }
+        for _ in 0..50 {
+            expect_ok(raft.one(next(), 3, true).await, LESSON);
+        }
+
+        for raw in 0..5 {
+            expect_ok(raft.connect(member(raw)), LESSON);
+        }
+        expect_ok(raft.one(next(), 5, true).await, LESSON);
+    });
+}
+
+/// Ten agreements on three nodes cost at most 42 messages (the lab's bound).
+#[test]
+fn ten_agreements_cost_at_most_42_messages() {
+    for_each_seed(|seed| async move {
+        let mut raft = cluster(3, seed);
+        let leader = expect_ok(raft.check_one_leader().await, LESSON);
+        let before = raft.counts();
+        let (first, start_term) = raft.propose(leader, 1).expect("leader");
+        let mut last = first;
+        for command in 2..=11 {
+            let (index, _) = raft.propose(leader, command).expect("leader");
+            last = index;
+        }
+        for index in first.get()..=last.get() {
+            let found = raft.wait_for(LogIndex::new(index), 3, start_term, Duration::from_secs(2));
+            if expect_ok(found.await, LESSON).is_none() {
+                // The leader lost its term meanwhile; the lab retries. A
+                // healthy cluster on a reliable network should not.
+                panic!("{LESSON}: {index} was not committed on all 3 nodes in term {start_term}");
+            }
+        }
+        let cost = raft.counts().since(&before);
+        assert!(
+            cost.total().sent <= 42,
+            "{LESSON}: 10 agreements took {} messages, more than 42; a burst of proposals \
+             should travel as one batch, and a follower that matched should not be sent the \
+             entries again\n{cost}",
+            cost.total().sent
+        );
+    });
+}
+
+/// Agreement holds on a network that loses and delays messages (the lab's
+/// unreliable agreement).
+#[test]
+fn agreement_holds_on_an_unreliable_network() {
+    for_each_seed(|seed| async move {
+        let mut raft: RaftCluster<u64> = RaftCluster::new(5, seed, NetworkConditions::unreliable());
+        for iteration in 1..=10 {
+            // Four commands at once at whoever leads now, then one that
+            // must get through.
+            for offset in 0..4 {
+                for member in raft.members().to_vec() {
+                    let _ = raft.propose(member, iteration * 100 + offset);
+                }
+            }
+            expect_ok(raft.one(iteration, 1, true).await, LESSON);
+        }
+        raft.set_unreliable(false);
+        expect_ok(raft.one(1_000, 5, true).await, LESSON);
+    });
+}
+
+/// Figure 8 under fire: leaders are cut off at random moments while
+/// proposing, on an unreliable network; committed entries never diverge,
+/// and once everything heals the cluster agrees again (the lab's Figure 8
+/// unreliable test).
+#[test]
+fn figure_8_on_an_unreliable_network_never_diverges() {
+    for_each_seed(|seed| async move {
+        let mut raft: RaftCluster<u64> = RaftCluster::new(5, seed, NetworkConditions::unreliable());
+        let mut rng = seed.derive(8).rng();
+        expect_ok(raft.one(rng.random_range(0..10_000), 1, true).await, LESSON);
+        let mut connected = 5;
+        for _ in 0..60 {
+            if rng.random_bool(0.1) {
+                raft.set_long_reordering(true);
+            }
+            let mut leader = None;
+            for member in raft.members().to_vec() {
+                if raft.propose(member, rng.random_range(0..10_000)).is_ok() {
+                    leader = Some(member);
+                }
+            }
+            let pause = if rng.random_range(0..1_000) < 100 {
+                rng.random_range(0..650)
+            } else {
+                rng.random_range(0..65)
+            };
+            raft.run_for(Duration::from_millis(pause)).await;
+            if let Some(leader) = leader
+                && rng.random_range(0..1_000) < 500
+            {
+                expect_ok(raft.disconnect(leader), LESSON);
+                connected -= 1;
+            }
+            if connected < 3 {
+                let member = NodeId::new(rng.random_range(1..=5));
+                if raft.network().status(member).is_ok() {
+                    expect_ok(raft.connect(member), LESSON);
+                    connected = 5.min(connected + 1);
+                }
+            }
+            expect_ok(raft.check_safety(), LESSON);
+        }
+        for member in raft.members().to_vec() {
+            expect_ok(raft.connect(member), LESSON);
+        }
+        raft.set_long_reordering(false);
+        raft.set_unreliable(false);
+        expect_ok(raft.one(rng.random_range(0..10_000), 5, true).await, LESSON);
+    });
+}
+
+/// CAP, in one test: a minority partition refuses writes (its leader cannot
+/// commit) while the majority elects a leader and goes on; after healing,
+/// everyone has the majority's writes.
+#[test]
+fn a_minority_partition_refuses_writes_while_the_majority_goes_on() {
+    for_each_seed(|seed| async move {
+        let mut raft = cluster(5, seed);
+        expect_ok(raft.one(1, 5, true).await, LESSON);
+        let old_leader = expect_ok(raft.check_one_leader().await, LESSON);
+        let minority_peer = raft
+            .members()
+            .iter()
+            .copied()
+            .find(|&member| member != old_leader)
+            .expect("five members");
+        raft.partition(&[&[old_leader, minority_peer]])
+            .expect("members");
+        let (refused, _) = raft
+            .propose(old_leader, 2)
+            .expect("it still believes it leads");
+
+        let majority_write = expect_ok(raft.one(3, 3, true).await, LESSON);
+        let (count, _) = expect_ok(raft.committed(refused), LESSON);
+        let committed_there = expect_ok(raft.committed(refused), LESSON).1;
+        assert!(
+            count <= 3 && committed_there != Some(2),
+            "{LESSON}: the minority's write (2) must never be committed, found {committed_there:?}"
+        );
+        raft.heal();
+        expect_ok(raft.one(4, 5, true).await, LESSON);
+        let (everyone, command) = expect_ok(raft.committed(majority_write), LESSON);
+        assert_eq!(
+            (everyone, command),
+            (5, Some(3)),
+            "{LESSON}: after healing, every node holds the majority's write"
+        );
+    });
+}
