@@ -5,11 +5,10 @@
 //! shows only what it checks.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use coordination::sim::{FaultPlan, Sweep};
+use coordination::sim::FaultPlan;
 use coordination::{
     Happened, MaxAttempts, Probability, RunReport, Seed, WorkDistributor, WorkError, WorkItem,
     WorkItemId, WorkStatus, Worker, WorkerId, Workers, async_trait,
@@ -17,20 +16,9 @@ use coordination::{
 
 use crate::{BackoffPolicy, ImageWorkItem, ImageWorker, RetryPolicy};
 
-/// A sweep of a test over seeds, replayable with this workshop's command line.
-pub fn sweep() -> Sweep {
-    Sweep::new(env!("CARGO_PKG_NAME"), cfg!(feature = "solution"))
-}
-
-/// Runs `test` once per seed of the default sweep; on failure, prints the seed
-/// and the command that replays it.
-pub fn for_each_seed<F, Fut>(test: F)
-where
-    F: Fn(Seed) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    sweep().run(test);
-}
+// This workshop's `sweep()` and `for_each_seed()`, which name it in the
+// commands that replay a failing seed.
+coordination::seed_sweep!();
 
 /// A pool of `count` image workers (ids 1..=count) that all follow `plan`.
 pub fn image_workers(count: u32, plan: FaultPlan, seed: Seed) -> Workers<ImageWorkItem> {

@@ -6,12 +6,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use coordination::metrics::makespan_lower_bound;
-use coordination::sim::{Sweep, clock};
+use coordination::sim::clock;
 use coordination::{
     Happened, Probability, RunReport, Seed, WorkItem, WorkItemId, WorkStatus, WorkerId,
 };
@@ -22,20 +21,9 @@ use crate::{
     Placement, QueueDistributor, ScaleEvent, WorkStealingDistributor, Workload, timed_work,
 };
 
-/// A sweep of a test over seeds, replayable with this workshop's command line.
-pub fn sweep() -> Sweep {
-    Sweep::new(env!("CARGO_PKG_NAME"), cfg!(feature = "solution"))
-}
-
-/// Runs `test` once per seed of the default sweep; on failure, prints the seed
-/// and the command that replays it.
-pub fn for_each_seed<F, Fut>(test: F)
-where
-    F: Fn(Seed) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    sweep().run(test);
-}
+// This workshop's `sweep()` and `for_each_seed()`, which name it in the
+// commands that replay a failing seed.
+coordination::seed_sweep!();
 
 /// Four machines, the first at a quarter of normal speed: the fleet of the
 /// workshop's bars. The slow machine comes first so that no strategy is

@@ -6,28 +6,16 @@
 //! words of the lesson that calls them and print the run's [`Story`].
 
 use std::fmt;
-use std::future::Future;
 use std::time::Duration;
 
-use coordination::sim::{Sweep, clock};
+use coordination::sim::clock;
 use coordination::{NodeId, Probability, Seed};
 
 use crate::{Cluster, ClusterConfig, LeaseElector, NodeContext, StoredWrite, Story, Tenure, Term};
 
-/// A sweep of a test over seeds, replayable with this workshop's command line.
-pub fn sweep() -> Sweep {
-    Sweep::new(env!("CARGO_PKG_NAME"), cfg!(feature = "solution"))
-}
-
-/// Runs `test` once per seed of the default sweep; on failure, prints the seed
-/// and the command that replays it.
-pub fn for_each_seed<F, Fut>(test: F)
-where
-    F: Fn(Seed) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    sweep().run(test);
-}
+// This workshop's `sweep()` and `for_each_seed()`, which name it in the
+// commands that replay a failing seed.
+coordination::seed_sweep!();
 
 /// The story of `cluster`, for a failure message: told only if the
 /// message is printed, so passing tests do not pay for it.

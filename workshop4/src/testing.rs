@@ -5,29 +5,16 @@
 //! only what it checks, and the assertions that explain a failure in Raft's
 //! words are shared.
 
-use std::future::Future;
-
-use coordination::sim::{NetworkConditions, Sweep};
+use coordination::sim::NetworkConditions;
 use coordination::{NodeId, Seed};
 
 use crate::{
     ClusterError, RaftCluster, RaftConfig, RaftMessage, RaftNode, Role, Term, VoteResponse,
 };
 
-/// A sweep of a test over seeds, replayable with this workshop's command line.
-pub fn sweep() -> Sweep {
-    Sweep::new(env!("CARGO_PKG_NAME"), cfg!(feature = "solution"))
-}
-
-/// Runs `test` once per seed of the default sweep; on failure, prints the seed
-/// and the command that replays it.
-pub fn for_each_seed<F, Fut>(test: F)
-where
-    F: Fn(Seed) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    sweep().run(test);
-}
+// This workshop's `sweep()` and `for_each_seed()`, which name it in the
+// commands that replay a failing seed.
+coordination::seed_sweep!();
 
 /// `node-<raw>`.
 pub fn node(raw: u32) -> NodeId {

@@ -76,6 +76,34 @@ pub fn simulate_with<F: Future>(guard: Guard, future: F) -> F::Output {
     })
 }
 
+/// Defines `sweep()` and `for_each_seed()` in the crate that invokes it.
+///
+/// A replay command must name the package under test and say whether it was
+/// built with its `solution` feature. Both are known only while that package
+/// compiles, so a function in `core` cannot ask; this macro writes the two
+/// functions into the caller, where `env!` and `cfg!` see the caller's own
+/// name and features. Each workshop invokes it once, in its `testing` module.
+#[macro_export]
+macro_rules! seed_sweep {
+    () => {
+        /// A sweep of a test over seeds, replayable with this crate's command
+        /// line.
+        pub fn sweep() -> $crate::sim::Sweep {
+            $crate::sim::Sweep::new(env!("CARGO_PKG_NAME"), cfg!(feature = "solution"))
+        }
+
+        /// Runs `test` once per seed of the default sweep; on failure, prints
+        /// the seed and the command that replays it.
+        pub fn for_each_seed<F, Fut>(test: F)
+        where
+            F: Fn($crate::Seed) -> Fut,
+            Fut: ::std::future::Future<Output = ()>,
+        {
+            sweep().run(test);
+        }
+    };
+}
+
 /// Runs a test over many seeds, printing the seed and the command that replays
 /// it when one fails.
 ///
