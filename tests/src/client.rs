@@ -75,8 +75,10 @@ pub enum TransportError {
         /// How long the client waited.
         after: Duration,
     },
-    /// The node could not be reached at all (a refused connection, an
-    /// unknown address): the request was not applied.
+    /// The node could not be reached (a refused connection, an unknown
+    /// address), or the connection broke before the answer came. Like a
+    /// timeout, the request may or may not have been applied if it was
+    /// sent; a retry must be safe.
     #[error("cannot reach {to}: {reason}")]
     Unreachable {
         /// The node called.

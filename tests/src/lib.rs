@@ -54,6 +54,7 @@ mod sink;
 mod state_machine;
 mod upload;
 
+pub mod net;
 pub mod sim;
 pub mod testing;
 
