@@ -61,7 +61,8 @@ fn every_exercise_the_capstone_runs_on_is_written() {
             worker: WorkerId::new(1),
             outstanding: 0,
         }];
-        let _ = PowerOfChoices::two().place(WorkItemId::new(1), &candidates, &mut Seed::new(1).rng());
+        let _ =
+            PowerOfChoices::two().place(WorkItemId::new(1), &candidates, &mut Seed::new(1).rng());
     });
     probe(&|| {
         let deques = StealingDeques::new(2).expect("two workers");

@@ -99,7 +99,9 @@ fn killing_the_leader_process_loses_no_acknowledged_message() {
             wait_for_leader(&mut cluster, &transport, Term::ZERO).await;
         let mut acknowledged = send(&mut producer, "before", 200).await;
 
-        cluster.kill(first_leader).expect("the leader is one of the nodes");
+        cluster
+            .kill(first_leader)
+            .expect("the leader is one of the nodes");
         let (second_leader, _) = wait_for_leader(&mut cluster, &transport, first_term).await;
         assert_ne!(
             second_leader, first_leader,

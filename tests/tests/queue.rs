@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use capstone::{
-    MAX_VISIBILITY_TIMEOUT, MessageId, NewMessage, Queue, QueueConfig, QueueError,
-    QueueOperation, QueueOutput, ReceiptHandle, ReceivedMessage, SendOutcome, Stamped,
+    MAX_VISIBILITY_TIMEOUT, MessageId, NewMessage, Queue, QueueConfig, QueueError, QueueOperation,
+    QueueOutput, ReceiptHandle, ReceivedMessage, SendOutcome, Stamped,
 };
 use coordination::{ConfigError, DeadLetterReason, MaxAttempts, WorkError};
 use workshop4::StateMachine;
@@ -53,7 +53,10 @@ fn receive(queue: &mut Queue, at: Duration, max: usize) -> Vec<ReceivedMessage> 
 }
 
 fn bodies(messages: &[ReceivedMessage]) -> Vec<&str> {
-    messages.iter().map(|message| message.body.as_str()).collect()
+    messages
+        .iter()
+        .map(|message| message.body.as_str())
+        .collect()
 }
 
 /// Messages come out oldest first, each with a receipt of its first receive
@@ -71,7 +74,10 @@ fn sent_messages_are_received_oldest_first_with_a_first_receipt() {
     );
     let received = receive(&mut queue, seconds(1), 10);
     assert_eq!(bodies(&received), ["a", "b"]);
-    assert_eq!(received[0].receipt, ReceiptHandle::new(MessageId::new(1), 1));
+    assert_eq!(
+        received[0].receipt,
+        ReceiptHandle::new(MessageId::new(1), 1)
+    );
     assert_eq!(received[0].receive_count, 1);
 }
 
@@ -178,7 +184,11 @@ fn a_message_received_the_maximum_number_of_times_is_dead_lettered() {
     let letters: Vec<_> = queue.dead_letters().collect();
     assert_eq!(letters.len(), 1);
     assert_eq!(
-        (letters[0].receive_count, letters[0].reason, &letters[0].last_error),
+        (
+            letters[0].receive_count,
+            letters[0].reason,
+            &letters[0].last_error
+        ),
         (3, DeadLetterReason::AttemptsExhausted, &None)
     );
     assert_eq!(queue.attributes().dead_lettered, 1);
@@ -221,10 +231,18 @@ fn a_consumer_dead_letters_a_message_and_a_redrive_brings_it_back() {
 fn a_repeated_deduplication_id_is_dropped_within_the_window_only() {
     let mut queue = queue();
     let first = send(&mut queue, seconds(0), vec![deduplicated("a", "upload/1")]);
-    let repeat = send(&mut queue, seconds(299), vec![deduplicated("a", "upload/1")]);
+    let repeat = send(
+        &mut queue,
+        seconds(299),
+        vec![deduplicated("a", "upload/1")],
+    );
     assert_eq!(repeat, [SendOutcome::Duplicate(first[0].message())]);
     assert_eq!(queue.attributes().sent, 1);
-    let later = send(&mut queue, seconds(300), vec![deduplicated("a", "upload/1")]);
+    let later = send(
+        &mut queue,
+        seconds(300),
+        vec![deduplicated("a", "upload/1")],
+    );
     assert_eq!(later, [SendOutcome::Queued(MessageId::new(2))]);
 }
 

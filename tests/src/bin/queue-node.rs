@@ -17,7 +17,9 @@ fn main() -> ExitCode {
         Err(error) => {
             if matches!(
                 error.downcast_ref::<capstone::net::process::CommandLineError>(),
-                Some(capstone::net::process::CommandLineError::Flag(FlagError::Help))
+                Some(capstone::net::process::CommandLineError::Flag(
+                    FlagError::Help
+                ))
             ) {
                 println!(
                     "{}",

@@ -110,7 +110,8 @@ impl LocalCluster {
         let mut inputs = BTreeMap::new();
         for raw in 1..=count {
             let id = NodeId::new(raw);
-            let (child, address) = cluster.spawn(id, "127.0.0.1:0".parse().expect("an address"), None)?;
+            let (child, address) =
+                cluster.spawn(id, "127.0.0.1:0".parse().expect("an address"), None)?;
             let mut child = child;
             inputs.insert(id, child.stdin.take());
             cluster.nodes.insert(
@@ -217,7 +218,11 @@ impl LocalCluster {
             .or_else(|| log.lines().rev().find(|line| !line.trim().is_empty()))
             .unwrap_or("no output");
         // A panic's message is the line after "panicked at ...".
-        let reason = match log.lines().skip_while(|line| !line.contains("panicked")).nth(1) {
+        let reason = match log
+            .lines()
+            .skip_while(|line| !line.contains("panicked"))
+            .nth(1)
+        {
             Some(message) if reason.contains("panicked") => message,
             _ => reason,
         };

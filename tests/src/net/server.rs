@@ -277,7 +277,10 @@ async fn send_to_peer(
             let Some(message) = messages.recv().await else {
                 return;
             };
-            if write_frame(&mut writing, &Frame::Raft(message)).await.is_err() {
+            if write_frame(&mut writing, &Frame::Raft(message))
+                .await
+                .is_err()
+            {
                 break;
             }
             if messages.is_empty() && writing.flush().await.is_err() {

@@ -100,8 +100,9 @@ impl ScenarioReport {
         let duplicate_sends = clients
             .producers
             .iter()
-            .map(|(_, _, progress)| {
-                progress
+            .map(|producer| {
+                producer
+                    .progress
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .duplicates

@@ -218,14 +218,24 @@ pub enum ScenarioError {
     Network(#[from] NetworkError),
 }
 
+/// One producer of a run.
+pub(crate) struct Producer {
+    /// Its node.
+    node: NodeId,
+    /// The uploads it sends, in order.
+    uploads: Arc<[Upload]>,
+    /// How far it got; outlives its crashes.
+    pub(crate) progress: Arc<Mutex<ProducerProgress>>,
+}
+
 /// The producers and consumer hosts of a run, and what they share.
 pub(crate) struct Clients {
     /// Every replica, for the clients to ask.
     members: Vec<NodeId>,
     /// The network the clients are on.
     network: Network<Packet>,
-    /// Each producer's node, uploads and progress.
-    pub(crate) producers: Vec<(NodeId, Arc<[Upload]>, Arc<Mutex<ProducerProgress>>)>,
+    /// The producers.
+    pub(crate) producers: Vec<Producer>,
     /// Each consumer host's node.
     consumers: Vec<NodeId>,
     /// How consumers work.
@@ -260,13 +270,11 @@ impl Clients {
             .map(|index| {
                 let first = (index * share).min(uploads.len());
                 let last = ((index + 1) * share).min(uploads.len());
-                let node = NodeId::new(FIRST_PRODUCER + index as u32);
-                let list: Arc<[Upload]> = uploads[first..last].into();
-                (
-                    node,
-                    list,
-                    Arc::new(Mutex::new(ProducerProgress::default())),
-                )
+                Producer {
+                    node: NodeId::new(FIRST_PRODUCER + index as u32),
+                    uploads: uploads[first..last].into(),
+                    progress: Arc::new(Mutex::new(ProducerProgress::default())),
+                }
             })
             .collect();
         let consumers = (0..scenario.consumer_hosts)
@@ -307,7 +315,7 @@ impl Clients {
         let nodes: Vec<NodeId> = clients
             .producers
             .iter()
-            .map(|(node, ..)| *node)
+            .map(|producer| producer.node)
             .chain(clients.consumers.iter().copied())
             .collect();
         for node in nodes {
@@ -333,14 +341,10 @@ impl Clients {
         *life += 1;
         let seed = self.seed.derive(u64::from(node.get())).derive(*life);
         let transport = SimTransport::new(handle.clone());
-        if let Some((_, uploads, progress)) = self
-            .producers
-            .iter()
-            .find(|(producer, ..)| *producer == node)
-        {
+        if let Some(producer) = self.producers.iter().find(|producer| producer.node == node) {
             let client = QueueClient::new(transport, &self.members, self.client_settings, seed)?;
-            let uploads = Arc::clone(uploads);
-            let progress = Arc::clone(progress);
+            let uploads = Arc::clone(&producer.uploads);
+            let progress = Arc::clone(&producer.progress);
             handle.spawn(async move {
                 let _ = run_producer(client, uploads, progress).await;
             })?;
@@ -379,7 +383,7 @@ impl Clients {
     fn producers_finished(&self) -> bool {
         self.producers
             .iter()
-            .all(|(_, _, progress)| lock(progress).finished)
+            .all(|producer| lock(&producer.progress).finished)
     }
 }
 
@@ -526,8 +530,8 @@ impl Schedule {
                             clients
                                 .producers
                                 .iter()
-                                .filter(|(_, _, progress)| !lock(progress).finished)
-                                .map(|(node, ..)| *node)
+                                .filter(|producer| !lock(&producer.progress).finished)
+                                .map(|producer| producer.node)
                                 .collect(),
                             self.producer_crashes_every,
                         ),
