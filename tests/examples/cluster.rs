@@ -38,7 +38,7 @@ use capstone::{
     ClientSettings, ConsumerSettings, ConsumerStats, FencedGallery, NewMessage, NodeReport,
     QueueClient, QueueConfig, Upload, run_consumer,
 };
-use coordination::demo::{self, Flag, Flags, SEED, SVG, Table, save_picture};
+use coordination::demo::{self, Flag, Flags, SEED, SVG, Table, save_picture, unless_unfinished};
 use coordination::picture::palette::{GREEN, GREY, RED};
 use coordination::picture::{Picture, Terminal};
 use coordination::sim::{FaultPlan, clock};
@@ -119,7 +119,14 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let summary = runtime.block_on(live(cluster, flags, seed))?;
+    let summary = match unless_unfinished(|| runtime.block_on(live(cluster, flags, seed))) {
+        Ok(summary) => summary?,
+        Err(exercise) => {
+            println!("The cluster cannot run yet: {exercise}.");
+            println!("Finish the workshops' exercises, or add --features solution.");
+            return Ok(());
+        }
+    };
     let timeline = recording.finish();
     println!("\n{summary}");
     save_picture(flags, || {
@@ -263,6 +270,16 @@ async fn live(
             )
             .await;
             scripted_restart = None;
+        }
+        for node in cluster.nodes() {
+            if let Some(failure) = cluster.failure(node) {
+                work.abort_all();
+                return Err(format!(
+                    "{failure}\nThe nodes run your workshops' code: finish the exercise it names, \
+                     or add --features solution."
+                )
+                .into());
+            }
         }
         let current = reports(&transport, &nodes, Duration::from_millis(150)).await;
         record(&current, &mut seen);

@@ -125,12 +125,21 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let (throughput, failover_times) = runtime.block_on(async {
-        let mut cluster = LocalCluster::start(&program, &["node"], 3, &folder, false)?;
-        let throughput = process_throughput(&cluster, messages, seed).await?;
-        let failover_times = failover(&mut cluster, failovers, seed).await?;
-        Ok::<_, Box<dyn std::error::Error>>((throughput, failover_times))
-    })?;
+    let measured = unless_unfinished(|| {
+        runtime.block_on(async {
+            let mut cluster = LocalCluster::start(&program, &["node"], 3, &folder, false)?;
+            let throughput = process_throughput(&cluster, messages, seed).await?;
+            let failover_times = failover(&mut cluster, failovers, seed).await?;
+            Ok::<_, Box<dyn std::error::Error>>((throughput, failover_times))
+        })
+    });
+    let (throughput, failover_times) = match measured {
+        Ok(measured) => measured?,
+        Err(exercise) => {
+            println!("The processes cannot run yet: {exercise}. Add --features solution.");
+            return Ok(());
+        }
+    };
     let _ = std::fs::remove_dir_all(&folder);
     let per_second = messages as f64 / throughput.as_secs_f64();
     chart.bar("3 processes: sent, received and deleted", per_second);
@@ -170,7 +179,7 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
 
 /// The capstone's four scenarios, as the tests run them.
 fn scenarios() -> Vec<Scenario> {
-    let baseline = Scenario::baseline("poison and crashing consumers");
+    let baseline = Scenario::baseline("poison and crashing clients");
     let mut killed = Scenario::baseline("leader killed");
     killed.faults.push(ClusterFault::KillLeader {
         at: Duration::from_secs(10),
@@ -226,10 +235,10 @@ async fn process_throughput(
     messages: usize,
     seed: Seed,
 ) -> Result<Duration, Box<dyn std::error::Error>> {
+    let settings = eager()?;
     let transport = TcpTransport::new(cluster.addresses());
     let nodes = cluster.nodes();
     leader_after(&transport, &nodes, Term::ZERO).await?;
-    let settings = eager()?;
     let deleted = Arc::new(Mutex::new(BTreeSet::new()));
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();

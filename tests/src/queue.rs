@@ -303,6 +303,13 @@ impl Queue {
         }
     }
 
+    /// Whether no message is in the queue, visible or hidden: every message
+    /// sent was deleted or dead-lettered. Cheaper than counting with
+    /// [`attributes`](Self::attributes).
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+
     /// The dead-letter queue, by message id.
     pub fn dead_letters(&self) -> impl Iterator<Item = &DeadLetteredMessage> {
         self.dead_letters.values()

@@ -68,6 +68,9 @@ pub enum CommandOutput {
 pub struct QueueStateMachine {
     /// The number of the last session opened.
     sessions: u64,
+    /// Requests answered from the table instead of applied: retries of
+    /// requests that had been applied, their answers lost.
+    retries_answered: u64,
     /// The queue, behind the table of each client's last request.
     queue: ExactlyOnce<Queue>,
 }
@@ -77,6 +80,7 @@ impl QueueStateMachine {
     pub fn new(config: QueueConfig) -> Self {
         Self {
             sessions: 0,
+            retries_answered: 0,
             queue: ExactlyOnce::new(Queue::new(config)),
         }
     }
@@ -88,7 +92,13 @@ impl QueueStateMachine {
                 self.sessions += 1;
                 CommandOutput::SessionOpened(ClientId::new(self.sessions))
             }
-            Command::Request(request) => CommandOutput::Reply(self.queue.apply(request)),
+            Command::Request(request) => {
+                let reply = self.queue.apply(request);
+                if matches!(reply, Reply::Duplicate(_)) {
+                    self.retries_answered += 1;
+                }
+                CommandOutput::Reply(reply)
+            }
         }
     }
 
@@ -105,5 +115,11 @@ impl QueueStateMachine {
     /// How many sessions were ever opened.
     pub fn sessions(&self) -> u64 {
         self.sessions
+    }
+
+    /// How many requests were answered from the exactly-once table: each a
+    /// retry that, without the table, would have been applied twice.
+    pub fn retries_answered(&self) -> u64 {
+        self.retries_answered
     }
 }

@@ -66,6 +66,8 @@ pub struct ScenarioReport {
     pub consumers: ConsumerStats,
     /// Sends the queue recognised as duplicates by deduplication id.
     pub duplicate_sends: u64,
+    /// Requests the exactly-once table answered instead of applying again.
+    pub retries_answered: u64,
     /// How many times client hosts crashed.
     pub client_crashes: u64,
     /// Messages on the network, by kind.
@@ -134,6 +136,7 @@ impl ScenarioReport {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
             duplicate_sends,
+            retries_answered: state.map_or(0, QueueStateMachine::retries_answered),
             client_crashes: clients.crashes,
             network: cluster.network().counts(),
             simulated,
@@ -287,13 +290,14 @@ impl fmt::Display for ScenarioReport {
         writeln!(
             f,
             "  received {}, backed off {}, receipts outdated {}, steals {}, client crashes {}, \
-             duplicate sends {}",
+             duplicate sends {}, retries answered from the table {}",
             stats.received,
             stats.backed_off,
             stats.receipts_outdated,
             stats.steals,
             self.client_crashes,
-            self.duplicate_sends
+            self.duplicate_sends,
+            self.retries_answered
         )?;
         write!(
             f,

@@ -110,9 +110,9 @@ impl Scenario {
     /// Ten thousand uploads, 1% of them corrupt, through three replicas on a
     /// reliable network; two producers; three consumer hosts of four
     /// workers, whose image service fails 10% of attempts and stalls 0.2%
-    /// of them; a consumer host crashes every two seconds on average and
-    /// comes back after 200 ms. No replica fails: each scenario adds its
-    /// own faults.
+    /// of them. A consumer host crashes every two seconds on average, a
+    /// producer every three while it has uploads left, and each comes back
+    /// after 200 ms. No replica fails: each scenario adds its own faults.
     ///
     /// # Panics
     /// Never: the rates and settings are constants checked by the tests.
@@ -129,7 +129,7 @@ impl Scenario {
             transient_failures: rate(0.1),
             stalls: rate(0.002),
             consumer_crashes_every: Some(Duration::from_secs(2)),
-            producer_crashes_every: None,
+            producer_crashes_every: Some(Duration::from_secs(3)),
             down_for: Duration::from_millis(200),
             network: NetworkConditions::reliable(),
             faults: Vec::new(),
@@ -196,15 +196,14 @@ impl Scenario {
     }
 }
 
-/// Whether the queue has nothing left: every message sent is deleted or
-/// dead-lettered, as the leader has applied it.
+/// Whether the queue has nothing left, as the leader has applied it: every
+/// message sent is deleted or dead-lettered (they leave the queue no other
+/// way).
 fn is_drained(cluster: &QueueCluster) -> bool {
     cluster.leader().is_some()
-        && cluster.state().is_some_and(|state| {
-            let attributes = state.attributes();
-            attributes.depth() == 0
-                && attributes.sent == attributes.deleted + attributes.dead_lettered as u64
-        })
+        && cluster
+            .state()
+            .is_some_and(|state| state.queue().is_empty())
 }
 
 /// Why a scenario could not run.
