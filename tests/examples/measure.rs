@@ -6,10 +6,14 @@
 //! 1. **Simulation**: each capstone scenario (ten thousand messages with
 //!    poison, crashing consumers and its own fault), in messages per second
 //!    of the machine's time and of simulated time.
-//! 2. **Processes, throughput**: three node processes on loopback TCP;
-//!    producers send `--messages` messages in batches of ten while
-//!    consumers receive them ten at a time and delete each one: messages per
-//!    second from the first send to the last delete.
+//! 2. **Processes, throughput**: three node processes on loopback TCP; for
+//!    each load of `--loads` (`producers:consumers`), producer clients send
+//!    `--messages` messages in batches of ten while consumer clients receive
+//!    them ten at a time and delete each one: messages per second from the
+//!    first send to the last delete. Each client has one request
+//!    outstanding, and each request waits for a commit (the leader's next
+//!    Raft tick, then a round trip to a follower), so throughput grows with
+//!    the number of clients, whose requests share each tick's append.
 //! 3. **Processes, failover**: `--failovers` times, the leader's process is
 //!    killed while a client keeps sending; the failover time is from the
 //!    kill to the first send the new leader commits. p50 and max.
@@ -40,12 +44,17 @@ use workshop4::Term;
 
 const ABOUT: &str = "measure: throughput in simulation and as processes, and failover time";
 
-const FLAGS: [Flag; 6] = [
+const FLAGS: [Flag; 7] = [
     SEED,
     Flag::value(
         "messages",
         "10000",
         "messages through the process deployment",
+    ),
+    Flag::value(
+        "loads",
+        "2:2,4:16,16:128",
+        "producers:consumers sending and deleting at once, one run per pair",
     ),
     Flag::value("failovers", "10", "leader kills to time"),
     Flag::value("seeds", "1", "seeds per simulated scenario"),
@@ -116,6 +125,7 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
         println!("Simulation: ten thousand messages per run\n\n{table}");
     }
     let messages: usize = flags.get("messages")?;
+    let loads = parse_loads(&flags.get::<String>("loads")?)?;
     let failovers: usize = flags.get("failovers")?;
     let program = std::env::current_exe()?;
     let folder = program
@@ -128,12 +138,18 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
     let measured = unless_unfinished(|| {
         runtime.block_on(async {
             let mut cluster = LocalCluster::start(&program, &["node"], 3, &folder, false)?;
-            let throughput = process_throughput(&cluster, messages, seed).await?;
+            let mut throughputs = Vec::new();
+            for &load in &loads {
+                throughputs.push((
+                    load,
+                    process_throughput(&cluster, messages, load, seed).await?,
+                ));
+            }
             let failover_times = failover(&mut cluster, failovers, seed).await?;
-            Ok::<_, Box<dyn std::error::Error>>((throughput, failover_times))
+            Ok::<_, Box<dyn std::error::Error>>((throughputs, failover_times))
         })
     });
-    let (throughput, failover_times) = match measured {
+    let (throughputs, failover_times) = match measured {
         Ok(measured) => measured?,
         Err(exercise) => {
             println!("The processes cannot run yet: {exercise}. Add --features solution.");
@@ -141,17 +157,16 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let _ = std::fs::remove_dir_all(&folder);
-    let per_second = messages as f64 / throughput.as_secs_f64();
-    chart.bar("3 processes: sent, received and deleted", per_second);
     let mut table = Table::new(["3 processes on loopback", "value"]);
-    table.row([
-        format!("{messages} messages sent, received, deleted"),
-        format!("{:.2} s", throughput.as_secs_f64()),
-    ]);
-    table.row([
-        "messages per second".to_string(),
-        format!("{per_second:.0}"),
-    ]);
+    for ((producers, consumers), took) in throughputs {
+        let per_second = messages as f64 / took.as_secs_f64();
+        let load = format!("{producers} producers, {consumers} consumers");
+        chart.bar(format!("3 processes: {load}"), per_second);
+        table.row([
+            format!("{messages} messages sent, received, deleted: {load}"),
+            format!("{:.2} s, {per_second:.0}/s", took.as_secs_f64()),
+        ]);
+    }
     if !failover_times.is_empty() {
         let percentiles = Percentiles::of(failover_times.clone());
         table.row([
@@ -175,6 +190,21 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
         picture
     })?;
     Ok(())
+}
+
+/// Reads `2:2,4:16` as (producers, consumers) pairs.
+fn parse_loads(text: &str) -> Result<Vec<(u64, u64)>, Box<dyn std::error::Error>> {
+    text.split(',')
+        .map(|pair| {
+            let (producers, consumers) = pair
+                .split_once(':')
+                .ok_or_else(|| format!("--loads takes producers:consumers pairs, got {pair:?}"))?;
+            Ok((
+                producers.trim().parse::<u64>()?.max(1),
+                consumers.trim().parse::<u64>()?.max(1),
+            ))
+        })
+        .collect()
 }
 
 /// The capstone's four scenarios, as the tests run them.
@@ -227,12 +257,13 @@ async fn leader_after(
     Err("no leader within 10 s".into())
 }
 
-/// Two producers send `messages` in batches of ten while two consumers
-/// receive and delete them; returns the time from the first send to the
-/// last delete.
+/// `producers` clients send `messages` in batches of ten while `consumers`
+/// clients receive and delete them; returns the time from the first send
+/// to the last delete.
 async fn process_throughput(
     cluster: &LocalCluster,
     messages: usize,
+    (producers, consumers): (u64, u64),
     seed: Seed,
 ) -> Result<Duration, Box<dyn std::error::Error>> {
     let settings = eager()?;
@@ -242,11 +273,11 @@ async fn process_throughput(
     let deleted = Arc::new(Mutex::new(BTreeSet::new()));
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
-    for producer in 0..2 {
+    for producer in 0..producers {
         let mut client =
             QueueClient::new(transport.clone(), &nodes, settings, seed.derive(producer))?;
-        let share: Vec<usize> = (0..messages)
-            .filter(|n| n % 2 == producer as usize)
+        let share: Vec<u64> = (0..messages as u64)
+            .filter(|n| n % producers == producer)
             .collect();
         tasks.spawn(async move {
             for batch in share.chunks(10) {
@@ -265,12 +296,12 @@ async fn process_throughput(
             Ok::<(), String>(())
         });
     }
-    for consumer in 0..2 {
+    for consumer in 0..consumers {
         let mut client = QueueClient::new(
             transport.clone(),
             &nodes,
             settings,
-            seed.derive(10 + consumer),
+            seed.derive(1000 + consumer),
         )?;
         let deleted = Arc::clone(&deleted);
         tasks.spawn(async move {

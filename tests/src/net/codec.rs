@@ -15,8 +15,8 @@
 //! The types are the workshops' own (Raft's messages, the exactly-once
 //! table's requests), and the workshops depend on nothing but `core`; a
 //! serialisation crate would have to reach into all of them. The encoding
-//! is about three hundred lines, every one of them checked by the round
-//! trip tests, and a reader of the capstone can see every byte.
+//! is long (one line per field, each way) but flat, every type is checked by
+//! the round-trip tests, and a reader of the capstone can see every byte.
 //!
 //! ## What is left out
 //!
