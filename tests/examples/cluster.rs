@@ -32,6 +32,7 @@ use std::io::{BufRead, IsTerminal};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use capstone::net::process::NODE_MODE;
 use capstone::net::watch::{leader_of, reports};
 use capstone::net::{LocalCluster, TcpTransport};
 use capstone::{
@@ -89,15 +90,8 @@ const FLAGS: [Flag; 9] = [
 const REFRESH: Duration = Duration::from_millis(250);
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("node") {
-        // This program, started again by itself as one of the nodes.
-        if let Err(error) = capstone::net::process::node_main(args.into_iter().skip(1)) {
-            eprintln!("node: {error}");
-            std::process::exit(2);
-        }
-        return;
-    }
+    // Started again by itself as one of the nodes: be that node.
+    capstone::net::process::serve_if_asked();
     demo::launch(ABOUT, &FLAGS, run);
 }
 
@@ -110,7 +104,7 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
         .join(format!("cluster-{}", std::process::id()));
     let cluster = LocalCluster::start(
         &program,
-        &["node"],
+        &[NODE_MODE],
         flags.get("nodes")?,
         &folder,
         flags.switch("sync"),

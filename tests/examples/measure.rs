@@ -29,14 +29,15 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use capstone::net::process::NODE_MODE;
 use capstone::net::watch::{leader_of, reports};
 use capstone::net::{LocalCluster, TcpTransport};
-use capstone::sim::{ClusterFault, Scenario};
+use capstone::sim::Scenario;
 use capstone::{ClientSettings, NewMessage, QueueClient};
 use coordination::demo::{self, Flag, Flags, SEED, SVG, Table, save_picture, unless_unfinished};
 use coordination::metrics::Percentiles;
 use coordination::picture::{BarChart, Picture};
-use coordination::sim::{NetworkConditions, simulate};
+use coordination::sim::simulate;
 use coordination::{NodeId, Seed};
 use tokio::time::Instant;
 use workshop1::BackoffPolicy;
@@ -63,14 +64,8 @@ const FLAGS: [Flag; 7] = [
 ];
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("node") {
-        if let Err(error) = capstone::net::process::node_main(args.into_iter().skip(1)) {
-            eprintln!("node: {error}");
-            std::process::exit(2);
-        }
-        return;
-    }
+    // Started again by itself as one of the nodes: be that node.
+    capstone::net::process::serve_if_asked();
     demo::launch(ABOUT, &FLAGS, run);
 }
 
@@ -96,7 +91,7 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
             "msg/s real",
             "msg/s simulated",
         ]);
-        for scenario in scenarios() {
+        for scenario in Scenario::all() {
             for offset in 0..seeds {
                 let run_seed = Seed::new(seed.value() + offset);
                 let report = match unless_unfinished(|| simulate(scenario.run(run_seed))) {
@@ -137,7 +132,7 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let measured = unless_unfinished(|| {
         runtime.block_on(async {
-            let mut cluster = LocalCluster::start(&program, &["node"], 3, &folder, false)?;
+            let mut cluster = LocalCluster::start(&program, &[NODE_MODE], 3, &folder, false)?;
             let mut throughputs = Vec::new();
             for &load in &loads {
                 throughputs.push((
@@ -205,27 +200,6 @@ fn parse_loads(text: &str) -> Result<Vec<(u64, u64)>, Box<dyn std::error::Error>
             ))
         })
         .collect()
-}
-
-/// The capstone's four scenarios, as the tests run them.
-fn scenarios() -> Vec<Scenario> {
-    let baseline = Scenario::baseline("poison and crashing clients");
-    let mut killed = Scenario::baseline("leader killed");
-    killed.faults.push(ClusterFault::KillLeader {
-        at: Duration::from_secs(10),
-        down_for: Duration::from_secs(5),
-    });
-    let mut isolated = Scenario::baseline("leader isolated with a minority");
-    isolated.replicas = 5;
-    isolated
-        .faults
-        .push(ClusterFault::IsolateLeaderWithMinority {
-            at: Duration::from_secs(10),
-            lasting: Duration::from_secs(10),
-        });
-    let mut unreliable = Scenario::baseline("unreliable network");
-    unreliable.network = NetworkConditions::unreliable();
-    vec![baseline, killed, isolated, unreliable]
 }
 
 /// Client settings with fine-grained retries, so the measurement is the

@@ -48,7 +48,7 @@
 //! `ChangeMessageVisibility`), and backpressure beyond "receive only while
 //! there is room".
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use coordination::sim::FaultPlan;
@@ -63,7 +63,7 @@ use workshop2::{Candidate, Placement, PowerOfChoices, StealingDeques};
 
 use crate::{
     ClientError, ClientSettings, FencedGallery, Publication, QueueClient, ReceivedMessage,
-    Transport, Upload,
+    Transport, Upload, lock,
 };
 
 /// How a consumer host works.
@@ -426,12 +426,6 @@ impl Work {
             other => other,
         }
     }
-}
-
-/// Locks a host's shared state. A poisoned lock means a panic elsewhere,
-/// which is raised where it happened; the counts and queues stay sound.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Names the placement's stream among a host's derived seeds.

@@ -76,3 +76,13 @@ pub use queue_node::{QueueNode, Ready};
 pub use sink::{FencedGallery, Publication, RefusedWrite};
 pub use state_machine::{Command, CommandOutput, QueueStateMachine};
 pub use upload::Upload;
+
+/// Locks a mutex that tasks share (counters, a host's deques, the gallery).
+/// A poisoned lock means a panic elsewhere while it was held, which is
+/// reported where it happened; every change these mutexes guard is made in
+/// one step, so what they hold is still sound and the lock is taken over.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -9,10 +9,10 @@
 //! cannot recognise it (another session), but the deduplication ids can, and
 //! the queue answers [`SendOutcome::Duplicate`] without queueing anything.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use crate::queue_config::MAX_BATCH;
-use crate::{ClientError, NewMessage, QueueClient, SendOutcome, Transport, Upload};
+use crate::{ClientError, NewMessage, QueueClient, SendOutcome, Transport, Upload, lock};
 
 /// How far a producer got, kept outside the producer so it survives a
 /// crash.
@@ -72,10 +72,4 @@ pub async fn run_producer<T: Transport>(
             Err(error) => return Err(error),
         }
     }
-}
-
-/// Locks the progress record; see the consumer's `lock` for why a poisoned
-/// lock is taken over.
-fn lock(progress: &Mutex<ProducerProgress>) -> std::sync::MutexGuard<'_, ProducerProgress> {
-    progress.lock().unwrap_or_else(PoisonError::into_inner)
 }

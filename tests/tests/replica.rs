@@ -11,8 +11,8 @@ use capstone::{
     ClientSettings, Command, CommandOutput, NewMessage, QueueClient, QueueConfig, QueueOperation,
     QueueOutput, QueueRequest, QueueResponse, QueueStateMachine, SendOutcome, Stamped,
 };
-use coordination::NodeId;
 use coordination::sim::NetworkConditions;
+use coordination::{NodeId, Seed};
 use workshop4::{ClientId, ClientRequest, RaftConfig, Reply, SequenceNumber};
 
 fn send(body: &str, sequence: u64) -> Command {
@@ -27,6 +27,23 @@ fn send(body: &str, sequence: u64) -> Command {
             }]),
         },
     })
+}
+
+/// Three replicas on a reliable network, and a client node's transport.
+fn three_replicas_and_a_client(seed: Seed) -> (QueueCluster, SimTransport) {
+    let cluster = QueueCluster::new(
+        3,
+        seed,
+        NetworkConditions::reliable(),
+        RaftConfig::paper(),
+        QueueConfig::standard(),
+    )
+    .expect("a fresh network takes three replicas");
+    let (node, _inbox) = cluster
+        .network()
+        .add_node(NodeId::new(100))
+        .expect("node-100 is not a replica");
+    (cluster, SimTransport::new(node))
 }
 
 /// A retried request (same client, same sequence number) is answered from
@@ -70,19 +87,7 @@ fn every_session_gets_a_new_client_id() {
 fn a_follower_redirects_a_client_to_the_leader() {
     exam(|| {
         for_each_seed(|seed| async move {
-            let mut cluster = QueueCluster::new(
-                3,
-                seed,
-                NetworkConditions::reliable(),
-                RaftConfig::paper(),
-                QueueConfig::standard(),
-            )
-            .expect("a fresh network");
-            let (node, _inbox) = cluster
-                .network()
-                .add_node(NodeId::new(100))
-                .expect("a new client node");
-            let transport = SimTransport::new(node);
+            let (mut cluster, transport) = three_replicas_and_a_client(seed);
             cluster.run_for(Duration::from_secs(2)).await;
             let leader = cluster
                 .leader()
@@ -121,26 +126,10 @@ fn a_follower_redirects_a_client_to_the_leader() {
 fn a_replica_restarted_from_its_disk_catches_up() {
     exam(|| {
         for_each_seed(|seed| async move {
-            let mut cluster = QueueCluster::new(
-                3,
-                seed,
-                NetworkConditions::reliable(),
-                RaftConfig::paper(),
-                QueueConfig::standard(),
-            )
-            .expect("a fresh network");
-            let (node, _inbox) = cluster
-                .network()
-                .add_node(NodeId::new(100))
-                .expect("a new client node");
+            let (mut cluster, transport) = three_replicas_and_a_client(seed);
             let settings = ClientSettings::standard().expect("exercise 1.3's policy");
-            let mut client = QueueClient::new(
-                SimTransport::new(node.clone()),
-                cluster.members(),
-                settings,
-                seed,
-            )
-            .expect("three members");
+            let mut client = QueueClient::new(transport, cluster.members(), settings, seed)
+                .expect("three members");
             let sends = tokio::spawn(async move {
                 for batch in 0..5 {
                     let messages = (0..10)

@@ -11,12 +11,9 @@
 //! nothing applied twice, and the replicas' logs agreeing on every
 //! committed index.
 
-use std::time::Duration;
-
-use capstone::sim::{ClusterFault, Scenario, ScenarioReport};
+use capstone::sim::{Scenario, ScenarioReport};
 use capstone::testing::{assert_every_rule_held, for_each_scenario_seed};
 use coordination::Seed;
-use coordination::sim::NetworkConditions;
 
 /// Plays `scenario` from `seed`, prints its summary (shown when the test
 /// fails, or with `--nocapture`) and checks every rule.
@@ -44,7 +41,7 @@ fn assert_a_new_leader_took_over(report: &ScenarioReport) {
 #[test]
 fn poison_and_crashing_clients_lose_nothing_and_apply_nothing_twice() {
     for_each_scenario_seed(|seed| async move {
-        play(Scenario::baseline("poison and crashing clients"), seed).await;
+        play(Scenario::poison_and_crashing_clients(), seed).await;
     });
 }
 
@@ -53,12 +50,7 @@ fn poison_and_crashing_clients_lose_nothing_and_apply_nothing_twice() {
 #[test]
 fn a_killed_leader_loses_nothing() {
     for_each_scenario_seed(|seed| async move {
-        let mut scenario = Scenario::baseline("leader killed");
-        scenario.faults.push(ClusterFault::KillLeader {
-            at: Duration::from_secs(10),
-            down_for: Duration::from_secs(5),
-        });
-        let report = play(scenario, seed).await;
+        let report = play(Scenario::leader_killed(), seed).await;
         assert_a_new_leader_took_over(&report);
     });
 }
@@ -70,15 +62,7 @@ fn a_killed_leader_loses_nothing() {
 #[test]
 fn a_leader_isolated_with_a_minority_loses_nothing() {
     for_each_scenario_seed(|seed| async move {
-        let mut scenario = Scenario::baseline("leader isolated with a minority");
-        scenario.replicas = 5;
-        scenario
-            .faults
-            .push(ClusterFault::IsolateLeaderWithMinority {
-                at: Duration::from_secs(10),
-                lasting: Duration::from_secs(10),
-            });
-        let report = play(scenario, seed).await;
+        let report = play(Scenario::leader_isolated_with_a_minority(), seed).await;
         assert_a_new_leader_took_over(&report);
     });
 }
@@ -89,9 +73,7 @@ fn a_leader_isolated_with_a_minority_loses_nothing() {
 #[test]
 fn an_unreliable_network_applies_nothing_twice() {
     for_each_scenario_seed(|seed| async move {
-        let mut scenario = Scenario::baseline("unreliable network");
-        scenario.network = NetworkConditions::unreliable();
-        let report = play(scenario, seed).await;
+        let report = play(Scenario::unreliable_network(), seed).await;
         assert!(
             report.retries_answered > 0,
             "no retry of an applied request reached the queue: the scenario tested nothing \

@@ -141,6 +141,29 @@ pub fn format_peers(peers: &BTreeMap<NodeId, SocketAddr>) -> String {
         .join(",")
 }
 
+/// The word a program started as one of its own cluster's nodes gets first:
+/// `cluster node --id 1 ...`.
+pub const NODE_MODE: &str = "node";
+
+/// Runs this process as a node if its arguments start with [`NODE_MODE`],
+/// and exits when the node stops; returns otherwise. A demo calls it first
+/// thing, so that it can start copies of itself as the nodes of its
+/// cluster (a separate binary is not built by `cargo run --example`).
+pub fn serve_if_asked() {
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().map(String::as_str) != Some(NODE_MODE) {
+        return;
+    }
+    args.next();
+    match node_main(args) {
+        Ok(()) => std::process::exit(0),
+        Err(error) => {
+            eprintln!("node: {error}");
+            std::process::exit(2);
+        }
+    }
+}
+
 /// A node process's whole `main`: reads `args`, listens, says where, learns
 /// its peers, and runs the node until the process is killed.
 ///

@@ -30,7 +30,7 @@ use crate::sim::scenario::Clients;
 use crate::sim::{QueueCluster, Scenario};
 use crate::{
     Command, CommandOutput, ConsumerStats, DeadLetteredMessage, MessageId, QueueAttributes,
-    QueueOperation, QueueOutput, QueueStateMachine, SendOutcome, Upload,
+    QueueOperation, QueueOutput, QueueStateMachine, SendOutcome, Upload, lock,
 };
 
 /// Everything a scenario run left behind; see the module documentation.
@@ -95,20 +95,11 @@ impl ScenarioReport {
         wall: Duration,
     ) -> Self {
         let state = cluster.state();
-        let sink = clients
-            .sink
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let sink = lock(&clients.sink);
         let duplicate_sends = clients
             .producers
             .iter()
-            .map(|producer| {
-                producer
-                    .progress
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .duplicates
-            })
+            .map(|producer| lock(&producer.progress).duplicates)
             .sum();
         Self {
             name: scenario.name,
@@ -131,10 +122,7 @@ impl ScenarioReport {
             logs_agree: cluster.check_logs_agree(),
             commit_index: cluster.commit_index().get(),
             leaders: cluster.leaders().clone(),
-            consumers: *clients
-                .stats
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            consumers: *lock(&clients.stats),
             duplicate_sends,
             retries_answered: state.map_or(0, QueueStateMachine::retries_answered),
             client_crashes: clients.crashes,

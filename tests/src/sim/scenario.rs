@@ -11,7 +11,7 @@
 //! machine's.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant as WallClock};
 
 use coordination::sim::{FaultPlan, Hang, Network, NetworkConditions, NetworkError, Node, clock};
@@ -23,7 +23,7 @@ use workshop4::RaftConfig;
 use crate::sim::{QueueCluster, ScenarioReport, SimTransport};
 use crate::{
     ClientSettings, ConsumerSettings, ConsumerStats, FencedGallery, Packet, ProducerProgress,
-    QueueClient, QueueConfig, Upload, run_consumer, run_producer,
+    QueueClient, QueueConfig, Upload, lock, run_consumer, run_producer,
 };
 
 /// A fault a scenario injects into the queue's replicas.
@@ -140,6 +140,56 @@ impl Scenario {
             .expect("five seconds is a valid visibility timeout"),
             time_limit: Duration::from_secs(30 * 60),
         }
+    }
+
+    /// The weather alone: poison uploads, failing and stalling image
+    /// workers, crashing consumer hosts and producers.
+    pub fn poison_and_crashing_clients() -> Self {
+        Self::baseline("poison and crashing clients")
+    }
+
+    /// The weather, and the leader's process killed ten seconds in, back
+    /// from its disk five seconds later.
+    pub fn leader_killed() -> Self {
+        let mut scenario = Self::baseline("leader killed");
+        scenario.faults.push(ClusterFault::KillLeader {
+            at: Duration::from_secs(10),
+            down_for: Duration::from_secs(5),
+        });
+        scenario
+    }
+
+    /// The weather, five replicas, and the leader and one follower cut off
+    /// from everyone else ten seconds in, for ten seconds.
+    pub fn leader_isolated_with_a_minority() -> Self {
+        let mut scenario = Self::baseline("leader isolated with a minority");
+        scenario.replicas = 5;
+        scenario
+            .faults
+            .push(ClusterFault::IsolateLeaderWithMinority {
+                at: Duration::from_secs(10),
+                lasting: Duration::from_secs(10),
+            });
+        scenario
+    }
+
+    /// The weather, on the Raft lab's unreliable network: 10% of requests
+    /// and of replies lost (replies after their handler ran), 10% of
+    /// messages held back for up to 2.2 s.
+    pub fn unreliable_network() -> Self {
+        let mut scenario = Self::baseline("unreliable network");
+        scenario.network = NetworkConditions::unreliable();
+        scenario
+    }
+
+    /// The capstone's four scenarios, as its tests run them.
+    pub fn all() -> [Self; 4] {
+        [
+            Self::poison_and_crashing_clients(),
+            Self::leader_killed(),
+            Self::leader_isolated_with_a_minority(),
+            Self::unreliable_network(),
+        ]
     }
 
     /// Plays the scenario from `seed` on the paused clock: call it inside
@@ -584,11 +634,6 @@ impl Schedule {
 fn next_gap(mean: Duration, rng: &mut SimRng) -> Duration {
     let mean = u64::try_from(mean.as_millis()).unwrap_or(u64::MAX).max(2);
     Duration::from_millis(rng.random_range(mean / 2..=mean + mean / 2))
-}
-
-/// Locks a producer's progress; see the consumer's `lock`.
-fn lock(progress: &Mutex<ProducerProgress>) -> std::sync::MutexGuard<'_, ProducerProgress> {
-    progress.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Names the fault schedule's stream among a run's derived seeds.
