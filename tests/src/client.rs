@@ -150,9 +150,12 @@ pub struct ClientSettings {
 }
 
 impl ClientSettings {
-    /// Settings for a cluster on the Raft paper's timing: calls wait 500 ms
-    /// (a dozen round trips and two heartbeats), pauses start at 20 ms and
-    /// grow to 1 s, and an operation gives up after 60 s.
+    /// Settings for a cluster on the Raft paper's timing: a call waits
+    /// 150 ms (a commit takes a 5 ms tick and a round trip, a few tens of
+    /// milliseconds on the simulated network), pauses after a miss start at
+    /// 20 ms and grow to 1 s, and an operation gives up after 60 s. A reply
+    /// held back longer than the call waits is lost to it: the retry is
+    /// answered from the exactly-once table.
     ///
     /// # Errors
     /// Only if Workshop 1's backoff policy refuses a base below its cap,

@@ -12,8 +12,11 @@
 //! committed index.
 
 use capstone::sim::{Scenario, ScenarioReport};
-use capstone::testing::{assert_every_rule_held, for_each_scenario_seed};
+use capstone::testing::{
+    SCENARIO_SEEDS, assert_every_rule_held, exam, for_each_scenario_seed, sweep,
+};
 use coordination::Seed;
+use coordination::sim::simulate;
 
 /// Plays `scenario` from `seed`, prints its summary (shown when the test
 /// fails, or with `--nocapture`) and checks every rule.
@@ -79,5 +82,36 @@ fn an_unreliable_network_applies_nothing_twice() {
             "no retry of an applied request reached the queue: the scenario tested nothing \
              about duplicates\n{report}"
         );
+    });
+}
+
+/// Determinism, which makes every failure above a command to replay: the
+/// same seed gives the same run, message for message (each run in a
+/// simulation of its own, as a replay would be).
+#[test]
+fn the_same_seed_gives_the_same_run() {
+    exam(|| {
+        for seed in sweep().by_default(SCENARIO_SEEDS).seeds() {
+            let mut scenario = Scenario::leader_killed();
+            scenario.messages = 500;
+            let facts = || {
+                let report = simulate(scenario.run(seed)).expect("valid settings");
+                format!(
+                    "{:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+                    report.queued,
+                    report.posts,
+                    report.dead_letters,
+                    report.leaders,
+                    report.consumers,
+                    report.network,
+                    report.simulated
+                )
+            };
+            assert!(
+                facts() == facts(),
+                "two runs of seed {seed} differ: something reads a clock or an unseeded random \
+                 source, or a select! is not biased"
+            );
+        }
     });
 }

@@ -221,16 +221,20 @@ impl Scenario {
         let mut rng = seed.derive(FAULT_STREAM).rng();
         let mut schedule = Schedule::new(self, &mut rng);
         let mut finished = false;
-        while clock::elapsed() < self.time_limit {
+        // Times in the plan count from the start of this run, whatever ran
+        // on the same clock before it.
+        let begun = clock::elapsed();
+        let since_begun = || clock::elapsed().saturating_sub(begun);
+        while since_begun() < self.time_limit {
             cluster.run_for(STEP).await;
-            let now = clock::elapsed();
+            let now = since_begun();
             schedule.apply_due(now, &mut cluster, &mut clients, &mut rng)?;
             if schedule.is_over() && clients.producers_finished() && is_drained(&cluster) {
                 finished = true;
                 break;
             }
         }
-        let work_done_at = clock::elapsed();
+        let work_done_at = since_begun();
         schedule.restore(&mut cluster, &mut clients)?;
         cluster.run_for(SETTLE).await;
         Ok(ScenarioReport::gather(
