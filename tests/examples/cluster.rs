@@ -40,7 +40,7 @@ use capstone::{
     QueueClient, QueueConfig, Upload, run_consumer,
 };
 use coordination::demo::{self, Flag, Flags, SEED, SVG, Table, save_picture, unless_unfinished};
-use coordination::picture::palette::{GREEN, GREY, RED};
+use coordination::picture::palette::{GREEN, RED};
 use coordination::picture::{Picture, Terminal};
 use coordination::sim::{FaultPlan, clock};
 use coordination::timeline::{self, Activity, Mark, Outcome, Recording, SpanId};
@@ -298,6 +298,13 @@ async fn live(
     }
     work.abort_all();
     let current = reports(&transport, &nodes, Duration::from_millis(300)).await;
+    // Bars still open run to the end of the run, so the picture does too.
+    for (_, (_, span)) in std::mem::take(&mut seen.leaderships) {
+        timeline::end(span, Outcome::Ended);
+    }
+    for (_, span) in std::mem::take(&mut seen.down) {
+        timeline::end(span, Outcome::Ended);
+    }
     Ok(summary(&mut cluster, &current, &seen, &stats, &sent))
 }
 
@@ -377,7 +384,9 @@ fn record(current: &BTreeMap<NodeId, NodeReport>, seen: &mut Seen) {
     }
 }
 
-/// The live view: one row per node, and the consumers' counts.
+/// The live view: one row per node, and the consumers' counts. Colour
+/// marks the leader's row (green) and killed nodes' rows (red); the table
+/// is laid out first, so colour codes never shift its columns.
 fn render(
     cluster: &mut LocalCluster,
     current: &BTreeMap<NodeId, NodeReport>,
@@ -398,34 +407,52 @@ fn render(
         "in flight",
         "dead letters",
     ]);
+    let mut colours = BTreeMap::new();
     for node in cluster.nodes() {
-        let process = if cluster.is_running(node) {
-            terminal.paint("up", GREEN)
-        } else {
-            terminal.paint("killed", RED)
-        };
+        let running = cluster.is_running(node);
+        let process = if running { "up" } else { "killed" };
         match current.get(&node) {
-            Some(report) => table.row([
+            Some(report) => {
+                if report.role == Role::Leader {
+                    colours.insert(node.to_string(), GREEN);
+                }
+                table.row([
+                    node.to_string(),
+                    process.to_string(),
+                    report.role.to_string(),
+                    report.term.get().to_string(),
+                    report
+                        .leader
+                        .map_or("-".to_string(), |leader| leader.to_string()),
+                    report.commit_index.get().to_string(),
+                    report.log_length.to_string(),
+                    report.attributes.depth().to_string(),
+                    report.attributes.visible.to_string(),
+                    report.attributes.in_flight.to_string(),
+                    report.attributes.dead_lettered.to_string(),
+                ])
+            }
+            None => table.row([
                 node.to_string(),
-                process,
-                match report.role {
-                    Role::Leader => terminal.paint("leader", GREEN),
-                    role => role.to_string(),
-                },
-                report.term.get().to_string(),
-                report
-                    .leader
-                    .map_or("-".to_string(), |leader| leader.to_string()),
-                report.commit_index.get().to_string(),
-                report.log_length.to_string(),
-                report.attributes.depth().to_string(),
-                report.attributes.visible.to_string(),
-                report.attributes.in_flight.to_string(),
-                report.attributes.dead_lettered.to_string(),
+                process.to_string(),
+                "no answer".to_string(),
             ]),
-            None => table.row([node.to_string(), process, terminal.paint("no answer", GREY)]),
         };
+        if !running {
+            colours.insert(node.to_string(), RED);
+        }
     }
+    let table: String = table
+        .to_string()
+        .lines()
+        .map(|line| {
+            let node = line.split_whitespace().next().unwrap_or_default();
+            match colours.get(node) {
+                Some(&colour) => format!("{}\n", terminal.paint(line, colour)),
+                None => format!("{line}\n"),
+            }
+        })
+        .collect();
     let stats = *lock(stats);
     format!(
         "Replicated queue, {} node processes, {:.1} s\n\n{table}\nsent {}  published {}  \

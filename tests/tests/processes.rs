@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use capstone::net::watch::{leader_of, reports};
 use capstone::net::{LocalCluster, TcpTransport};
+use capstone::testing::exam;
 use capstone::{ClientSettings, NewMessage, QueueClient};
 use coordination::{NodeId, Seed};
 use tokio::time::Instant;
@@ -77,6 +78,10 @@ async fn send(client: &mut QueueClient<TcpTransport>, prefix: &str, count: usize
 /// is received; the killed node comes back from its journal and catches up.
 #[test]
 fn killing_the_leader_process_loses_no_acknowledged_message() {
+    exam(killing_the_leader_process);
+}
+
+fn killing_the_leader_process() {
     let mut cluster = LocalCluster::start(
         Path::new(env!("CARGO_BIN_EXE_queue-node")),
         &[],
@@ -171,4 +176,9 @@ fn killing_the_leader_process_loses_no_acknowledged_message() {
         "the process test did not finish within {LIMIT:?}; the node logs are in {}",
         cluster.folder().display()
     );
+    // Passed: the journals and logs are of no more use. (A failure keeps
+    // them for reading.)
+    let folder = cluster.folder().to_path_buf();
+    drop(cluster);
+    let _ = std::fs::remove_dir_all(folder);
 }
