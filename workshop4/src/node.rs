@@ -40,7 +40,10 @@
 //! - **Persistence.** The paper requires the term, the vote and the log to
 //!   reach stable storage before a node answers. Here they live in memory, so
 //!   a crashed node must not come back: it would forget its vote and could
-//!   vote twice in one term. The harness crashes nodes for good.
+//!   vote twice in one term. The harness crashes nodes for good. A driver
+//!   that does keep the three on disk (the capstone's replicated queue)
+//!   rebuilds a node after a restart with [`RaftNode::with_history`] and
+//!   [`RaftNode::with_vote`].
 //! - **Snapshots** and log compaction (section 7): the log grows for ever.
 //! - **Membership changes** (section 6): the members are fixed at creation.
 //! - **Leadership transfer, pre-vote and check-quorum** (etcd's additions): a
@@ -252,6 +255,26 @@ impl<C: Command> RaftNode<C> {
         self.last_applied = LogIndex::ZERO;
         self.role = RoleState::Follower;
         self.leader = None;
+        Ok(self)
+    }
+
+    /// This node with `voted_for` as its vote in its current term: after
+    /// [`with_history`](Self::with_history), the third thing a node with
+    /// persistence reloads after a restart. Without it a restarted node has
+    /// forgotten whom it voted for, and could vote for a second candidate in
+    /// the same term.
+    ///
+    /// # Errors
+    /// [`RaftConfigError::NotAMember`] when `voted_for` is neither this node
+    /// nor one of its peers.
+    pub fn with_vote(mut self, voted_for: Option<NodeId>) -> Result<Self, RaftConfigError> {
+        if let Some(candidate) = voted_for
+            && candidate != self.id
+            && !self.peers.contains(&candidate)
+        {
+            return Err(RaftConfigError::NotAMember(candidate));
+        }
+        self.voted_for = voted_for;
         Ok(self)
     }
 

@@ -84,6 +84,21 @@ fn a_node_outside_its_membership_or_with_an_impossible_history_is_refused() {
     );
 }
 
+/// A node rebuilt after a restart gets its vote back with its history, and
+/// only a member can have had it.
+#[test]
+fn a_restored_vote_must_belong_to_a_member() {
+    let restored = node_with_log(2, 3, 4, &[1, 1, 3])
+        .with_vote(Some(node(3)))
+        .expect("node-3 is a member");
+    assert_eq!(
+        (restored.term(), restored.voted_for()),
+        (term(4), Some(node(3)))
+    );
+    let stranger = node_with_log(2, 3, 4, &[]).with_vote(Some(node(9)));
+    assert_eq!(stranger.err(), Some(RaftConfigError::NotAMember(node(9))));
+}
+
 /// A message from a stranger is refused before anything reads it.
 #[test]
 fn a_message_from_a_stranger_is_refused() {

@@ -185,28 +185,90 @@ impl Catalogue {
                 )));
             }
         }
-        let examples = root.join(self.package()).join("examples");
-        let mut listed: Vec<&str> = self.demos.iter().map(|demo| demo.name.as_str()).collect();
-        listed.sort_unstable();
-        let mut present: Vec<String> = match std::fs::read_dir(&examples) {
-            Ok(entries) => entries
-                .filter_map(|entry| {
-                    let name = entry.ok()?.file_name().to_string_lossy().into_owned();
-                    Some(name.strip_suffix(".rs")?.to_string())
-                })
-                .collect(),
-            Err(_) => Vec::new(),
-        };
-        present.sort_unstable();
-        if listed != present {
-            return Err(problem(format!(
+        check_demos(
+            &self.path,
+            &self.demos,
+            &root.join(self.package()).join("examples"),
+        )?;
+        crate::instructor::check(&root.join(self.package()).join("INSTRUCTOR.md"))
+    }
+}
+
+/// The capstone's catalogue, `tests/demos.toml`: its demos and nothing
+/// else. The capstone has no exercises of its own (it runs on the
+/// workshops'), so it is not a [`Catalogue`]: nothing about it is
+/// progress, and the progressive check never builds it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapstoneCatalogue {
+    /// The cargo package: `capstone`.
+    pub package: String,
+    /// What it is.
+    pub title: String,
+    /// Its demos (the crate's examples).
+    #[serde(rename = "demo", default)]
+    pub demos: Vec<Demo>,
+    /// Where the catalogue was read from.
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+/// Where the capstone's catalogue lives, relative to the repository root.
+pub const CAPSTONE_CATALOGUE: &str = "tests/demos.toml";
+
+impl CapstoneCatalogue {
+    /// Reads the capstone's catalogue at `path`.
+    ///
+    /// # Errors
+    /// [`Error::Catalogue`] for malformed TOML.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text =
+            std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
+        let mut catalogue: Self = toml::from_str(&text).map_err(|error| Error::Catalogue {
+            path: path.to_path_buf(),
+            message: error.to_string(),
+        })?;
+        catalogue.path = path.to_path_buf();
+        Ok(catalogue)
+    }
+
+    /// The maintainers' check: the demos listed are exactly the crate's
+    /// examples.
+    ///
+    /// # Errors
+    /// [`Error::Catalogue`] naming the difference.
+    pub fn verify(&self) -> Result<()> {
+        let folder = self.path.parent().unwrap_or(Path::new("."));
+        check_demos(&self.path, &self.demos, &folder.join("examples"))
+    }
+}
+
+/// Refuses a catalogue whose demos are not exactly the examples in
+/// `examples`: a demo nobody can run, or an example nobody checks.
+fn check_demos(catalogue: &Path, demos: &[Demo], examples: &Path) -> Result<()> {
+    let mut listed: Vec<&str> = demos.iter().map(|demo| demo.name.as_str()).collect();
+    listed.sort_unstable();
+    let mut present: Vec<String> = match std::fs::read_dir(examples) {
+        Ok(entries) => entries
+            .filter_map(|entry| {
+                let name = entry.ok()?.file_name().to_string_lossy().into_owned();
+                Some(name.strip_suffix(".rs")?.to_string())
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    present.sort_unstable();
+    if listed != present {
+        return Err(Error::Catalogue {
+            path: catalogue.to_path_buf(),
+            message: format!(
                 "its demos {listed:?} differ from the examples in {} {present:?}; list every \
                  example as a [[demo]]",
                 examples.display()
-            )));
-        }
-        crate::instructor::check(&root.join(self.package()).join("INSTRUCTOR.md"))
+            ),
+        });
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -227,6 +289,17 @@ mod tests {
                 format!("workshop{}", catalogue.workshop)
             );
         }
+    }
+
+    #[test]
+    fn the_capstone_catalogue_lists_its_examples() {
+        let workspace = crate::workspace::Workspace::locate().expect("the repository is here");
+        let capstone = workspace
+            .capstone()
+            .expect("the capstone's catalogue is valid")
+            .expect("the repository has a capstone");
+        capstone.verify().expect("its demos are its examples");
+        assert_eq!(capstone.package, "capstone");
     }
 
     #[test]

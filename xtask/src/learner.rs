@@ -39,6 +39,7 @@ USAGE:
                                         (--manual: when Enter is pressed)
     cargo workshop demo N [NAME] [-- FLAGS]
                                         list workshop N's demos, or run one
+                                        (N = capstone: the capstone's demos)
     cargo workshop reset EXERCISE [--yes]
                                         put the exercise's stub back (asks first)
     cargo workshop checkpoint EXERCISE [--yes]
@@ -268,7 +269,9 @@ fn status(workspace: &Workspace, options: &Options, style: Style) -> Result<bool
         }
         None => println!(
             "\n{} Every exercise is done. Compare your code with the reference: \
-             `git diff solutions -- workshop1/src` after `cargo workshop solutions-branch`.",
+             `git diff solutions -- workshop1/src` after `cargo workshop solutions-branch`.\n\
+             The final exam: `cargo test -p capstone` runs a replicated queue built from all \
+             four workshops on your code (tests/README.md).",
             style.green("All done!")
         ),
     }
@@ -475,43 +478,43 @@ fn next_id(catalogue: &Catalogue, exercise: &Exercise) -> String {
         .clone()
 }
 
-/// Lists a workshop's demos, or runs one in exercise mode.
-fn demo(
-    workspace: &Workspace,
-    number: &str,
-    name: Option<&str>,
-    options: &Options,
-) -> Result<bool> {
-    let number: u32 = number.parse().map_err(|_| {
-        Error::Usage(format!(
-            "demo takes a workshop number such as 1, got {number:?}"
-        ))
-    })?;
-    let catalogue = workspace.catalogue(number)?;
-    let package = catalogue.package();
+/// Lists a workshop's demos (or the capstone's), or runs one in exercise
+/// mode.
+fn demo(workspace: &Workspace, which: &str, name: Option<&str>, options: &Options) -> Result<bool> {
+    let (title, package, demos) = if which == "capstone" {
+        let capstone = workspace
+            .capstone()?
+            .ok_or_else(|| Error::Usage("this repository has no capstone".into()))?;
+        ("The capstone".to_string(), capstone.package, capstone.demos)
+    } else {
+        let number: u32 = which.parse().map_err(|_| {
+            Error::Usage(format!(
+                "demo takes a workshop number such as 1, or `capstone`; got {which:?}"
+            ))
+        })?;
+        let catalogue = workspace.catalogue(number)?;
+        (
+            format!("Workshop {number}"),
+            catalogue.package(),
+            catalogue.demos,
+        )
+    };
     let Some(name) = name else {
-        println!("Workshop {number}'s demos:\n");
-        for demo in &catalogue.demos {
+        println!("{title}'s demos:\n");
+        for demo in &demos {
             println!("  {:<16} {}", demo.name, demo.about);
         }
         println!(
-            "\nRun one with `cargo workshop demo {number} NAME`, and pass it flags after --, such \
-             as\n    cargo workshop demo {number} {} -- --help",
-            catalogue
-                .demos
-                .first()
-                .map_or("NAME", |demo| demo.name.as_str())
+            "\nRun one with `cargo workshop demo {which} NAME`, and pass it flags after --, such \
+             as\n    cargo workshop demo {which} {} -- --help",
+            demos.first().map_or("NAME", |demo| demo.name.as_str())
         );
         return Ok(true);
     };
-    if !catalogue.demos.iter().any(|demo| demo.name == name) {
-        let names: Vec<&str> = catalogue
-            .demos
-            .iter()
-            .map(|demo| demo.name.as_str())
-            .collect();
+    if !demos.iter().any(|demo| demo.name == name) {
+        let names: Vec<&str> = demos.iter().map(|demo| demo.name.as_str()).collect();
         return Err(Error::Usage(format!(
-            "Workshop {number} has no demo {name:?}; its demos are {}",
+            "{title} has no demo {name:?}; its demos are {}",
             names.join(", ")
         )));
     }

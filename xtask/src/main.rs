@@ -1,7 +1,7 @@
 //! `cargo xtask`: the maintainers' check and the solutions-branch generator.
 //!
 //! ```text
-//! cargo xtask verify [--skip STEP]... [--seeds N]
+//! cargo xtask verify [--skip STEP]... [--seeds N] [--capstone-seeds N]
 //! cargo xtask solutions-branch [--from REV]
 //! ```
 
@@ -16,12 +16,13 @@ const USAGE: &str = "\
 cargo xtask: the maintainers' tools
 
 USAGE:
-    cargo xtask verify [--skip STEP]... [--seeds N]
+    cargo xtask verify [--skip STEP]... [--seeds N] [--capstone-seeds N]
         The integrity check that CI runs: formatting, lints in both modes, all
         tests in solution mode, the progressive check, a seed sweep (N seeds,
-        default 200), the demos, and the generated solutions branch.
+        default 200), the capstone's scenarios (N seeds each, default 20),
+        the demos, and the generated solutions branch.
         Steps: catalogues, format, lints, lints-solution, docs, tests,
-        progressive, sweep, demos, solutions-branch.
+        progressive, sweep, capstone, demos, solutions-branch.
 
     cargo xtask solutions-branch [--from REV]
         Creates or updates the local `solutions` branch from REV (default
@@ -81,6 +82,11 @@ fn verify_options(args: &[String]) -> Result<Options> {
                 options.sweep_seeds = value
                     .parse()
                     .map_err(|_| Error::Usage(format!("--seeds takes a number, got {value:?}")))?;
+            }
+            "--capstone-seeds" => {
+                options.capstone_seeds = value.parse().map_err(|_| {
+                    Error::Usage(format!("--capstone-seeds takes a number, got {value:?}"))
+                })?;
             }
             _ => return Err(Error::Usage(format!("unknown option {flag:?}"))),
         }

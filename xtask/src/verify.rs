@@ -10,9 +10,12 @@
 //! 6. the progressive check ([`crate::progressive`]);
 //! 7. a sweep of the workshops' and core's tests over many seeds in solution
 //!    mode;
-//! 8. every demo runs in solution mode and draws its picture (`--svg`);
-//! 9. the generated solutions branch builds and its plain `cargo test` is
-//!    green.
+//! 8. the capstone's scenarios over a sweep of their own, sized for them (a
+//!    scenario of ten thousand messages takes a second or more per seed);
+//! 9. every demo, the capstone's included, runs in solution mode and draws
+//!    its picture (`--svg`);
+//! 10. the generated solutions branch builds and its plain `cargo test` is
+//!     green, the capstone's included.
 //!
 //! It stops at the first failing step and prints a summary with timings.
 
@@ -30,6 +33,8 @@ use crate::{progressive, solutions};
 pub struct Options {
     /// Seeds per swept test in the sweep step.
     pub sweep_seeds: u32,
+    /// Seeds per scenario in the capstone step.
+    pub capstone_seeds: u32,
     /// Steps to leave out, by name.
     pub skip: Vec<String>,
 }
@@ -38,13 +43,14 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             sweep_seeds: 200,
+            capstone_seeds: 20,
             skip: Vec::new(),
         }
     }
 }
 
 /// The names of the steps, for `--skip`.
-pub const STEPS: [&str; 10] = [
+pub const STEPS: [&str; 11] = [
     "catalogues",
     "format",
     "lints",
@@ -53,6 +59,7 @@ pub const STEPS: [&str; 10] = [
     "tests",
     "progressive",
     "sweep",
+    "capstone",
     "demos",
     "solutions-branch",
 ];
@@ -100,6 +107,7 @@ pub fn run(workspace: &Workspace, options: &Options, style: Style) -> Result<()>
                 .and_then(|catalogues| progressive::check(workspace, catalogues, style)),
             "sweep" => with_catalogues(workspace, &mut catalogues)
                 .and_then(|catalogues| sweep(&cargo, catalogues, options.sweep_seeds)),
+            "capstone" => capstone_sweep(workspace, &cargo, options.capstone_seeds),
             "demos" => with_catalogues(workspace, &mut catalogues)
                 .and_then(|catalogues| demos(workspace, &cargo, catalogues)),
             "solutions-branch" => with_catalogues(workspace, &mut catalogues)
@@ -133,6 +141,7 @@ fn describe(step: &str) -> &'static str {
         "tests" => "every test in solution mode",
         "progressive" => "progressive check: stubs fail, solutions pass, in order",
         "sweep" => "seed sweep over the solutions",
+        "capstone" => "the capstone's scenarios over a sweep of their own",
         "demos" => "every demo runs and draws its picture",
         "solutions-branch" => "the generated solutions branch builds and passes",
         _ => "?",
@@ -158,6 +167,10 @@ fn load_catalogues(workspace: &Workspace, catalogues: &mut Vec<Catalogue>) -> Re
             catalogue.exercises.len(),
             catalogue.demos.len()
         );
+    }
+    if let Some(capstone) = workspace.capstone()? {
+        capstone.verify()?;
+        println!("    {}: {} demos", capstone.package, capstone.demos.len());
     }
     Ok(())
 }
@@ -188,14 +201,44 @@ fn sweep(cargo: &Cargo, catalogues: &[Catalogue], seeds: u32) -> Result<()> {
     cargo.run(&args)
 }
 
+/// Runs the capstone's scenarios over `seeds` seeds each. They are not in
+/// the main sweep: each seed of a scenario moves ten thousand messages, so
+/// two hundred seeds of the four would take most of an hour.
+fn capstone_sweep(workspace: &Workspace, cargo: &Cargo, seeds: u32) -> Result<()> {
+    let Some(capstone) = workspace.capstone()? else {
+        println!("    no capstone in this repository");
+        return Ok(());
+    };
+    let seeds = seeds.to_string();
+    println!("    {seeds} seeds per scenario");
+    cargo.clone().env("DWC_SEEDS", &seeds).run(&[
+        "test",
+        "--quiet",
+        "-p",
+        &capstone.package,
+        "--features",
+        "solution",
+        "--test",
+        "scenarios",
+    ])
+}
+
 /// Runs every demo with its quick arguments and `--svg`, which every demo
 /// takes, and checks that it drew its picture.
 fn demos(workspace: &Workspace, cargo: &Cargo, catalogues: &[Catalogue]) -> Result<()> {
     let pictures = workspace.scratch("demo-pictures");
     std::fs::create_dir_all(&pictures).context(|| format!("creating {}", pictures.display()))?;
-    for catalogue in catalogues {
-        let package = catalogue.package();
-        for demo in &catalogue.demos {
+    let capstone = workspace.capstone()?;
+    let sets = catalogues
+        .iter()
+        .map(|catalogue| (catalogue.package(), &catalogue.demos))
+        .chain(
+            capstone
+                .iter()
+                .map(|capstone| (capstone.package.clone(), &capstone.demos)),
+        );
+    for (package, demos) in sets {
+        for demo in demos {
             let picture = pictures.join(format!("{package}-{}.svg", demo.name));
             let _ = std::fs::remove_file(&picture);
             let picture_arg = picture.to_string_lossy().into_owned();
@@ -253,7 +296,12 @@ fn solutions_branch(workspace: &Workspace, catalogues: &[Catalogue], style: Styl
     );
     // A target folder of its own, for the reason given in `progressive`.
     let cargo = Cargo::new(&folder).env("CARGO_TARGET_DIR", workspace.scratch("solutions-target"));
-    let packages: Vec<String> = catalogues.iter().map(Catalogue::package).collect();
+    let capstone = workspace.capstone()?.map(|capstone| capstone.package);
+    let packages: Vec<String> = catalogues
+        .iter()
+        .map(Catalogue::package)
+        .chain(capstone)
+        .collect();
     let mut args = vec!["test", "--quiet"];
     for package in &packages {
         args.extend(["-p", package]);

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::catalogue::Catalogue;
+use crate::catalogue::{CAPSTONE_CATALOGUE, CapstoneCatalogue, Catalogue};
 use crate::error::{Context, Error, Result};
 
 /// The repository the tools work on.
@@ -70,6 +70,19 @@ impl Workspace {
         }
         catalogues.sort_by_key(|catalogue| catalogue.workshop);
         Ok(catalogues)
+    }
+
+    /// The capstone's catalogue, if the repository has a capstone.
+    ///
+    /// # Errors
+    /// When `tests/demos.toml` exists and is malformed.
+    pub fn capstone(&self) -> Result<Option<CapstoneCatalogue>> {
+        let path = self.root.join(CAPSTONE_CATALOGUE);
+        if path.is_file() {
+            CapstoneCatalogue::load(&path).map(Some)
+        } else {
+            Ok(None)
+        }
     }
 
     /// The catalogue of workshop `number`.

@@ -108,15 +108,18 @@ macro_rules! seed_sweep {
 /// it when one fails.
 ///
 /// Seeds run in order 1, 2, 3, … up to the count, which is the largest of
-/// 16 (the default), the `DWC_SEEDS` environment variable and
-/// [`at_least`](Sweep::at_least). `DWC_SEED=n` runs seed `n` alone. Each seed
-/// gets its own runtime, so no state leaks between seeds.
+/// 16 (the default, or [`by_default`](Sweep::by_default)), the `DWC_SEEDS`
+/// environment variable and [`at_least`](Sweep::at_least). `DWC_SEED=n`
+/// runs seed `n` alone. Each seed gets its own runtime, so no state leaks
+/// between seeds.
 #[derive(Debug, Clone)]
 pub struct Sweep {
     /// The cargo package whose tests run, for the replay command.
     package: &'static str,
     /// Whether the reference solutions are compiled in, for the replay command.
     solution_mode: bool,
+    /// How many seeds run when `DWC_SEEDS` asks for no more.
+    by_default: usize,
     /// The minimum number of seeds this test asks for.
     at_least: usize,
     /// The limits for each seed's run.
@@ -131,6 +134,7 @@ impl Sweep {
         Self {
             package,
             solution_mode,
+            by_default: DEFAULT_SEEDS,
             at_least: 0,
             guard: Guard::default(),
         }
@@ -139,6 +143,15 @@ impl Sweep {
     /// Runs at least `count` seeds, for properties that need a wide sweep.
     pub fn at_least(mut self, count: usize) -> Self {
         self.at_least = count;
+        self
+    }
+
+    /// Runs `count` seeds unless `DWC_SEEDS` (or
+    /// [`at_least`](Sweep::at_least)) asks for more, instead of the default
+    /// 16: for a test whose every seed is expensive, such as a scenario of
+    /// ten thousand messages that takes a second of real time.
+    pub fn by_default(mut self, count: usize) -> Self {
+        self.by_default = count;
         self
     }
 
@@ -165,7 +178,7 @@ impl Sweep {
             }),
             Err(_) => 0,
         };
-        let count = DEFAULT_SEEDS.max(from_env).max(self.at_least);
+        let count = self.by_default.max(from_env).max(self.at_least);
         (1..=count as u64).map(Seed::new).collect()
     }
 
@@ -320,6 +333,20 @@ mod tests {
             command.contains("replay_command_names_package_mode_and_test --exact"),
             "{command}"
         );
+    }
+
+    /// A sweep sized for expensive tests runs its own default unless asked
+    /// for more. (Checked only when neither `DWC_SEEDS` nor `DWC_SEED` is
+    /// set: under either, the count is theirs to decide.)
+    #[test]
+    fn a_sized_sweep_runs_its_own_default() {
+        if std::env::var(SEEDS_VARIABLE).is_ok() || Seed::from_env().ok().flatten().is_some() {
+            return;
+        }
+        let seeds = Sweep::new("coordination", false).by_default(2).seeds();
+        assert_eq!(seeds, vec![Seed::new(1), Seed::new(2)]);
+        let wide = Sweep::new("coordination", false).by_default(2).at_least(5);
+        assert_eq!(wide.seeds().len(), 5);
     }
 
     /// Each seed runs in a fresh simulation whose clock starts at zero.

@@ -1,0 +1,178 @@
+//! Frames: how the encoded messages travel over a TCP stream.
+//!
+//! TCP carries bytes, not messages, so every message goes in a frame: a
+//! 4-byte big-endian length, then that many bytes of one encoded [`Frame`]
+//! (see [`codec`](super::codec) for the encoding). A connection carries
+//! frames of one of two conversations:
+//!
+//! - **between nodes**: the connecting node sends [`Frame::Peer`] with its
+//!   id, then [`Frame::Raft`] messages, one way. Each node dials every peer
+//!   for what it sends, and reads what its peers dialled in, so no
+//!   connection is shared by both directions;
+//! - **from a client**: [`Frame::Request`]s, each numbered by the client,
+//!   answered on the same connection by a [`Frame::Response`] with the same
+//!   number.
+//!
+//! The same length prefix frames the records of a node's log file.
+
+use std::io;
+
+use coordination::NodeId;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use workshop4::RaftMessage;
+
+use super::codec::{DecodeError, Wire, from_bytes, to_bytes};
+use crate::{Command, QueueRequest, QueueResponse};
+
+/// The largest frame a reader accepts: a leader catching up a follower that
+/// was down sends its whole missing log in one append.
+pub const MAX_FRAME: u32 = 64 * 1024 * 1024;
+
+/// What one frame carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// The first frame of a connection from a node: who it is.
+    Peer(NodeId),
+    /// A Raft message, from the node that opened the connection.
+    Raft(RaftMessage<Command>),
+    /// A client's request, numbered for its answer.
+    Request {
+        /// The client's number for this call.
+        call: u64,
+        /// What it asks.
+        request: QueueRequest,
+    },
+    /// The answer to the client's call with this number.
+    Response {
+        /// The number of the call it answers.
+        call: u64,
+        /// The answer.
+        response: QueueResponse,
+    },
+}
+
+/// A frame that could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    /// The connection failed.
+    #[error("connection failed: {0}")]
+    Io(#[from] io::Error),
+    /// The frame's bytes are not a frame.
+    #[error("malformed frame: {0}")]
+    Malformed(#[from] DecodeError),
+    /// A length above the limit: the stream is corrupt or not ours.
+    #[error("a frame of {0} bytes is above the limit")]
+    TooLong(u32),
+}
+
+impl Wire for Frame {
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            Frame::Peer(node) => {
+                0u8.encode(out);
+                node.encode(out);
+            }
+            Frame::Raft(message) => {
+                1u8.encode(out);
+                message.encode(out);
+            }
+            Frame::Request { call, request } => {
+                2u8.encode(out);
+                call.encode(out);
+                request.encode(out);
+            }
+            Frame::Response { call, response } => {
+                3u8.encode(out);
+                call.encode(out);
+                response.encode(out);
+            }
+        }
+    }
+
+    fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
+        Ok(match u8::decode(input)? {
+            0 => Frame::Peer(NodeId::decode(input)?),
+            1 => Frame::Raft(RaftMessage::decode(input)?),
+            2 => Frame::Request {
+                call: u64::decode(input)?,
+                request: QueueRequest::decode(input)?,
+            },
+            3 => Frame::Response {
+                call: u64::decode(input)?,
+                response: QueueResponse::decode(input)?,
+            },
+            tag => return Err(DecodeError::UnknownTag { what: "frame", tag }),
+        })
+    }
+}
+
+/// `value`'s bytes with their length in front: one frame or one record.
+pub fn framed<T: Wire>(value: &T) -> Vec<u8> {
+    let payload = to_bytes(value);
+    let mut bytes = Vec::with_capacity(payload.len() + 4);
+    u32::try_from(payload.len())
+        .unwrap_or(u32::MAX)
+        .encode(&mut bytes);
+    bytes.extend_from_slice(&payload);
+    bytes
+}
+
+/// Writes one frame.
+///
+/// # Errors
+/// [`FrameError::Io`] when the connection fails.
+pub async fn write_frame<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    frame: &Frame,
+) -> Result<(), FrameError> {
+    writer.write_all(&framed(frame)).await?;
+    Ok(())
+}
+
+/// Reads one frame; `None` when the other side closed the connection
+/// between frames.
+///
+/// # Errors
+/// [`FrameError`] for a failed connection, a frame cut off in the middle, a
+/// length above [`MAX_FRAME`] or bytes that are not a frame.
+pub async fn read_frame<R: AsyncRead + Unpin>(reader: &mut R) -> Result<Option<Frame>, FrameError> {
+    let mut length = [0; 4];
+    match reader.read_exact(&mut length).await {
+        Ok(_) => {}
+        Err(error) if error.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(error) => return Err(error.into()),
+    }
+    let length = u32::from_be_bytes(length);
+    if length > MAX_FRAME {
+        return Err(FrameError::TooLong(length));
+    }
+    let mut payload = vec![0; usize::try_from(length).map_err(|_| FrameError::TooLong(length))?];
+    reader.read_exact(&mut payload).await?;
+    Ok(Some(from_bytes(&payload)?))
+}
+
+/// Reads the records of a file written with [`framed`], in order, and
+/// returns them with the length of the bytes they took. A record cut off at
+/// the end (the process died while writing it) is left out, and not counted
+/// in the length: it was never complete, so nothing relied on it, and the
+/// file should be cut back to the length before anything is appended.
+///
+/// # Errors
+/// [`DecodeError`] for a complete record that is not a `T`: the file is
+/// corrupt.
+pub fn read_records<T: Wire>(bytes: &[u8]) -> Result<(Vec<T>, usize), DecodeError> {
+    let mut records = Vec::new();
+    let mut read = 0;
+    while let Some(header) = bytes.get(read..read + 4) {
+        let length = u32::from_be_bytes([header[0], header[1], header[2], header[3]]);
+        let Ok(length) = usize::try_from(length) else {
+            break;
+        };
+        let Some(record) = bytes.get(read + 4..read + 4 + length) else {
+            break;
+        };
+        records.push(from_bytes(record)?);
+        read += 4 + length;
+    }
+    Ok((records, read))
+}
