@@ -37,6 +37,20 @@ impl Cargo {
         }
     }
 
+    /// Cargo for a copy of the repository at `dir`, building into `target`.
+    ///
+    /// A copy needs a target folder of its own (see [`crate::progressive`]).
+    /// It is built to be tested, never debugged, so it keeps line tables
+    /// only and no incremental cache: measured on the progressive check,
+    /// that is the same speed and under half the disk (the full debug
+    /// information and the incremental cache were most of its 2.1 GB).
+    pub fn for_copy(dir: &Path, target: &Path) -> Self {
+        Self::new(dir)
+            .env("CARGO_TARGET_DIR", target)
+            .env("CARGO_INCREMENTAL", "0")
+            .env("CARGO_PROFILE_DEV_DEBUG", "line-tables-only")
+    }
+
     /// Sets `key` to `value` for every command.
     pub fn env(mut self, key: &str, value: impl Into<OsString>) -> Self {
         self.env.push((key.to_string(), value.into()));

@@ -35,8 +35,7 @@ use crate::workspace::Workspace;
 pub fn check(workspace: &Workspace, catalogues: &[Catalogue], style: Style) -> Result<()> {
     let scratch = workspace.scratch("progressive");
     workspace.copy_to(&scratch)?;
-    let cargo =
-        Cargo::new(&scratch).env("CARGO_TARGET_DIR", workspace.scratch("progressive-target"));
+    let cargo = Cargo::for_copy(&scratch, &workspace.scratch("progressive-target"));
     let mut problems = Vec::new();
     for catalogue in catalogues {
         for solved in 0..=catalogue.exercises.len() {

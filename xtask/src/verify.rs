@@ -294,8 +294,7 @@ fn solutions_branch(workspace: &Workspace, catalogues: &[Catalogue], style: Styl
         "    solutions commit {commit} checked out in {}",
         folder.display()
     );
-    // A target folder of its own, for the reason given in `progressive`.
-    let cargo = Cargo::new(&folder).env("CARGO_TARGET_DIR", workspace.scratch("solutions-target"));
+    let cargo = Cargo::for_copy(&folder, &workspace.scratch("solutions-target"));
     let capstone = workspace.capstone()?.map(|capstone| capstone.package);
     let packages: Vec<String> = catalogues
         .iter()

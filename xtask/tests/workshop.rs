@@ -128,6 +128,11 @@ impl Scratch {
             .args(args)
             .current_dir(self.root.join(folder))
             .env("CARGO_TARGET_DIR", &self.target)
+            // Built to be tested, never debugged: as for the copies that
+            // `cargo xtask verify` builds (`Cargo::for_copy`), this keeps the
+            // scratch build to a fraction of the disk.
+            .env("CARGO_INCREMENTAL", "0")
+            .env("CARGO_PROFILE_DEV_DEBUG", "line-tables-only")
             .env("NO_COLOR", "1")
             .env("DWC_ASCII", "1")
             .env_remove("DWC_SEED")
