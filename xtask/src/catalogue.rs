@@ -22,6 +22,11 @@ pub struct Catalogue {
     pub workshop: u32,
     /// Its title.
     pub title: String,
+    /// The fewest seeds the maintainers' sweep runs this workshop's tests
+    /// over, for a workshop whose README claims its properties hold over a
+    /// wider sweep than the default. Learners' runs are not affected.
+    #[serde(default)]
+    pub sweep_seeds: Option<u32>,
     /// Its exercises, in the order they are done.
     #[serde(rename = "exercise")]
     pub exercises: Vec<Exercise>,

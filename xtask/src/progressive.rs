@@ -206,6 +206,7 @@ mod tests {
         Catalogue {
             workshop: 9,
             title: String::new(),
+            sweep_seeds: None,
             exercises: vec![exercise(1), exercise(2)],
             demos: vec![],
             path: "exercises.toml".into(),

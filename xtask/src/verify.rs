@@ -186,19 +186,39 @@ fn with_catalogues<'a>(
 }
 
 fn sweep(cargo: &Cargo, catalogues: &[Catalogue], seeds: u32) -> Result<()> {
-    let seeds = seeds.to_string();
-    let cargo = cargo.clone().env("DWC_SEEDS", &seeds);
-    let packages: Vec<String> = catalogues
+    // One cargo run per seed count, so a workshop that asks for a wider sweep
+    // does not make the others pay for it.
+    let mut runs: Vec<(u32, Vec<String>)> = Vec::new();
+    let wanted = catalogues
         .iter()
-        .map(Catalogue::package)
-        .chain(["coordination".to_string()])
-        .collect();
-    let mut args = vec!["test", "--quiet", "--tests", "--features", "solution"];
-    for package in &packages {
-        args.extend(["-p", package]);
+        .map(|catalogue| {
+            (
+                catalogue.sweep_seeds.unwrap_or(0).max(seeds),
+                catalogue.package(),
+            )
+        })
+        .chain([(seeds, "coordination".to_string())]);
+    for (count, package) in wanted {
+        match runs.iter_mut().find(|(seen, _)| *seen == count) {
+            Some((_, packages)) => packages.push(package),
+            None => runs.push((count, vec![package])),
+        }
     }
-    println!("    {seeds} seeds per swept test");
-    cargo.run(&args)
+    for (count, packages) in runs {
+        println!(
+            "    {count} seeds per swept test of {}",
+            packages.join(", ")
+        );
+        let mut args = vec!["test", "--quiet", "--tests", "--features", "solution"];
+        for package in &packages {
+            args.extend(["-p", package]);
+        }
+        cargo
+            .clone()
+            .env("DWC_SEEDS", count.to_string())
+            .run(&args)?;
+    }
+    Ok(())
 }
 
 /// Runs the capstone's scenarios over `seeds` seeds each. They are not in
