@@ -306,6 +306,7 @@ fn a_network_trace_draws_every_message_and_fault() {
     use coordination::NodeId;
     use coordination::sim::{Message, Network, NetworkConditions, NetworkError, NetworkEvent};
 
+    #[derive(Clone)]
     struct Ping;
     impl Message for Ping {
         fn kind(&self) -> &'static str {

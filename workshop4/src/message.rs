@@ -157,7 +157,7 @@ impl<C> RaftMessage<C> {
     }
 }
 
-impl<C: Send + 'static> Message for RaftMessage<C> {
+impl<C: Clone + Send + 'static> Message for RaftMessage<C> {
     fn kind(&self) -> &'static str {
         match self {
             Self::RequestVote(_) => "request_vote",

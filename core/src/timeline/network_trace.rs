@@ -23,8 +23,9 @@ impl Timeline {
     /// during the same run to see the protocol's own marks (terms, leaders,
     /// fencing tokens) next to the messages that caused them.
     pub fn add_network_trace(&mut self, trace: &Trace) -> &mut Self {
-        // When each message in flight left its sender.
-        let mut sent: BTreeMap<MessageId, std::time::Duration> = BTreeMap::new();
+        // When each message in flight left its sender, and whether it is a
+        // copy the network made.
+        let mut sent: BTreeMap<MessageId, (std::time::Duration, bool)> = BTreeMap::new();
         // The open pause or outage of each node, by span position.
         let mut down: BTreeMap<NodeId, usize> = BTreeMap::new();
         for entry in trace.entries() {
@@ -39,20 +40,29 @@ impl Timeline {
                 } => match outcome {
                     Step::Held => {}
                     Step::Sent { .. } => {
-                        sent.insert(*id, at);
+                        sent.insert(*id, (at, false));
+                    }
+                    Step::Duplicated { .. } => {
+                        sent.insert(*id, (at, true));
                     }
                     Step::Delivered | Step::Dropped(_) => {
+                        let (left, copy) = sent.remove(id).unwrap_or((at, false));
+                        let name = if copy {
+                            format!("{kind} (network copy)")
+                        } else {
+                            (*kind).to_string()
+                        };
                         let (fate, label) = match outcome {
                             Step::Dropped(reason) => {
-                                (Fate::Dropped(at), format!("{kind}: {reason}"))
+                                (Fate::Dropped(at), format!("{name}: {reason}"))
                             }
-                            _ => (Fate::Delivered(at), (*kind).to_string()),
+                            _ => (Fate::Delivered(at), name),
                         };
                         self.push_message(Message {
                             from: Lane::from(*from),
                             to: Lane::from(*to),
                             label,
-                            sent: sent.remove(id).unwrap_or(at),
+                            sent: left,
                             fate,
                         });
                     }

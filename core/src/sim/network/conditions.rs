@@ -111,6 +111,11 @@ pub struct NetworkConditions {
     pub long_delay: Probability,
     /// How long a held-back message travels.
     pub long_delay_range: DelayRange,
+    /// Chance that a message that was not lost also arrives a second time,
+    /// on a delay of its own. A duplicated request runs its handler twice; a
+    /// duplicated reply finds its call already answered. Neither preset
+    /// duplicates.
+    pub duplication: Probability,
 }
 
 impl NetworkConditions {
@@ -124,6 +129,7 @@ impl NetworkConditions {
             reply_loss: Probability::NEVER,
             long_delay: Probability::NEVER,
             long_delay_range: DelayRange::millis(200, 2200),
+            duplication: Probability::NEVER,
         }
     }
 
@@ -171,6 +177,15 @@ impl NetworkConditions {
     pub fn with_reply_loss(self, rate: Probability) -> Self {
         Self {
             reply_loss: rate,
+            ..self
+        }
+    }
+
+    /// These conditions with every message that is not lost arriving a
+    /// second time at `rate`.
+    pub fn with_duplication(self, rate: Probability) -> Self {
+        Self {
+            duplication: rate,
             ..self
         }
     }

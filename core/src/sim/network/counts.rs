@@ -1,4 +1,5 @@
-//! How many messages of each kind were sent, delivered and dropped.
+//! How many messages of each kind were sent, duplicated, delivered and
+//! dropped.
 //!
 //! Message counts are how a protocol's cost is bounded in tests: an election
 //! should take a handful of messages, not hundreds; one agreement a few per
@@ -15,6 +16,9 @@ pub struct KindCounts {
     /// Handed to the network by a sender, including messages held by a paused
     /// sender and messages dropped at once.
     pub sent: u64,
+    /// Copies the network made of sent messages, each delivered or dropped
+    /// on its own.
+    pub duplicated: u64,
     /// Taken from an inbox, or by a waiting call, at their receiver.
     pub delivered: u64,
     /// Lost, cut off by a partition, or discarded with a crashed node.
@@ -22,10 +26,10 @@ pub struct KindCounts {
 }
 
 impl KindCounts {
-    /// Sent but neither delivered nor dropped yet: on the wire, queued at a
-    /// paused receiver, or held by a paused sender.
+    /// Sent or duplicated but neither delivered nor dropped yet: on the
+    /// wire, queued at a paused receiver, or held by a paused sender.
     pub fn in_flight(&self) -> u64 {
-        self.sent
+        (self.sent + self.duplicated)
             .saturating_sub(self.delivered)
             .saturating_sub(self.dropped)
     }
@@ -35,6 +39,7 @@ impl KindCounts {
     fn since(self, earlier: Self) -> Self {
         Self {
             sent: self.sent.saturating_sub(earlier.sent),
+            duplicated: self.duplicated.saturating_sub(earlier.duplicated),
             delivered: self.delivered.saturating_sub(earlier.delivered),
             dropped: self.dropped.saturating_sub(earlier.dropped),
         }
@@ -43,6 +48,7 @@ impl KindCounts {
     fn add(self, other: Self) -> Self {
         Self {
             sent: self.sent + other.sent,
+            duplicated: self.duplicated + other.duplicated,
             delivered: self.delivered + other.delivered,
             dropped: self.dropped + other.dropped,
         }
@@ -91,6 +97,10 @@ impl MessageCounts {
         self.kinds.entry(kind).or_default().sent += 1;
     }
 
+    pub(super) fn record_duplicated(&mut self, kind: &'static str) {
+        self.kinds.entry(kind).or_default().duplicated += 1;
+    }
+
     pub(super) fn record_delivered(&mut self, kind: &'static str) {
         self.kinds.entry(kind).or_default().delivered += 1;
     }
@@ -107,15 +117,15 @@ impl fmt::Display for MessageCounts {
         let width = width.max("total".len());
         writeln!(
             f,
-            "{:<width$}  {:>9}  {:>9}  {:>9}",
-            "kind", "sent", "delivered", "dropped"
+            "{:<width$}  {:>9}  {:>10}  {:>9}  {:>9}",
+            "kind", "sent", "duplicated", "delivered", "dropped"
         )?;
         let total = self.total();
         for (kind, counts) in self.kinds().chain([("total", total)]) {
             writeln!(
                 f,
-                "{kind:<width$}  {:>9}  {:>9}  {:>9}",
-                counts.sent, counts.delivered, counts.dropped
+                "{kind:<width$}  {:>9}  {:>10}  {:>9}  {:>9}",
+                counts.sent, counts.duplicated, counts.delivered, counts.dropped
             )?;
         }
         Ok(())
@@ -142,6 +152,7 @@ mod tests {
             after.of("append"),
             KindCounts {
                 sent: 1,
+                duplicated: 0,
                 delivered: 0,
                 dropped: 1
             }

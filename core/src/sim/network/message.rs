@@ -12,9 +12,14 @@ use crate::NodeId;
 
 /// A message a [`Network`](super::Network) can carry.
 ///
+/// `Clone` because a network may deliver a message twice
+/// ([`NetworkConditions::duplication`](super::NetworkConditions::duplication)),
+/// as a real one does when a layer below the protocol retransmits.
+///
 /// ```
 /// use coordination::sim::Message;
 ///
+/// #[derive(Clone)]
 /// enum Raft {
 ///     RequestVote { term: u64 },
 ///     Vote { term: u64, granted: bool },
@@ -29,7 +34,7 @@ use crate::NodeId;
 ///     }
 /// }
 /// ```
-pub trait Message: Send + 'static {
+pub trait Message: Clone + Send + 'static {
     /// A short name for this kind of message, the same for every message of
     /// the kind: message counts and the trace are grouped by it.
     fn kind(&self) -> &'static str;

@@ -37,6 +37,7 @@
 //! use coordination::sim::{Message, Network, NetworkConditions, NetworkError, simulate};
 //! use coordination::{NodeId, Seed};
 //!
+//! #[derive(Clone)]
 //! enum Lease { Acquire, Granted(bool) }
 //! impl Message for Lease {
 //!     fn kind(&self) -> &'static str {
@@ -82,6 +83,7 @@
 //! use coordination::sim::{Inboxes, Message, Network, NetworkConditions, NetworkError, NodeStatus, simulate};
 //! use coordination::{NodeId, Seed};
 //!
+//! #[derive(Clone)]
 //! struct Ping;
 //! impl Message for Ping {
 //!     fn kind(&self) -> &'static str { "ping" }
@@ -132,6 +134,7 @@
 //! | lost message or request | [`NetworkConditions::message_loss`] | a dropped packet, a reset connection before the request was read |
 //! | lost reply, after the handler ran | [`NetworkConditions::reply_loss`] | a lost acknowledgement: the write happened, the client times out and retries, and the write happens twice |
 //! | long delay | [`NetworkConditions::long_delay`] | a congested link, a retransmission: newer messages overtake older ones |
+//! | duplicated message | [`NetworkConditions::duplication`] | a retransmission whose original arrived after all, a broker that redelivers: the receiver gets the same request twice and, for a call, the handler runs twice |
 //! | partition | [`Network::partition`], [`Network::heal`] | a switch or availability-zone failure splits the cluster; each side thinks the other is dead |
 //! | disconnect | [`Network::disconnect`], [`Network::connect`] | one machine's cable, or its security group, cuts it off both ways |
 //! | pause | [`Network::pause`], [`Network::resume`] | a stop-the-world GC pause, a VM migration, a `SIGSTOP`: the process stops, then goes on with old beliefs (a lease it thinks it still holds) |
@@ -148,7 +151,9 @@
 //! lost, 10% of replies lost after their handler ran, 10% of messages held
 //! back for 200 ms to 2.2 s, the rest after 1 to 10 ms. The loss rates and the
 //! long-delay range are those of the network simulator of MIT's
-//! distributed-systems course (6.5840, `labrpc`). Every rate is a dial:
+//! distributed-systems course (6.5840, `labrpc`), which never duplicates, so
+//! neither preset does; [`NetworkConditions::with_duplication`] turns it on.
+//! Every rate is a dial:
 //! [`NetworkConditions`] has a builder for each, and
 //! [`Network::set_conditions`] changes them in the middle of a run.
 //!
@@ -163,9 +168,12 @@
 //!   arrive in the order their delays put them in; nothing like TCP's
 //!   in-order stream is promised, so a protocol must not rely on it (Raft does
 //!   not).
-//! - **Duplication by the network**: a message arrives at most once.
-//!   Duplicates come, as in production, from callers that retry after a lost
-//!   reply.
+//! - **Duplication, unless asked for**: with the presets a message arrives at
+//!   most once, and duplicates come, as most often in production, from
+//!   callers that retry after a lost reply. With a duplication rate a message
+//!   may also arrive twice: the copy travels on its own delay and has an id
+//!   of its own. A call takes the first answer that arrives; a second one is
+//!   dropped, as an RPC client that matches answers to calls drops it.
 //! - **Bandwidth and size**: a message takes the same time whatever it
 //!   carries, and links never fill up.
 //! - **Corruption**: a message arrives intact or not at all, as checksums

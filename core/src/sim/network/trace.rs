@@ -9,7 +9,8 @@
 //!
 //! A message's story in the trace is: `held` (only if its sender was paused),
 //! then `sent` with its travel time, then `delivered` or `dropped` with the
-//! reason. A message the network refuses at once (across a partition, to a
+//! reason. A copy the network made has an id of its own and begins with
+//! `duplicated`, naming the message it copies. A message the network refuses at once (across a partition, to a
 //! crashed node, lost) has the single entry `dropped`.
 
 use std::fmt;
@@ -36,9 +37,13 @@ pub enum DropReason {
     ReceiverCrashed,
     /// The sender crashed while it was paused, before the message left.
     SenderCrashed,
-    /// A reply for a call that had already timed out (or was abandoned): no
+    /// A reply for a call that had already ended: it timed out, was
+    /// abandoned, or (on a network that duplicates) took another answer. No
     /// one waits for it any more.
     CallerGaveUp,
+    /// A second answer to a call that another copy of the answer, or the
+    /// answer to another copy of the request, had already settled.
+    AlreadyAnswered,
 }
 
 impl DropReason {
@@ -60,6 +65,7 @@ impl fmt::Display for DropReason {
             Self::ReceiverCrashed => "receiver crashed",
             Self::SenderCrashed => "sender crashed before it left",
             Self::CallerGaveUp => "the caller had given up",
+            Self::AlreadyAnswered => "the call was already answered",
         })
     }
 }
@@ -78,6 +84,14 @@ pub enum Outcome {
         /// messages overtake it.
         long_delay: bool,
     },
+    /// The network made it, a copy of message `of`, which had just left:
+    /// it arrives after `delay` as well, unless a fault cuts it off.
+    Duplicated {
+        /// The message it copies.
+        of: MessageId,
+        /// How long the copy travels.
+        delay: Duration,
+    },
     /// Its receiver took it.
     Delivered,
     /// It will never arrive.
@@ -94,6 +108,13 @@ impl fmt::Display for Outcome {
                     f.write_str(" (held back)")?;
                 }
                 Ok(())
+            }
+            Self::Duplicated { of, delay } => {
+                write!(
+                    f,
+                    "a copy of {of} made by the network, arrives in {}",
+                    Millis(*delay)
+                )
             }
             Self::Delivered => f.write_str("delivered"),
             Self::Dropped(reason) => write!(f, "dropped: {reason}"),

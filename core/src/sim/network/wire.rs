@@ -19,6 +19,7 @@ use std::any::Any;
 use std::collections::BTreeMap;
 use std::panic;
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
@@ -30,7 +31,7 @@ use super::{
     NetworkEvent, NodeStatus, Outcome, ReplyTo, Trace,
 };
 use crate::sim::clock;
-use crate::{NodeId, Seed, SimRng};
+use crate::{NodeId, Probability, Seed, SimRng};
 
 /// Names the network's stream among a run's derived seeds.
 const NETWORK_STREAM: u64 = 0x0E7_40E7;
@@ -596,7 +597,10 @@ impl<M: Message> Wire<M> {
     }
 
     /// A message leaves its sender: the network decides its fate, in a fixed
-    /// order (refused, lost, held back, latency) so that a seed replays it.
+    /// order (refused, lost, held back, latency, duplicated: the copy held
+    /// back, its latency) so that a seed replays it. Duplication draws from
+    /// the seed only when its rate is above zero, so runs without it replay
+    /// the same as before it existed.
     fn depart(&mut self, now: Instant, outgoing: Outgoing<M>) {
         if let Some(reason) = self.refusal(&outgoing) {
             let kind = outgoing.message.kind();
@@ -612,14 +616,49 @@ impl<M: Message> Wire<M> {
             self.drop_message(outgoing.id, outgoing.from, outgoing.to, kind, reason);
             return;
         }
+        let (delay, long_delay) = self.travel_time();
+        self.record_message(&outgoing, Outcome::Sent { delay, long_delay });
+        let duplicated = self.conditions.duplication != Probability::NEVER
+            && self.conditions.duplication.sample(&mut self.rng);
+        if duplicated {
+            let (copy_delay, _) = self.travel_time();
+            let copy = Outgoing {
+                id: MessageId::new(self.next_message),
+                message: outgoing.message.clone(),
+                ..outgoing
+            };
+            self.next_message += 1;
+            self.counts.record_duplicated(copy.message.kind());
+            let of = outgoing.id;
+            self.record_message(
+                &copy,
+                Outcome::Duplicated {
+                    of,
+                    delay: copy_delay,
+                },
+            );
+            self.land(now + copy_delay, copy);
+        }
+        self.land(now + delay, outgoing);
+    }
+
+    /// How long a message that left now travels, and whether it was held
+    /// back.
+    fn travel_time(&mut self) -> (Duration, bool) {
         let long_delay = self.conditions.long_delay.sample(&mut self.rng);
         let range = if long_delay {
             self.conditions.long_delay_range
         } else {
             self.conditions.latency
         };
-        let delay = range.draw(&mut self.rng);
-        self.record_message(&outgoing, Outcome::Sent { delay, long_delay });
+        (range.draw(&mut self.rng), long_delay)
+    }
+
+    /// Puts a message that left into its receiver's queue, or a reply into
+    /// its call's slot, to arrive at `due`. A call takes one answer: of two,
+    /// the one due first (sent first, on a tie) stays and the other is
+    /// dropped.
+    fn land(&mut self, due: Instant, outgoing: Outgoing<M>) {
         let Outgoing {
             id,
             from,
@@ -632,21 +671,39 @@ impl<M: Message> Wire<M> {
             from,
             message,
             form,
-            due: now + delay,
+            due,
         };
         let Some(receiver) = self.nodes.get_mut(&to) else {
             return;
         };
-        match form {
-            Form::Reply(reference) => {
-                if let Some(slot) = receiver.calls.get_mut(&reference.call) {
-                    *slot = Some(flight);
+        let Form::Reply(reference) = form else {
+            receiver.arriving.insert((flight.due, id), flight);
+            return;
+        };
+        let Some(slot) = receiver.calls.get_mut(&reference.call) else {
+            return;
+        };
+        let second = match slot.take() {
+            Some(first) if (first.due, first.id) <= (flight.due, flight.id) => {
+                *slot = Some(first);
+                flight
+            }
+            earlier => {
+                *slot = Some(flight);
+                match earlier {
+                    Some(first) => first,
+                    None => return,
                 }
             }
-            Form::OneWay | Form::Request(_) => {
-                receiver.arriving.insert((flight.due, id), flight);
-            }
-        }
+        };
+        let kind = second.message.kind();
+        self.drop_message(
+            second.id,
+            second.from,
+            to,
+            kind,
+            DropReason::AlreadyAnswered,
+        );
     }
 
     /// Why the network refuses a message as it leaves, if it does.
