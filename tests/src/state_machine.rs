@@ -69,7 +69,8 @@ pub struct QueueStateMachine {
     /// The number of the last session opened.
     sessions: u64,
     /// Requests answered from the table instead of applied: retries of
-    /// requests that had been applied, their answers lost.
+    /// requests whose answers were lost, and requests the network delivered
+    /// twice.
     retries_answered: u64,
     /// The queue, behind the table of each client's last request.
     queue: ExactlyOnce<Queue>,

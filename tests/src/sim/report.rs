@@ -287,12 +287,17 @@ impl fmt::Display for ScenarioReport {
             self.duplicate_sends,
             self.retries_answered
         )?;
+        let network = self.network.total();
         write!(
             f,
-            "  {} leaders over {} terms, commit index {}",
+            "  {} leaders over {} terms, commit index {}; network: {} sent, {} copies made, {} \
+             dropped",
             self.leaders.len(),
             self.leaders.keys().next_back().map_or(0, |term| term.get()),
-            self.commit_index
+            self.commit_index,
+            network.sent,
+            network.duplicated,
+            network.dropped
         )
     }
 }

@@ -173,12 +173,15 @@ impl Scenario {
         scenario
     }
 
-    /// The weather, on the Raft lab's unreliable network: 10% of requests
-    /// and of replies lost (replies after their handler ran), 10% of
-    /// messages held back for up to 2.2 s.
+    /// The weather, on the Raft lab's unreliable network (10% of requests
+    /// and of replies lost, replies after their handler ran; 10% of
+    /// messages held back for up to 2.2 s), which also duplicates 5% of
+    /// messages: requests the queue sees twice, replies a client hears
+    /// twice, Raft messages a node steps twice.
     pub fn unreliable_network() -> Self {
         let mut scenario = Self::baseline("unreliable network");
-        scenario.network = NetworkConditions::unreliable();
+        let five_percent = Probability::new(0.05).expect("0.05 lies between 0 and 1");
+        scenario.network = NetworkConditions::unreliable().with_duplication(five_percent);
         scenario
     }
 
