@@ -8,8 +8,8 @@
 
 use std::time::Duration;
 
-use coordination::NodeId;
 use coordination::sim::NetworkConditions;
+use coordination::{NodeId, Probability};
 use rand::RngExt;
 use workshop4::testing::{cluster, elect, expect_ok, for_each_seed, node, node_with_log, term};
 use workshop4::{
@@ -463,6 +463,34 @@ fn agreement_holds_on_an_unreliable_network() {
         }
         raft.set_unreliable(false);
         expect_ok(raft.one(1_000, 5, true).await, LESSON);
+    });
+}
+
+/// Agreement holds when the network delivers three messages in ten twice,
+/// each copy on a delay of its own, so that an old append or vote can arrive
+/// again after newer ones. The Raft paper (section 2) claims safety under
+/// "packet loss, duplication, and reordering": a repeated vote must count
+/// once, and a repeated append must neither truncate nor move anything
+/// back.
+#[test]
+fn agreement_holds_when_the_network_duplicates_messages() {
+    for_each_seed(|seed| async move {
+        let rate = Probability::new(0.3).expect("0.3 lies between 0 and 1");
+        let doubling = NetworkConditions::reliable().with_duplication(rate);
+        let mut raft: RaftCluster<u64> = RaftCluster::new(5, seed, doubling);
+        for iteration in 1..=10 {
+            for offset in 0..4 {
+                for member in raft.members().to_vec() {
+                    let _ = raft.propose(member, iteration * 100 + offset);
+                }
+            }
+            expect_ok(raft.one(iteration, 5, true).await, LESSON);
+            expect_ok(raft.check_safety(), LESSON);
+        }
+        assert!(
+            raft.counts().total().duplicated > 0,
+            "the network made no copies: this test checked nothing"
+        );
     });
 }
 
