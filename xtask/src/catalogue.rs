@@ -168,7 +168,8 @@ impl Catalogue {
     }
 
     /// The maintainers' checks, on top of what [`load`](Self::load) checks:
-    /// no stub is identical to its solution (its tests could not fail), the
+    /// no stub is identical to its solution (its tests could not fail), each
+    /// stub's given code is its solution's ([`crate::given_code`]), the
     /// demos listed are exactly the crate's examples, and the instructor
     /// notes follow the template ([`crate::instructor`]).
     ///
@@ -183,10 +184,25 @@ impl Catalogue {
             let read = |path: PathBuf| {
                 std::fs::read(root.join(&path)).context(|| format!("reading {}", path.display()))
             };
-            if read(self.exercise_path(exercise))? == read(self.solution_path(exercise))? {
+            let stub = read(self.exercise_path(exercise))?;
+            let solution = read(self.solution_path(exercise))?;
+            if stub == solution {
                 return Err(problem(format!(
                     "exercise {}: the stub and the solution are identical",
                     exercise.id
+                )));
+            }
+            let (stub, solution) = (
+                String::from_utf8_lossy(&stub),
+                String::from_utf8_lossy(&solution),
+            );
+            if let Some((line, text)) = crate::given_code::first_drift(&stub, &solution) {
+                return Err(problem(format!(
+                    "exercise {}: line {line} of {} ({text:?}) differs from {} outside a \
+                     marked stub (TODO( or todo!( ); make the given code the same in both",
+                    exercise.id,
+                    self.exercise_path(exercise).display(),
+                    self.solution_path(exercise).display()
                 )));
             }
         }

@@ -24,6 +24,7 @@ pub mod doctor;
 pub mod error;
 pub mod exercise_files;
 pub mod git;
+pub mod given_code;
 pub mod hints;
 pub mod instructor;
 pub mod learner;

@@ -2,7 +2,8 @@
 //!
 //! The steps, in the order that fails fastest on the usual mistakes:
 //!
-//! 1. catalogues load and agree with the files;
+//! 1. catalogues load and agree with the files, and each stub's given code
+//!    with its solution's;
 //! 2. `cargo fmt --check`;
 //! 3. clippy with warnings denied, exercise mode, then solution mode;
 //! 4. the documentation builds without warnings (broken links included);
