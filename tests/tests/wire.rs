@@ -5,12 +5,10 @@
 use std::time::Duration;
 
 use capstone::net::codec::{DecodeError, from_bytes, to_bytes};
-use capstone::net::frame::{Frame, framed, read_records};
-use capstone::net::{LogFile, LogFileError};
+use capstone::net::frame::Frame;
 use capstone::{
-    Command, DurableChange, HardState, MessageId, NewMessage, NodeReport, QueueAttributes,
-    QueueError, QueueOperation, QueueOutput, QueueRequest, QueueResponse, ReceiptHandle,
-    ReceivedMessage, SendOutcome, Stamped,
+    Command, MessageId, NewMessage, NodeReport, QueueAttributes, QueueError, QueueOperation,
+    QueueOutput, QueueRequest, QueueResponse, ReceiptHandle, ReceivedMessage, SendOutcome, Stamped,
 };
 use coordination::{DeadLetterReason, NodeId, WorkError};
 use workshop4::pipeline::DeduplicationId;
@@ -275,61 +273,6 @@ fn bytes_that_are_not_a_frame_are_refused_with_typed_errors() {
         from_bytes::<Frame>(&extra),
         Err(DecodeError::TrailingBytes(1))
     );
-}
-
-/// A journal cut off in the middle of its last record reads back the
-/// complete records, and says where they end.
-#[test]
-fn a_torn_last_record_is_left_out() {
-    let changes = vec![
-        DurableChange::HardState(HardState {
-            term: Term::new(3),
-            voted_for: Some(NodeId::new(2)),
-        }),
-        DurableChange::Append(vec![entry(1, Command::OpenSession)]),
-        DurableChange::TruncateFrom(LogIndex::new(1)),
-    ];
-    let mut bytes: Vec<u8> = changes.iter().flat_map(framed).collect();
-    let complete = bytes.len();
-    bytes.extend(&framed(&DurableChange::TruncateFrom(LogIndex::new(5)))[..6]);
-    assert_eq!(
-        read_records::<DurableChange>(&bytes),
-        Ok((changes, complete))
-    );
-}
-
-/// A journal written, closed and opened again gives back the same durable
-/// state, through truncations.
-#[test]
-fn a_journal_reopened_holds_what_was_written() {
-    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("journal-{}", std::process::id()))
-        .join("node-1.journal");
-    let _ = std::fs::remove_file(&path);
-    let (mut journal, empty) = LogFile::open(&path, false).expect("a new journal opens");
-    assert!(empty.is_empty());
-    let written = [
-        DurableChange::HardState(HardState {
-            term: Term::new(1),
-            voted_for: Some(NodeId::new(1)),
-        }),
-        DurableChange::Append(vec![
-            entry(1, Command::OpenSession),
-            entry(2, Command::OpenSession),
-        ]),
-        DurableChange::TruncateFrom(LogIndex::new(2)),
-    ];
-    journal.append(&written).expect("the journal is writable");
-    drop(journal);
-    let (_, state) = LogFile::open(&path, false).expect("the journal opens again");
-    assert_eq!(state.hard_state.voted_for, Some(NodeId::new(1)));
-    assert_eq!(state.entries, vec![entry(1, Command::OpenSession)]);
-    std::fs::write(&path, b"\0\0\0\x01\x09").expect("the journal is writable");
-    assert!(matches!(
-        LogFile::open(&path, false),
-        Err(LogFileError::Corrupt { .. })
-    ));
-    let _ = std::fs::remove_dir_all(path.parent().expect("a folder"));
 }
 
 /// Numbers survive at their extremes.

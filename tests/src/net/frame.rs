@@ -13,7 +13,6 @@
 //!   answered on the same connection by a [`Frame::Response`] with the same
 //!   number.
 //!
-//! The same length prefix frames the records of a node's log file.
 
 use std::io;
 
@@ -106,7 +105,7 @@ impl Wire for Frame {
     }
 }
 
-/// `value`'s bytes with their length in front: one frame or one record.
+/// `value`'s bytes with their length in front: one frame.
 pub fn framed<T: Wire>(value: &T) -> Vec<u8> {
     let payload = to_bytes(value);
     let mut bytes = Vec::with_capacity(payload.len() + 4);
@@ -146,33 +145,22 @@ pub async fn read_frame<R: AsyncRead + Unpin>(reader: &mut R) -> Result<Option<F
     if length > MAX_FRAME {
         return Err(FrameError::TooLong(length));
     }
-    let mut payload = vec![0; usize::try_from(length).map_err(|_| FrameError::TooLong(length))?];
-    reader.read_exact(&mut payload).await?;
+    // The buffer grows with the bytes that arrive, not with what the length
+    // prefix claims: a peer that sends a header of 64 MiB and nothing more
+    // costs a few bytes, not 64 MiB.
+    let mut payload = Vec::new();
+    let read = (&mut *reader)
+        .take(u64::from(length))
+        .read_to_end(&mut payload)
+        .await?;
+    if read < payload_length(length) {
+        return Err(FrameError::Io(io::ErrorKind::UnexpectedEof.into()));
+    }
     Ok(Some(from_bytes(&payload)?))
 }
 
-/// Reads the records of a file written with [`framed`], in order, and
-/// returns them with the length of the bytes they took. A record cut off at
-/// the end (the process died while writing it) is left out, and not counted
-/// in the length: it was never complete, so nothing relied on it, and the
-/// file should be cut back to the length before anything is appended.
-///
-/// # Errors
-/// [`DecodeError`] for a complete record that is not a `T`: the file is
-/// corrupt.
-pub fn read_records<T: Wire>(bytes: &[u8]) -> Result<(Vec<T>, usize), DecodeError> {
-    let mut records = Vec::new();
-    let mut read = 0;
-    while let Some(header) = bytes.get(read..read + 4) {
-        let length = u32::from_be_bytes([header[0], header[1], header[2], header[3]]);
-        let Ok(length) = usize::try_from(length) else {
-            break;
-        };
-        let Some(record) = bytes.get(read + 4..read + 4 + length) else {
-            break;
-        };
-        records.push(from_bytes(record)?);
-        read += 4 + length;
-    }
-    Ok((records, read))
+/// A length prefix as a count of bytes; every target this runs on has
+/// `usize` of at least 32 bits.
+fn payload_length(length: u32) -> usize {
+    usize::try_from(length).unwrap_or(usize::MAX)
 }

@@ -26,6 +26,7 @@ use std::time::Duration;
 
 use coordination::NodeId;
 
+use super::log_file::Durability;
 use super::process::format_peers;
 
 /// How long a node may take to say where it listens.
@@ -77,20 +78,41 @@ pub struct LocalCluster {
     leading_args: Vec<String>,
     /// Where the journals and logs go.
     folder: PathBuf,
-    /// Whether nodes sync their journals.
-    sync: bool,
+    /// How every node is started, beyond its place in the cluster.
+    options: NodeProcessOptions,
     /// The nodes.
     nodes: BTreeMap<NodeId, NodeProcess>,
 }
 
+/// How a cluster's node processes are started, beyond their place in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeProcessOptions {
+    /// Whether nodes sync their journals.
+    pub durability: Durability,
+    /// More flags for every node, such as `--idle-timeout-ms 500`.
+    pub extra_flags: Vec<String>,
+    /// The most file descriptors a node may have open (`ulimit -n`), if
+    /// it should have fewer than the machine allows.
+    pub open_files: Option<u32>,
+}
+
+impl NodeProcessOptions {
+    /// Nodes as a deployment runs them: synced, no other limits.
+    pub fn synced() -> Self {
+        Self {
+            durability: Durability::Synced,
+            extra_flags: Vec::new(),
+            open_files: None,
+        }
+    }
+}
+
 impl LocalCluster {
-    /// Starts `count` nodes (`node-1` ..= `node-count`) of `program` with
-    /// `leading_args` before their flags, keeping journals and logs in
-    /// `folder`, which is emptied first.
+    /// Starts `count` nodes as [`start_with`](Self::start_with) does, their
+    /// journals synced if `sync`.
     ///
     /// # Errors
-    /// [`ProcessError`] when a node cannot be started or does not say where
-    /// it listens within ten seconds; every node started so far is killed.
+    /// As [`start_with`](Self::start_with).
     pub fn start(
         program: &Path,
         leading_args: &[&str],
@@ -98,13 +120,39 @@ impl LocalCluster {
         folder: &Path,
         sync: bool,
     ) -> Result<Self, ProcessError> {
+        let durability = if sync {
+            Durability::Synced
+        } else {
+            Durability::Unsynced
+        };
+        let options = NodeProcessOptions {
+            durability,
+            ..NodeProcessOptions::synced()
+        };
+        Self::start_with(program, leading_args, count, folder, options)
+    }
+
+    /// Starts `count` nodes (`node-1` ..= `node-count`) of `program` with
+    /// `leading_args` before their flags, keeping journals and logs in
+    /// `folder`, which is emptied first.
+    ///
+    /// # Errors
+    /// [`ProcessError`] when a node cannot be started or does not say where
+    /// it listens within ten seconds; every node started so far is killed.
+    pub fn start_with(
+        program: &Path,
+        leading_args: &[&str],
+        count: u32,
+        folder: &Path,
+        options: NodeProcessOptions,
+    ) -> Result<Self, ProcessError> {
         let _ = std::fs::remove_dir_all(folder);
         std::fs::create_dir_all(folder).map_err(|source| ProcessError::Io { node: 0, source })?;
         let mut cluster = Self {
             program: program.to_path_buf(),
             leading_args: leading_args.iter().map(ToString::to_string).collect(),
             folder: folder.to_path_buf(),
-            sync,
+            options,
             nodes: BTreeMap::new(),
         };
         let mut inputs = BTreeMap::new();
@@ -195,6 +243,26 @@ impl LocalCluster {
         Ok(())
     }
 
+    /// The process id of `node`, while it runs: for reading its use of
+    /// memory and descriptors under `/proc`, or for signals.
+    pub fn pid(&mut self, node: NodeId) -> Option<u32> {
+        let running = self.is_running(node);
+        let child = self.nodes.get(&node)?.child.as_ref()?;
+        running.then(|| child.id())
+    }
+
+    /// Where `node` keeps its journal.
+    pub fn journal_path(&self, node: NodeId) -> PathBuf {
+        self.folder.join(format!("{node}.journal"))
+    }
+
+    /// What `node` wrote to its standard error so far (and its standard
+    /// output after the first line).
+    pub fn log(&self, node: NodeId) -> String {
+        std::fs::read_to_string(self.folder.join(format!("node-{}.log", node.get())))
+            .unwrap_or_default()
+    }
+
     /// The folder of journals and logs.
     pub fn folder(&self) -> &Path {
         &self.folder
@@ -254,7 +322,20 @@ impl LocalCluster {
             .open(&log_path)
             .map_err(io)?;
         let peers = peers.map_or_else(|| "stdin".to_string(), format_peers);
-        let mut child = Command::new(&self.program)
+        let mut command = match self.options.open_files {
+            // `ulimit` is a shell's: the shell lowers its limit, then becomes
+            // the node, which keeps it.
+            Some(limit) => {
+                let mut command = Command::new("sh");
+                command
+                    .arg("-c")
+                    .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+                    .arg(&self.program);
+                command
+            }
+            None => Command::new(&self.program),
+        };
+        let mut child = command
             .args(&self.leading_args)
             .args(["--id", &node.to_string()])
             .args(["--listen", &listen.to_string()])
@@ -262,7 +343,8 @@ impl LocalCluster {
             .arg("--data-dir")
             .arg(&self.folder)
             .args(["--seed", &node.to_string()])
-            .args(self.sync.then_some("--sync"))
+            .args((self.options.durability == Durability::Unsynced).then_some("--no-sync"))
+            .args(&self.options.extra_flags)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log.try_clone().map_err(io)?))

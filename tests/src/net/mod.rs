@@ -17,15 +17,17 @@
 //! Every address defaults to 127.0.0.1: nothing listens beyond the machine
 //! unless told to.
 
+mod checksum;
 pub mod codec;
 pub mod frame;
 mod local_cluster;
-mod log_file;
+pub mod log_file;
+mod node_log;
 pub mod process;
 pub mod server;
 mod tcp_transport;
 pub mod watch;
 
-pub use local_cluster::{LocalCluster, ProcessError};
-pub use log_file::{LogFile, LogFileError};
+pub use local_cluster::{LocalCluster, NodeProcessOptions, ProcessError};
+pub use log_file::{Damage, Durability, LogFile, LogFileError, Recovered, TornTail};
 pub use tcp_transport::TcpTransport;

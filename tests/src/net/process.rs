@@ -12,22 +12,39 @@
 //! supervisor starts every node on a free port, reads the ports, then tells
 //! each node where the others are, and no two runs can ever pick the same
 //! port.
+//!
+//! The order of a start is the order of what can fail: the journal is
+//! opened and read first (a corrupt one stops the node before it says
+//! anything else), then the address is bound, and only then does the node
+//! say it listens. Every error names the path or the address it is about.
+//!
+//! Two mistakes a command line cannot make by accident:
+//!
+//! - **a cluster of one.** A node without peers would elect itself and
+//!   acknowledge writes that no other machine holds. Peers are required;
+//!   a single-node cluster must be asked for with `--single-node`;
+//! - **unsynced writes.** Journal writes are synced before anything is
+//!   acknowledged. `--no-sync` turns that off for demos on slow disks, and
+//!   the node says so on its standard error at start.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use coordination::demo::{Flag, Flags};
 use coordination::{NodeId, Seed};
 use tokio::net::TcpListener;
 use workshop4::RaftConfig;
 
-use super::server::{NodeOptions, run_node};
+use super::log_file::{Durability, LogFile};
+use super::node_log::NodeLog;
+use super::server::{ConnectionLimits, NodeOptions, run_node};
 use crate::QueueConfig;
 
 /// The flags of a node process.
-pub const NODE_FLAGS: [Flag; 6] = [
+pub const NODE_FLAGS: [Flag; 9] = [
     Flag::value("id", "1", "this node's number"),
     Flag::value(
         "listen",
@@ -45,7 +62,24 @@ pub const NODE_FLAGS: [Flag; 6] = [
         "where the node keeps its journal",
     ),
     Flag::value("seed", "1", "seeds the node's election timeouts"),
-    Flag::switch("sync", "sync every journal write to the disk (fdatasync)"),
+    Flag::switch(
+        "no-sync",
+        "do not sync journal writes: an acknowledged message can be lost in a power cut (demos only)",
+    ),
+    Flag::switch(
+        "single-node",
+        "run a cluster of one, with no peers: nothing is replicated",
+    ),
+    Flag::value(
+        "max-clients",
+        "256",
+        "client connections open at once; more are closed at once",
+    ),
+    Flag::value(
+        "idle-timeout-ms",
+        "60000",
+        "milliseconds a connection may stay silent before it is closed",
+    ),
 ];
 
 /// What a node's command line says.
@@ -62,7 +96,11 @@ pub struct NodeCommandLine {
     /// Seeds its election timeouts.
     pub seed: Seed,
     /// Whether journal writes are synced.
-    pub sync: bool,
+    pub durability: Durability,
+    /// Whether a cluster of one was asked for.
+    pub single_node: bool,
+    /// What a connection may cost.
+    pub limits: ConnectionLimits,
 }
 
 /// A command line that cannot start a node.
@@ -77,6 +115,19 @@ pub enum CommandLineError {
     /// The node names itself among its peers.
     #[error("node-{0} is given as its own peer")]
     SelfAsPeer(u32),
+    /// No peers, and no `--single-node`.
+    #[error(
+        "no peers were given: a node needs the other members of its cluster \
+         (--peers 2=ADDRESS,3=ADDRESS, or one line of them on standard input); \
+         a cluster of one replicates nothing and must be asked for with --single-node"
+    )]
+    NoPeers,
+    /// Peers given with `--single-node`.
+    #[error("--single-node runs a cluster of one, yet {0} peers were given")]
+    PeersWithSingleNode(usize),
+    /// A limit of zero.
+    #[error("--{0} must be at least 1")]
+    Zero(&'static str),
 }
 
 impl NodeCommandLine {
@@ -87,14 +138,22 @@ impl NodeCommandLine {
     pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Self, CommandLineError> {
         let flags = Flags::parse_from(args, &NODE_FLAGS)?;
         let id = NodeId::new(flags.get("id")?);
+        let single_node = flags.switch("single-node");
         let peers = match flags.get::<String>("peers")?.as_str() {
-            "stdin" => None,
+            "stdin" if !single_node => None,
+            "stdin" => Some(BTreeMap::new()),
             list => Some(parse_peers(list)?),
         };
-        if let Some(peers) = &peers
-            && peers.contains_key(&id)
-        {
-            return Err(CommandLineError::SelfAsPeer(id.get()));
+        if let Some(peers) = &peers {
+            check_peers(id, peers, single_node)?;
+        }
+        let max_clients: usize = flags.get("max-clients")?;
+        let idle_timeout: u64 = flags.get("idle-timeout-ms")?;
+        if max_clients == 0 {
+            return Err(CommandLineError::Zero("max-clients"));
+        }
+        if idle_timeout == 0 {
+            return Err(CommandLineError::Zero("idle-timeout-ms"));
         }
         Ok(Self {
             id,
@@ -102,8 +161,38 @@ impl NodeCommandLine {
             peers,
             data_dir: PathBuf::from(flags.get::<String>("data-dir")?),
             seed: Seed::new(flags.get("seed")?),
-            sync: flags.switch("sync"),
+            durability: if flags.switch("no-sync") {
+                Durability::Unsynced
+            } else {
+                Durability::Synced
+            },
+            single_node,
+            limits: ConnectionLimits {
+                max_clients,
+                idle_timeout: Duration::from_millis(idle_timeout),
+                ..ConnectionLimits::standard()
+            },
         })
+    }
+}
+
+/// Checks a node's peers: never itself, and some unless it runs alone.
+///
+/// # Errors
+/// [`CommandLineError::SelfAsPeer`], [`CommandLineError::NoPeers`] or
+/// [`CommandLineError::PeersWithSingleNode`].
+pub fn check_peers(
+    id: NodeId,
+    peers: &BTreeMap<NodeId, SocketAddr>,
+    single_node: bool,
+) -> Result<(), CommandLineError> {
+    if peers.contains_key(&id) {
+        return Err(CommandLineError::SelfAsPeer(id.get()));
+    }
+    match (single_node, peers.len()) {
+        (false, 0) => Err(CommandLineError::NoPeers),
+        (true, count) if count > 0 => Err(CommandLineError::PeersWithSingleNode(count)),
+        _ => Ok(()),
     }
 }
 
@@ -164,19 +253,37 @@ pub fn serve_if_asked() {
     }
 }
 
-/// A node process's whole `main`: reads `args`, listens, says where, learns
-/// its peers, and runs the node until the process is killed.
+/// A node process's whole `main`: reads `args`, opens its journal, listens,
+/// says where, learns its peers, and runs the node until the process is
+/// killed.
 ///
 /// # Errors
-/// A bad command line, a port that cannot be bound, a journal that cannot
-/// be read or written.
+/// A bad command line, a journal that cannot be read or is corrupt, an
+/// address that cannot be bound, no peers: each names what it is about.
 pub fn node_main(args: impl IntoIterator<Item = String>) -> Result<(), Box<dyn std::error::Error>> {
     let command_line = NodeCommandLine::parse(args)?;
+    let log = NodeLog::new(command_line.id);
+    let journal_path = command_line
+        .data_dir
+        .join(format!("{}.journal", command_line.id));
+    let (journal, recovered) = LogFile::open(&journal_path, command_line.durability)?;
+    if let Some(torn) = &recovered.torn {
+        log.say(format_args!("journal {}: {torn}", journal_path.display()));
+    }
+    if command_line.durability == Durability::Unsynced {
+        log.say(
+            "journal writes are NOT synced (--no-sync): a power cut can lose \
+             messages this node acknowledged",
+        );
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let listener = TcpListener::bind(command_line.listen).await?;
+        let listen = command_line.listen;
+        let listener = TcpListener::bind(listen)
+            .await
+            .map_err(|error| format!("cannot listen on {listen}: {error}"))?;
         let address = listener.local_addr()?;
         let mut out = std::io::stdout();
         writeln!(out, "{} listening on {address}", command_line.id)?;
@@ -186,22 +293,27 @@ pub fn node_main(args: impl IntoIterator<Item = String>) -> Result<(), Box<dyn s
             None => {
                 let mut line = String::new();
                 std::io::stdin().lock().read_line(&mut line)?;
-                parse_peers(line.trim())?
+                let peers = parse_peers(line.trim())?;
+                check_peers(command_line.id, &peers, command_line.single_node)?;
+                peers
             }
         };
-        if peers.contains_key(&command_line.id) {
-            return Err(CommandLineError::SelfAsPeer(command_line.id.get()).into());
-        }
         let options = NodeOptions {
             id: command_line.id,
             peers,
-            data_dir: command_line.data_dir,
             raft: RaftConfig::paper(),
             queue: QueueConfig::standard(),
             seed: command_line.seed,
-            sync: command_line.sync,
+            limits: command_line.limits,
         };
-        run_node(listener, options, std::future::pending()).await?;
+        run_node(
+            listener,
+            options,
+            journal,
+            &recovered.state,
+            std::future::pending(),
+        )
+        .await?;
         Ok(())
     })
 }
