@@ -107,7 +107,7 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
         &[NODE_MODE],
         flags.get("nodes")?,
         &folder,
-        flags.switch("sync"),
+        !flags.switch("no-sync"),
     )?;
     let recording = Recording::start();
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -87,7 +87,7 @@ fn killing_the_leader_process() {
         &[],
         3,
         &folder("leader-killed"),
-        false,
+        true,
     )
     .expect("three node processes start on free ports");
     let runtime = tokio::runtime::Builder::new_current_thread()
