@@ -26,6 +26,7 @@ mod node_log;
 pub mod process;
 pub mod server;
 mod tcp_transport;
+pub mod trial;
 pub mod watch;
 
 pub use local_cluster::{LocalCluster, NodeProcessOptions, ProcessError};

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use coordination::NodeId;
 use workshop4::{Role, Term};
 
@@ -35,4 +37,26 @@ pub fn leader_of(reports: &BTreeMap<NodeId, NodeReport>) -> Option<(NodeId, Term
         .filter(|report| report.role == Role::Leader)
         .max_by_key(|report| report.term)
         .map(|report| (report.node, report.term))
+}
+
+/// Waits up to `limit` until a node leads a term newer than `after`, asking
+/// every node for its report every few milliseconds; `None` when none does
+/// in time.
+pub async fn wait_for_leader<T: Transport>(
+    transport: &T,
+    nodes: &[NodeId],
+    after: Term,
+    limit: Duration,
+) -> Option<(NodeId, Term)> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if let Some((leader, term)) =
+            leader_of(&reports(transport, nodes, Duration::from_millis(100)).await)
+            && term > after
+        {
+            return Some((leader, term));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    None
 }
