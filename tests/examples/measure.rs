@@ -1,19 +1,27 @@
 //! Benchmark: how fast the replicated queue is, in simulation and as three
 //! processes on this machine, and how long a failover takes.
 //!
-//! Three measurements, side by side in one run:
+//! Each measurement is compared with its like, in one run:
 //!
 //! 1. **Simulation**: each capstone scenario (ten thousand messages with
 //!    poison, crashing consumers and its own fault), in messages per second
-//!    of the machine's time and of simulated time.
-//! 2. **Processes, throughput**: three node processes on loopback TCP; for
-//!    each load of `--loads` (`producers:consumers`), producer clients send
-//!    `--messages` messages in batches of ten while consumer clients receive
-//!    them ten at a time and delete each one: messages per second from the
-//!    first send to the last delete. Each client has one request
-//!    outstanding, and each request waits for a commit (the leader's next
-//!    Raft tick, then a round trip to a follower), so throughput grows with
-//!    the number of clients, whose requests share each tick's append.
+//!    of the machine's time and of simulated time. A scenario's figure is
+//!    what the simulation costs the machine, faults included: it is not
+//!    comparable with the processes', and has a chart of its own.
+//! 2. **Processes, synced against unsynced**: three node processes on
+//!    loopback TCP, once with every journal write synced before anything is
+//!    acknowledged (the default) and once with `--no-sync`; for each load of
+//!    `--loads` (`producers:consumers`), producer clients send `--messages`
+//!    messages in batches of ten while consumer clients receive them ten at
+//!    a time and delete each one: messages per second from the first send to
+//!    the last delete, and the ratio of synced to unsynced.
+//!
+//!    What limits this figure is latency, not the machine: each client has
+//!    one request outstanding, and each request waits for a commit (the
+//!    leader's next Raft tick, then a round trip to a follower, then a sync
+//!    on each side). So the table also prints the median time a send waits
+//!    and the bound it sets, `producers x 10 / median wait`, against which
+//!    the measured sending rate is read.
 //! 3. **Processes, failover**: `--failovers` times, the leader's process is
 //!    killed while a client keeps sending; the failover time is from the
 //!    kill to the first send the new leader commits. p50 and max.
@@ -30,8 +38,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use capstone::net::process::NODE_MODE;
-use capstone::net::watch::{leader_of, reports};
-use capstone::net::{LocalCluster, TcpTransport};
+use capstone::net::watch::wait_for_leader;
+use capstone::net::{Durability, LocalCluster, TcpTransport};
 use capstone::sim::Scenario;
 use capstone::{ClientSettings, NewMessage, QueueClient};
 use coordination::demo::{self, Flag, Flags, SEED, SVG, Table, save_picture, unless_unfinished};
@@ -80,7 +88,9 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
         },
         std::thread::available_parallelism().map_or(1, |cores| cores.get())
     );
-    let mut chart = BarChart::new("messages per second of real time");
+    let mut simulation_chart =
+        BarChart::new("simulation: messages per second of the machine's time");
+    let mut process_chart = BarChart::new("3 processes: messages per second");
     if !flags.switch("skip-simulation") {
         let seeds: u64 = flags.get("seeds")?;
         let mut table = Table::new([
@@ -110,10 +120,8 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
                     format!("{:.0}", report.messages_per_simulated_second()),
                 ]);
                 if offset == 0 {
-                    chart.bar(
-                        format!("simulation: {}", scenario.name),
-                        report.messages_per_wall_second(),
-                    );
+                    simulation_chart
+                        .bar(scenario.name.to_string(), report.messages_per_wall_second());
                 }
             }
         }
@@ -132,19 +140,28 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let measured = unless_unfinished(|| {
         runtime.block_on(async {
-            let mut cluster = LocalCluster::start(&program, &[NODE_MODE], 3, &folder, false)?;
-            let mut throughputs = Vec::new();
-            for &load in &loads {
-                throughputs.push((
-                    load,
-                    process_throughput(&cluster, messages, load, seed).await?,
-                ));
+            let mut runs = Vec::new();
+            let mut failover_times = Vec::new();
+            for durability in [Durability::Synced, Durability::Unsynced] {
+                let mut cluster = LocalCluster::start(
+                    &program,
+                    &[NODE_MODE],
+                    3,
+                    &folder.join(format!("{durability:?}")),
+                    durability == Durability::Synced,
+                )?;
+                for &load in &loads {
+                    let run = process_throughput(&cluster, messages, load, seed).await?;
+                    runs.push((durability, load, run));
+                }
+                if durability == Durability::Synced {
+                    failover_times = failover(&mut cluster, failovers, seed).await?;
+                }
             }
-            let failover_times = failover(&mut cluster, failovers, seed).await?;
-            Ok::<_, Box<dyn std::error::Error>>((throughputs, failover_times))
+            Ok::<_, Box<dyn std::error::Error>>((runs, failover_times))
         })
     });
-    let (throughputs, failover_times) = match measured {
+    let (runs, failover_times) = match measured {
         Ok(measured) => measured?,
         Err(exercise) => {
             println!("The processes cannot run yet: {exercise}. Add --features solution.");
@@ -152,36 +169,64 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let _ = std::fs::remove_dir_all(&folder);
-    let mut table = Table::new(["3 processes on loopback", "value"]);
-    for ((producers, consumers), took) in throughputs {
-        let per_second = messages as f64 / took.as_secs_f64();
-        let load = format!("{producers} producers, {consumers} consumers");
-        chart.bar(format!("3 processes: {load}"), per_second);
+    let mut table = Table::new([
+        "3 processes on loopback",
+        "synced msg/s",
+        "unsynced msg/s",
+        "synced / unsynced",
+        "median send wait",
+        "send bound",
+        "sent / bound",
+    ]);
+    for &load in &loads {
+        let of = |wanted: Durability| {
+            runs.iter()
+                .find(|(durability, run_load, _)| *durability == wanted && *run_load == load)
+                .map(|(_, _, run)| run)
+        };
+        let (Some(synced), Some(unsynced)) = (of(Durability::Synced), of(Durability::Unsynced))
+        else {
+            continue;
+        };
+        let (producers, consumers) = load;
+        let rate = |run: &ProcessRun| messages as f64 / run.took.as_secs_f64();
+        let wait = synced.send_wait_p50.as_secs_f64();
+        // Each producer has one send of ten messages outstanding at a time.
+        let bound = producers as f64 * 10.0 / wait.max(f64::EPSILON);
+        let sent_rate = messages as f64 / synced.sending.as_secs_f64();
+        let name = format!("{producers} producers, {consumers} consumers");
+        process_chart.bar(format!("{name}, synced"), rate(synced));
+        process_chart.bar(format!("{name}, unsynced"), rate(unsynced));
         table.row([
-            format!("{messages} messages sent, received, deleted: {load}"),
-            format!("{:.2} s, {per_second:.0}/s", took.as_secs_f64()),
+            name,
+            format!("{:.0}", rate(synced)),
+            format!("{:.0}", rate(unsynced)),
+            format!("{:.2}", rate(synced) / rate(unsynced)),
+            format!("{:.1} ms", wait * 1000.0),
+            format!("{bound:.0}/s"),
+            format!("{:.2}", sent_rate / bound),
         ]);
     }
+    println!(
+        "\n{messages} messages sent, received and deleted per run; the send bound is \
+         producers x 10 / median send wait (synced runs)\n\n{table}"
+    );
     if !failover_times.is_empty() {
         let percentiles = Percentiles::of(failover_times.clone());
-        table.row([
-            format!(
-                "failover, kill to first commit (p50 of {})",
-                failover_times.len()
-            ),
-            format!("{} ms", percentiles.p50.as_millis()),
-        ]);
-        table.row([
-            "failover, max".to_string(),
-            format!("{} ms", percentiles.max.as_millis()),
-        ]);
+        println!(
+            "Failover, leader killed to the first send committed by the next ({} kills, \
+             synced): p50 {} ms, max {} ms",
+            failover_times.len(),
+            percentiles.p50.as_millis(),
+            percentiles.max.as_millis()
+        );
     }
-    println!("\n{table}");
     save_picture(flags, || {
         let mut picture = Picture::new(format!(
             "measure: the replicated queue's throughput, seed {seed}"
         ));
-        picture.add("messages per second of real time", chart);
+        picture.add("simulation, faults included", simulation_chart);
+        picture.add("processes, synced against unsynced", process_chart);
         picture
     })?;
     Ok(())
@@ -194,10 +239,17 @@ fn parse_loads(text: &str) -> Result<Vec<(u64, u64)>, Box<dyn std::error::Error>
             let (producers, consumers) = pair
                 .split_once(':')
                 .ok_or_else(|| format!("--loads takes producers:consumers pairs, got {pair:?}"))?;
-            Ok((
-                producers.trim().parse::<u64>()?.max(1),
-                consumers.trim().parse::<u64>()?.max(1),
-            ))
+            let (producers, consumers) = (
+                producers.trim().parse::<u64>()?,
+                consumers.trim().parse::<u64>()?,
+            );
+            if producers == 0 || consumers == 0 {
+                return Err(format!(
+                    "--loads needs at least one producer and one consumer per pair, got {pair:?}"
+                )
+                .into());
+            }
+            Ok((producers, consumers))
         })
         .collect()
 }
@@ -218,33 +270,36 @@ async fn leader_after(
     nodes: &[NodeId],
     after: Term,
 ) -> Result<(NodeId, Term), Box<dyn std::error::Error>> {
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(10) {
-        if let Some((leader, term)) =
-            leader_of(&reports(transport, nodes, Duration::from_millis(100)).await)
-            && term > after
-        {
-            return Ok((leader, term));
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    Err("no leader within 10 s".into())
+    wait_for_leader(transport, nodes, after, Duration::from_secs(10))
+        .await
+        .ok_or_else(|| "no leader within 10 s".into())
+}
+
+/// One throughput run of the processes.
+struct ProcessRun {
+    /// From the first send to the last delete.
+    took: Duration,
+    /// From the first send to the last send's acknowledgement.
+    sending: Duration,
+    /// The median time a send waited for its acknowledgement.
+    send_wait_p50: Duration,
 }
 
 /// `producers` clients send `messages` in batches of ten while `consumers`
-/// clients receive and delete them; returns the time from the first send
-/// to the last delete.
+/// clients receive and delete them; returns the times.
 async fn process_throughput(
     cluster: &LocalCluster,
     messages: usize,
     (producers, consumers): (u64, u64),
     seed: Seed,
-) -> Result<Duration, Box<dyn std::error::Error>> {
+) -> Result<ProcessRun, Box<dyn std::error::Error>> {
     let settings = eager()?;
     let transport = TcpTransport::new(cluster.addresses());
     let nodes = cluster.nodes();
     leader_after(&transport, &nodes, Term::ZERO).await?;
     let deleted = Arc::new(Mutex::new(BTreeSet::new()));
+    // Every send's wait, and when the last send was acknowledged.
+    let waits = Arc::new(Mutex::new((Vec::new(), Duration::ZERO)));
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for producer in 0..producers {
@@ -253,6 +308,7 @@ async fn process_throughput(
         let share: Vec<u64> = (0..messages as u64)
             .filter(|n| n % producers == producer)
             .collect();
+        let waits = Arc::clone(&waits);
         tasks.spawn(async move {
             for batch in share.chunks(10) {
                 let batch = batch
@@ -262,10 +318,14 @@ async fn process_throughput(
                         deduplication_id: None,
                     })
                     .collect();
+                let sent_at = Instant::now();
                 client
                     .send(batch)
                     .await
                     .map_err(|error| error.to_string())?;
+                let mut waits = lock(&waits);
+                waits.0.push(sent_at.elapsed());
+                waits.1 = waits.1.max(started.elapsed());
             }
             Ok::<(), String>(())
         });
@@ -303,7 +363,13 @@ async fn process_throughput(
     while let Some(finished) = tasks.join_next().await {
         finished??;
     }
-    Ok(started.elapsed())
+    let took = started.elapsed();
+    let (waits, sending) = std::mem::take(&mut *lock(&waits));
+    Ok(ProcessRun {
+        took,
+        sending,
+        send_wait_p50: Percentiles::of(waits).p50,
+    })
 }
 
 /// Kills the leader `runs` times while a client sends; returns each time

@@ -182,6 +182,23 @@ impl QueueCluster {
         Ok(())
     }
 
+    /// Cuts the power of replica `node` whose disk did not sync its last
+    /// `lost` log entries: it crashes, and its disk loses them (and keeps
+    /// its term and vote, which a real node syncs apart). What a node that
+    /// acknowledges before it syncs risks; Raft must neither diverge nor
+    /// stall when it comes back.
+    ///
+    /// # Errors
+    /// [`NetworkError`] for an unknown or already crashed node.
+    pub fn power_cut(&mut self, node: NodeId, lost: usize) -> Result<(), NetworkError> {
+        self.crash(node)?;
+        if let Some(disk) = self.disks.get_mut(&node) {
+            let kept = disk.entries.len().saturating_sub(lost);
+            disk.entries.truncate(kept);
+        }
+        Ok(())
+    }
+
     /// Starts a crashed replica again from its durable state.
     ///
     /// # Errors
