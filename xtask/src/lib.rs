@@ -23,6 +23,7 @@ pub mod coaching;
 pub mod doctor;
 pub mod error;
 pub mod exercise_files;
+pub mod figures;
 pub mod git;
 pub mod given_code;
 pub mod hints;

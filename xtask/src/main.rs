@@ -27,6 +27,11 @@ USAGE:
     cargo xtask solutions-branch [--from REV]
         Creates or updates the local `solutions` branch from REV (default
         HEAD): every exercise file replaced by its reference solution.
+
+    cargo xtask figures
+        Reruns the commands behind the figures the READMEs quote
+        (xtask/figures.toml) and lists every figure that drifted by more
+        than 20%. Minutes long; run it on idle cores. Not part of verify.
 ";
 
 fn main() -> ExitCode {
@@ -59,6 +64,20 @@ fn run(args: &[String]) -> Result<()> {
                 }
             };
             println!("{}", xtask::solutions::create_or_update(&workspace, &from)?);
+            Ok(())
+        }
+        Some("figures") => {
+            if args.len() > 1 {
+                return Err(Error::Usage("figures takes no options".into()));
+            }
+            let figures = xtask::figures::load(&workspace)?;
+            let comparisons = xtask::figures::measure(&workspace, &figures)?;
+            println!("\n{}", xtask::figures::report(&comparisons));
+            if comparisons.iter().any(xtask::figures::Comparison::drifted) {
+                return Err(Error::Check(
+                    "figures drifted: rerun on idle cores, then mend the code or the quote".into(),
+                ));
+            }
             Ok(())
         }
         Some("help" | "--help" | "-h") | None => {
