@@ -180,3 +180,81 @@ fn a_replica_restarted_from_its_disk_catches_up() {
         })
     });
 }
+
+/// A follower's power is cut before its disk synced the last entries it
+/// acknowledged (a node run with `--no-sync`): it comes back with a shorter
+/// log. It must not commit or apply past what it holds, and the leader must
+/// send it what it lost rather than insist it has it, so the replicas end
+/// up agreeing, with every message, and no time spent in a loop of
+/// rejections.
+#[test]
+fn a_follower_that_lost_its_unsynced_tail_catches_up_without_diverging() {
+    exam(|| {
+        for_each_seed(|seed| async move {
+            let (mut cluster, transport) = three_replicas_and_a_client(seed);
+            let settings = ClientSettings::standard().expect("exercise 1.3's policy");
+            let mut client = QueueClient::new(transport, cluster.members(), settings, seed)
+                .expect("three members");
+            let sends = tokio::spawn(async move {
+                for batch in 0..8 {
+                    let messages = (0..5)
+                        .map(|n| NewMessage {
+                            body: format!("{batch}-{n}"),
+                            deduplication_id: None,
+                        })
+                        .collect();
+                    client
+                        .send(messages)
+                        .await
+                        .expect("a cluster with a live majority answers");
+                }
+            });
+            cluster.run_for(Duration::from_secs(2)).await;
+            let leader = cluster.leader().expect("exercise 4.1: a leader");
+            let follower = *cluster
+                .members()
+                .iter()
+                .find(|member| **member != leader)
+                .expect("three members");
+            let held = cluster.disk(follower).expect("a disk").entries.len();
+            cluster.power_cut(follower, 3).expect("the follower is up");
+            cluster.restart(follower).expect("the follower is down");
+            let restarted = cluster.replica(follower).expect("restarted").raft();
+            assert_eq!(
+                restarted.log().last_index().get() as usize,
+                held - 3,
+                "the restarted follower holds only what its disk kept"
+            );
+            cluster.run_for(Duration::from_secs(2)).await;
+            sends.await.expect("the sends finish");
+            let replica = cluster.replica(follower).expect("up");
+            assert!(
+                replica.raft().commit_index() <= replica.raft().log().last_index(),
+                "{follower} committed up to {} but its log ends at {}: a follower \
+                 never commits past its own log",
+                replica.raft().commit_index(),
+                replica.raft().log().last_index()
+            );
+            let sent: Vec<u64> = cluster
+                .members()
+                .iter()
+                .map(|&member| {
+                    cluster
+                        .replica(member)
+                        .expect("up")
+                        .state()
+                        .attributes()
+                        .sent
+                })
+                .collect();
+            assert_eq!(
+                sent,
+                vec![40; 3],
+                "every replica must hold all 40 messages: one that lost its tail \
+                 must get it back from the leader"
+            );
+            assert_eq!(cluster.check_logs_agree(), Ok(()));
+            assert_eq!(cluster.check_safety(), Ok(()));
+        })
+    });
+}
