@@ -39,7 +39,11 @@ fn killing_the_leader_process() {
         let mut producer = trial.client(1);
         let (first_leader, first_term) = trial.leader(Term::ZERO).await;
         let mut acknowledged = send_numbered(&mut producer, "before", 200, 10).await;
-        assert_eq!(acknowledged.len(), 200, "a live majority acknowledges every send");
+        assert_eq!(
+            acknowledged.len(),
+            200,
+            "a live majority acknowledges every send"
+        );
 
         trial
             .cluster

@@ -22,7 +22,7 @@ pub mod codec;
 pub mod frame;
 mod local_cluster;
 pub mod log_file;
-mod node_log;
+pub mod node_log;
 pub mod process;
 pub mod server;
 mod tcp_transport;
