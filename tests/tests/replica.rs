@@ -46,6 +46,34 @@ fn three_replicas_and_a_client(seed: Seed) -> (QueueCluster, SimTransport) {
     (cluster, SimTransport::new(node))
 }
 
+/// A client task that sends `batches` batches of `per_batch` messages, each
+/// acknowledged before the next, through a cluster that keeps a majority.
+fn send_in_batches(
+    cluster: &QueueCluster,
+    transport: SimTransport,
+    seed: Seed,
+    batches: usize,
+    per_batch: usize,
+) -> tokio::task::JoinHandle<()> {
+    let settings = ClientSettings::standard().expect("exercise 1.3's policy");
+    let mut client =
+        QueueClient::new(transport, cluster.members(), settings, seed).expect("three members");
+    tokio::spawn(async move {
+        for batch in 0..batches {
+            let messages = (0..per_batch)
+                .map(|n| NewMessage {
+                    body: format!("{batch}-{n}"),
+                    deduplication_id: None,
+                })
+                .collect();
+            client
+                .send(messages)
+                .await
+                .expect("a cluster with a live majority answers");
+        }
+    })
+}
+
 /// A retried request (same client, same sequence number) is answered from
 /// the exactly-once table with the first answer, and queues nothing more.
 #[test]
@@ -127,23 +155,7 @@ fn a_replica_restarted_from_its_disk_catches_up() {
     exam(|| {
         for_each_seed(|seed| async move {
             let (mut cluster, transport) = three_replicas_and_a_client(seed);
-            let settings = ClientSettings::standard().expect("exercise 1.3's policy");
-            let mut client = QueueClient::new(transport, cluster.members(), settings, seed)
-                .expect("three members");
-            let sends = tokio::spawn(async move {
-                for batch in 0..5 {
-                    let messages = (0..10)
-                        .map(|n| NewMessage {
-                            body: format!("{batch}-{n}"),
-                            deduplication_id: None,
-                        })
-                        .collect();
-                    client
-                        .send(messages)
-                        .await
-                        .expect("a healthy cluster answers");
-                }
-            });
+            let sends = send_in_batches(&cluster, transport, seed, 5, 10);
             cluster.run_for(Duration::from_secs(3)).await;
             sends.await.expect("the sends finish");
             let leader = cluster.leader().expect("a leader");
@@ -192,23 +204,7 @@ fn a_follower_that_lost_its_unsynced_tail_catches_up_without_diverging() {
     exam(|| {
         for_each_seed(|seed| async move {
             let (mut cluster, transport) = three_replicas_and_a_client(seed);
-            let settings = ClientSettings::standard().expect("exercise 1.3's policy");
-            let mut client = QueueClient::new(transport, cluster.members(), settings, seed)
-                .expect("three members");
-            let sends = tokio::spawn(async move {
-                for batch in 0..8 {
-                    let messages = (0..5)
-                        .map(|n| NewMessage {
-                            body: format!("{batch}-{n}"),
-                            deduplication_id: None,
-                        })
-                        .collect();
-                    client
-                        .send(messages)
-                        .await
-                        .expect("a cluster with a live majority answers");
-                }
-            });
+            let sends = send_in_batches(&cluster, transport, seed, 8, 5);
             cluster.run_for(Duration::from_secs(2)).await;
             let leader = cluster.leader().expect("exercise 4.1: a leader");
             let follower = *cluster
