@@ -49,7 +49,7 @@ use coordination::{DeadLetterReason, WorkError};
 use workshop4::StateMachine;
 use workshop4::pipeline::DeduplicationId;
 
-use crate::queue_config::{MAX_BATCH, MAX_VISIBILITY_TIMEOUT};
+use crate::queue_config::{MAX_BATCH, MAX_MESSAGE_BYTES, MAX_VISIBILITY_TIMEOUT};
 use crate::{
     DeadLetteredMessage, MessageId, NewMessage, QueueAttributes, QueueConfig, QueueError,
     QueueOperation, QueueOutput, QueueResult, ReceiptHandle, ReceivedMessage, SendOutcome, Stamped,
@@ -124,10 +124,10 @@ impl Queue {
     /// used within the window.
     ///
     /// # Errors
-    /// [`QueueError::EmptyBatch`], [`QueueError::BatchTooLarge`] (above 10);
-    /// nothing is queued then.
+    /// [`QueueError::EmptyBatch`], [`QueueError::BatchTooLarge`] (above 10),
+    /// [`QueueError::MessageTooLarge`]; nothing is queued then.
     pub fn send(&mut self, at: Duration, messages: &[NewMessage]) -> QueueResult {
-        check_batch(messages.len())?;
+        check_send(messages)?;
         let now = self.advance(at);
         self.forget_expired_deduplication_ids(now);
         let outcomes = messages
@@ -419,6 +419,28 @@ impl StateMachine for Queue {
             } => self.dead_letter(at, *receipt, *reason, error.clone()),
             QueueOperation::Redrive => self.redrive(at),
         }
+    }
+}
+
+/// Refuses a send the queue would refuse: an empty one, one above the batch
+/// limit, or one with a body above [`MAX_MESSAGE_BYTES`]. A node checks it
+/// before proposing, so such a send never enters the log.
+///
+/// # Errors
+/// [`QueueError::EmptyBatch`], [`QueueError::BatchTooLarge`],
+/// [`QueueError::MessageTooLarge`].
+pub fn check_send(messages: &[NewMessage]) -> Result<(), QueueError> {
+    check_batch(messages.len())?;
+    match messages
+        .iter()
+        .map(|message| message.body.len())
+        .find(|&bytes| bytes > MAX_MESSAGE_BYTES)
+    {
+        Some(bytes) => Err(QueueError::MessageTooLarge {
+            bytes,
+            limit: MAX_MESSAGE_BYTES,
+        }),
+        None => Ok(()),
     }
 }
 

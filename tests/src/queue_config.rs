@@ -8,6 +8,12 @@ use coordination::{ConfigError, MaxAttempts};
 /// `SendMessageBatch` and for `MaxNumberOfMessages`.
 pub const MAX_BATCH: usize = 10;
 
+/// The largest message body, in bytes: 256 KiB, Amazon SQS's message size
+/// limit until 2025. A node refuses a larger one before it enters the log,
+/// which bounds every log entry (ten of these) and so every append a leader
+/// sends.
+pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
+
 /// The longest visibility timeout: SQS's 12 hours.
 pub const MAX_VISIBILITY_TIMEOUT: Duration = Duration::from_secs(12 * 60 * 60);
 

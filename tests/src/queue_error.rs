@@ -20,6 +20,14 @@ pub enum QueueError {
         /// The most one call may carry.
         limit: usize,
     },
+    /// A message body above [`MAX_MESSAGE_BYTES`](crate::MAX_MESSAGE_BYTES).
+    #[error("a message of {bytes} bytes is larger than the limit of {limit}")]
+    MessageTooLarge {
+        /// The body's size.
+        bytes: usize,
+        /// The largest allowed.
+        limit: usize,
+    },
     /// A visibility timeout above the queue's limit.
     #[error("a visibility timeout of {requested:?} is longer than the limit of {limit:?}")]
     VisibilityTimeoutTooLong {

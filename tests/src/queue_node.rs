@@ -48,9 +48,10 @@ use workshop4::{
 };
 
 use crate::durable::Persisted;
+use crate::queue::check_send;
 use crate::{
     Command, CommandOutput, DurableChange, DurableState, HardState, NodeReport, QueueConfig,
-    QueueRequest, QueueResponse, QueueStateMachine, Stamped,
+    QueueOperation, QueueRequest, QueueResponse, QueueStateMachine, Stamped,
 };
 
 /// What a node produced since the driver last asked: make `changes`
@@ -159,6 +160,18 @@ impl<R> QueueNode<R> {
     /// node does not lead, otherwise proposed, and answered when it is
     /// applied. The answer comes out of [`ready`](Self::ready) with `reply`.
     pub fn request(&mut self, request: QueueRequest, reply: R, now: Duration) {
+        // A send the queue would refuse never enters the log: refused here,
+        // it costs no replica a byte, and no append grows past what a peer
+        // accepts.
+        if let QueueRequest::Operation {
+            operation: QueueOperation::Send(messages),
+            ..
+        } = &request
+            && let Err(error) = check_send(messages)
+        {
+            self.replies.push((reply, QueueResponse::Done(Err(error))));
+            return;
+        }
         let command = match request {
             QueueRequest::Report => {
                 let report = QueueResponse::Report(self.report());

@@ -5,12 +5,15 @@
 use std::time::Duration;
 
 use capstone::{
-    MAX_VISIBILITY_TIMEOUT, MessageId, NewMessage, Queue, QueueConfig, QueueError, QueueOperation,
-    QueueOutput, ReceiptHandle, ReceivedMessage, SendOutcome, Stamped,
+    MAX_MESSAGE_BYTES, MAX_VISIBILITY_TIMEOUT, MessageId, NewMessage, Queue, QueueConfig,
+    QueueError, QueueNode, QueueOperation, QueueOutput, QueueRequest, QueueResponse, ReceiptHandle,
+    ReceivedMessage, SendOutcome, Stamped,
 };
 use coordination::{ConfigError, DeadLetterReason, MaxAttempts, WorkError};
+use coordination::{NodeId, Seed};
 use workshop4::StateMachine;
 use workshop4::pipeline::DeduplicationId;
+use workshop4::{ClientId, RaftConfig, Role, SequenceNumber};
 
 fn seconds(value: u64) -> Duration {
     Duration::from_secs(value)
@@ -363,4 +366,80 @@ fn the_same_operations_give_the_same_queue_and_answers() {
     assert_eq!(first, second);
     assert_eq!(first_answers, second_answers);
     assert_eq!(first_answers[3], Ok(QueueOutput::Deleted));
+}
+
+/// A body above the size limit is refused with a typed error, and the whole
+/// batch with it: nothing is queued.
+#[test]
+fn a_message_above_the_size_limit_is_refused_and_nothing_queued() {
+    let mut queue = queue();
+    let large = message(&"x".repeat(MAX_MESSAGE_BYTES + 1));
+    assert_eq!(
+        queue.send(seconds(0), &[message("fine"), large]),
+        Err(QueueError::MessageTooLarge {
+            bytes: MAX_MESSAGE_BYTES + 1,
+            limit: MAX_MESSAGE_BYTES
+        }),
+        "a body one byte above the limit must be refused"
+    );
+    assert_eq!(queue.attributes().sent, 0, "a refused batch queues nothing");
+    let largest = message(&"x".repeat(MAX_MESSAGE_BYTES));
+    assert_eq!(
+        send(&mut queue, seconds(0), vec![largest]).len(),
+        1,
+        "a body of exactly the limit is taken"
+    );
+}
+
+/// A node refuses an oversized send before it proposes it: the entry never
+/// enters the log, so no replica stores it and no append carries it.
+#[test]
+fn a_node_refuses_an_oversized_send_before_it_enters_the_log() {
+    capstone::testing::exam(|| {
+        let mut node: QueueNode<u8> = QueueNode::new(
+            NodeId::new(1),
+            &[NodeId::new(1)],
+            RaftConfig::paper(),
+            QueueConfig::standard(),
+            Seed::new(1),
+            &capstone::DurableState::new(),
+        )
+        .expect("a cluster of one");
+        // A cluster of one elects itself once its election timeout runs out.
+        for _ in 0..1000 {
+            node.tick();
+        }
+        assert_eq!(
+            node.raft().role(),
+            Role::Leader,
+            "exercise 4.1: a cluster of one elects itself"
+        );
+        let before = node.raft().log().last_index();
+        node.request(
+            QueueRequest::Operation {
+                client: ClientId::new(1),
+                sequence: SequenceNumber::new(1),
+                operation: QueueOperation::Send(vec![message(&"x".repeat(MAX_MESSAGE_BYTES + 1))]),
+            },
+            7,
+            Duration::ZERO,
+        );
+        let ready = node.ready();
+        assert_eq!(
+            node.raft().log().last_index(),
+            before,
+            "the oversized send must not be proposed"
+        );
+        assert!(
+            matches!(
+                ready.replies.as_slice(),
+                [(
+                    7,
+                    QueueResponse::Done(Err(QueueError::MessageTooLarge { .. }))
+                )]
+            ),
+            "the client must be told why at once, got {:?}",
+            ready.replies
+        );
+    });
 }

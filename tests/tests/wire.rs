@@ -163,6 +163,10 @@ fn frames() -> Vec<Frame> {
             newest: 4,
         }),
         Err(QueueError::NotInFlight(receipt())),
+        Err(QueueError::MessageTooLarge {
+            bytes: 300_000,
+            limit: 262_144,
+        }),
     ];
     let mut responses: Vec<QueueResponse> = outputs.into_iter().map(QueueResponse::Done).collect();
     responses.extend([

@@ -720,6 +720,11 @@ impl Wire for QueueError {
                 5u8.encode(out);
                 receipt.encode(out);
             }
+            QueueError::MessageTooLarge { bytes, limit } => {
+                6u8.encode(out);
+                bytes.encode(out);
+                limit.encode(out);
+            }
         }
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
@@ -739,6 +744,10 @@ impl Wire for QueueError {
                 newest: u32::decode(input)?,
             },
             5 => QueueError::NotInFlight(ReceiptHandle::decode(input)?),
+            6 => QueueError::MessageTooLarge {
+                bytes: usize::decode(input)?,
+                limit: usize::decode(input)?,
+            },
             other => return unknown("queue error", other),
         })
     }
