@@ -153,6 +153,7 @@ async fn afternoon(seed: Seed, commands: u64) -> Result<String, workshop4::Clust
         let line = match &record.event {
             ClusterEvent::Role { role, term } => format!("{role} in {term}"),
             ClusterEvent::Fault(what) => what.to_string(),
+            ClusterEvent::LostEntries(report) => report.to_string(),
             ClusterEvent::Committed(_) => continue,
         };
         text.push_str(&format!(

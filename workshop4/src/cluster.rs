@@ -30,13 +30,20 @@
 //! command on every node, and each node must apply indexes in order, once.
 //! A break of either is a safety violation, reported by every check that
 //! follows as [`ClusterError::SafetyViolation`], the way the lab's applier
-//! fails a test.
+//! fails a test. So is a commit index that moves back within one life of a
+//! node: what is committed stays committed.
 //!
-//! ## What is left out
+//! ## Crashes and disks
 //!
-//! Restarts. Raft-lite keeps its term, vote and log in memory only, so a
-//! crashed node stays down ([`crash`](RaftCluster::crash)); a node that
-//! should come back is disconnected and connected instead.
+//! Raft-lite keeps its term, vote and log in memory only, so the harness
+//! plays the disk: [`crash`](RaftCluster::crash) keeps what a node with
+//! persistence would have on disk, and [`restart`](RaftCluster::restart)
+//! rebuilds the node from it, optionally without the last few entries, as
+//! after a power cut that lost writes the disk had acknowledged but not
+//! synced. The node's state machine starts empty and applies the log again
+//! from index 1, once it learns what is committed. Leaders report followers
+//! found to have lost entries; [`lost_entries`](RaftCluster::lost_entries)
+//! lists them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -51,7 +58,7 @@ use coordination::{NodeId, Probability, Seed, SimRng};
 use rand::RngExt;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 
-use crate::{Command, LogIndex, RaftConfig, RaftMessage, RaftNode, Role, Term};
+use crate::{Command, LogIndex, LostEntries, RaftConfig, RaftMessage, RaftNode, Role, Term};
 
 /// How often the checks look at the cluster while they wait.
 const POLL_INTERVAL: Duration = Duration::from_millis(20);
@@ -94,12 +101,18 @@ pub enum ClusterError {
         leaders: Vec<NodeId>,
     },
     /// No node among those that could elect one became leader in time.
-    #[error("no leader among {candidates:?} after {waited:?}")]
+    #[error(
+        "no leader among {candidates:?} after {waited:?}; they ended as {}. {}",
+        describe_states(states),
+        no_leader_advice(states)
+    )]
     NoLeader {
         /// The nodes that were up and connected.
         candidates: Vec<NodeId>,
         /// How long the check waited.
         waited: Duration,
+        /// Each of them at the end: its role and term.
+        states: Vec<(NodeId, Role, Term)>,
     },
     /// A leader exists where none should (without a quorum).
     #[error("{node} leads {term}, but no leader was expected")]
@@ -133,6 +146,32 @@ pub enum ClusterError {
     Network(#[from] NetworkError),
 }
 
+/// `node-1 candidate in term 7, node-2 follower in term 7`.
+fn describe_states(states: &[(NodeId, Role, Term)]) -> String {
+    let described: Vec<String> = states
+        .iter()
+        .map(|(node, role, term)| format!("{node} {role} in {term}"))
+        .collect();
+    described.join(", ")
+}
+
+/// What to look at when no leader was elected, from where the nodes ended.
+fn no_leader_advice(states: &[(NodeId, Role, Term)]) -> &'static str {
+    // Ten looks of about half a second each leave room for a few elections;
+    // many more terms than that mean candidates keep standing against each
+    // other.
+    let highest = states.iter().map(|(_, _, term)| term.get()).max();
+    if highest.unwrap_or(0) > 20 {
+        "Elections keep colliding: does a node draw a fresh random timeout (restart its \
+         election timer) when it stands and when it grants a vote, so that one candidate \
+         usually wins before the others wake?"
+    } else {
+        "Elections are not won: is a vote granted when it is free and the candidate's log is \
+         up to date, is each granted vote counted (the candidate's own included) until a \
+         majority, and does the winner become leader and send heartbeats at once?"
+    }
+}
+
 impl ClusterError {
     /// Whether this is a broken safety promise (two leaders in a term,
     /// disagreeing logs) rather than slowness or an unavailable cluster. A
@@ -157,6 +196,9 @@ pub enum ClusterEvent {
     Committed(LogIndex),
     /// The test did something to the node.
     Fault(Fault),
+    /// The node, leading, heard that a follower lost entries it had
+    /// acknowledged.
+    LostEntries(LostEntries),
 }
 
 /// What a test did to a node through the harness.
@@ -170,8 +212,14 @@ pub enum Fault {
     Partitioned,
     /// The partition it was in ended.
     Healed,
-    /// Killed for good.
+    /// Killed; what it had on disk is kept.
     Crashed,
+    /// Brought back from what it had on disk, less `lost` entries at the end
+    /// of its log that never reached it.
+    Restarted {
+        /// How many entries of the log's tail the disk lost.
+        lost: u64,
+    },
 }
 
 impl fmt::Display for Fault {
@@ -182,6 +230,8 @@ impl fmt::Display for Fault {
             Self::Partitioned => "partitioned",
             Self::Healed => "healed",
             Self::Crashed => "crashed",
+            Self::Restarted { lost: 0 } => "restarted",
+            Self::Restarted { .. } => "restarted with its log's tail lost",
         })
     }
 }
@@ -208,6 +258,18 @@ pub struct RaftCluster<C: Command> {
     handles: BTreeMap<NodeId, Node<RaftMessage<C>>>,
     /// The state machines of the nodes that have not crashed.
     nodes: BTreeMap<NodeId, RaftNode<C>>,
+    /// What each crashed node had on disk: its term, vote and log, kept in
+    /// the node it was.
+    disks: BTreeMap<NodeId, RaftNode<C>>,
+    /// The timing every node runs with, for restarts.
+    config: RaftConfig,
+    /// The run's seed, for restarted nodes' own draws.
+    seed: Seed,
+    /// How many times each node was restarted.
+    restarts: BTreeMap<NodeId, u64>,
+    /// Every report of a follower that lost acknowledged entries, by the
+    /// leader that heard it.
+    lost_entries: Vec<(NodeId, LostEntries)>,
     /// Every node's inbox, read as one in delivery order.
     inboxes: Inboxes<RaftMessage<C>>,
     /// Nodes cut off by `disconnect`.
@@ -289,6 +351,11 @@ impl<C: Command> RaftCluster<C> {
             members,
             handles,
             nodes,
+            disks: BTreeMap::new(),
+            config,
+            seed,
+            restarts: BTreeMap::new(),
+            lost_entries: Vec::new(),
             inboxes,
             disconnected: BTreeSet::new(),
             ticks,
@@ -366,17 +433,75 @@ impl<C: Command> RaftCluster<C> {
         }
     }
 
-    /// Kills `node` for good: its state machine is dropped, its messages in
-    /// flight to it are lost. (Raft-lite does not persist, so it may not
-    /// come back: see the module documentation.)
+    /// Kills `node`: it stops, its messages in flight to it are lost, and
+    /// what it would have on disk (term, vote, log) is kept for
+    /// [`restart`](Self::restart).
     ///
     /// # Errors
     /// [`ClusterError::Network`] for an unknown or already crashed node.
     pub fn crash(&mut self, node: NodeId) -> Result<(), ClusterError> {
         self.network.crash(node)?;
-        self.nodes.remove(&node);
+        if let Some(state) = self.nodes.remove(&node) {
+            self.disks.insert(node, state);
+        }
         self.record(node, ClusterEvent::Fault(Fault::Crashed));
         Ok(())
+    }
+
+    /// Brings a crashed `node` back from its disk: its term, its vote and
+    /// its log, except the last `lost` entries (all of them if the log is
+    /// shorter), which the disk had acknowledged but not synced when the
+    /// power went. `lost = 0` is a disk that syncs before it answers. The
+    /// node comes back a follower that knows nothing committed, with an
+    /// empty state machine.
+    ///
+    /// # Errors
+    /// [`ClusterError::Network`] for an unknown node or one that is not
+    /// crashed.
+    pub fn restart(&mut self, node: NodeId, lost: u64) -> Result<(), ClusterError> {
+        let disk = self
+            .disks
+            .get(&node)
+            .ok_or(NetworkError::IllegalTransition {
+                node,
+                action: "restart",
+                status: self.network.status(node)?,
+            })?;
+        let log = disk.log();
+        let kept = log.last_index().get().saturating_sub(lost);
+        let history: Vec<_> = log
+            .range(LogIndex::new(1), LogIndex::new(kept))
+            .iter()
+            .map(|entry| (entry.term, entry.command.clone()))
+            .collect();
+        let (term, vote) = (disk.term(), disk.voted_for());
+        let restarts = self.restarts.entry(node).or_default();
+        *restarts += 1;
+        // A life of its own draws its own timeouts.
+        let seed = self.seed.derive(u64::from(node.get()) + (*restarts << 32));
+        let state = RaftNode::new(node, &self.members, self.config.clone(), seed)
+            .and_then(|state| state.with_history(term, history))
+            .and_then(|state| state.with_vote(vote))
+            .expect("a prefix of a node's own log, in its own term, is a possible history");
+        let (handle, inbox) = self.network.restart(node)?;
+        self.disks.remove(&node);
+        self.inboxes
+            .insert(inbox)
+            .expect("the inbox comes from this cluster's network");
+        self.handles.insert(node, handle);
+        self.nodes.insert(node, state);
+        // The state machine is memory: it starts empty and applies again.
+        self.applied.insert(node, Vec::new());
+        self.last_seen
+            .insert(node, (Role::Follower, term, LogIndex::ZERO));
+        self.record(node, ClusterEvent::Fault(Fault::Restarted { lost }));
+        Ok(())
+    }
+
+    /// Every report, so far, of a follower found to have lost entries it
+    /// had acknowledged, with the leader that heard it, in order.
+    pub fn lost_entries(&self) -> &[(NodeId, LostEntries)] {
+        &self.lost_entries
     }
 
     /// Loses and delays messages as the Raft lab's unreliable mode does
@@ -521,9 +646,18 @@ impl<C: Command> RaftCluster<C> {
                 return Ok(nodes[0]);
             }
         }
+        let candidates = self.reachable();
+        let states = candidates
+            .iter()
+            .filter_map(|id| {
+                let node = self.nodes.get(id)?;
+                Some((*id, node.role(), node.term()))
+            })
+            .collect();
         Err(ClusterError::NoLeader {
-            candidates: self.reachable(),
+            candidates,
             waited: started.elapsed(),
+            states,
         })
     }
 
@@ -709,6 +843,7 @@ impl<C: Command> RaftCluster<C> {
         };
         let messages = node.take_messages();
         let committed = node.take_committed();
+        let lost_entries = node.take_lost_entries();
         let seen = (node.role(), node.term(), node.commit_index());
         for (to, message) in messages {
             // Sending fails only for a crashed sender, and crashed nodes are
@@ -719,6 +854,10 @@ impl<C: Command> RaftCluster<C> {
         }
         for entry in committed {
             self.record_applied(id, entry.index, entry.command);
+        }
+        for report in lost_entries {
+            self.lost_entries.push((id, report));
+            self.record(id, ClusterEvent::LostEntries(report));
         }
         let before = self.last_seen.insert(id, seen);
         if let Some((role, term, commit)) = before {
@@ -733,6 +872,13 @@ impl<C: Command> RaftCluster<C> {
             }
             if commit != seen.2 {
                 self.record(id, ClusterEvent::Committed(seen.2));
+            }
+            if seen.2 < commit && self.violation.is_none() {
+                self.violation = Some(format!(
+                    "{id}'s commit index went back from {commit} to {} in {}: what is \
+                     committed stays committed",
+                    seen.2, seen.1
+                ));
             }
         }
     }
@@ -804,6 +950,7 @@ impl<C: Command> RaftCluster<C> {
                 timeline::point(node, Mark::Note, format_args!("commit {}", index.get()));
             }
             ClusterEvent::Fault(Fault::Crashed) => timeline::point(node, Mark::Crashed, "crashed"),
+            ClusterEvent::LostEntries(report) => timeline::point(node, Mark::Note, report),
             ClusterEvent::Fault(fault) => timeline::point(node, Mark::Note, fault),
         }
     }

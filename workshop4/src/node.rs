@@ -39,11 +39,32 @@
 //!
 //! - **Persistence.** The paper requires the term, the vote and the log to
 //!   reach stable storage before a node answers. Here they live in memory, so
-//!   a crashed node must not come back: it would forget its vote and could
-//!   vote twice in one term. The harness crashes nodes for good. A driver
-//!   that does keep the three on disk (the capstone's replicated queue)
+//!   a crashed node must not come back empty: it would forget its vote and
+//!   could vote twice in one term. A driver that keeps the three on disk (the
+//!   capstone's replicated queue, or the test harness playing a disk)
 //!   rebuilds a node after a restart with [`RaftNode::with_history`] and
 //!   [`RaftNode::with_vote`].
+//!
+//! ## An imperfect disk
+//!
+//! The paper assumes stable storage that never loses what it acknowledged.
+//! Real disks keep recent writes in a cache, and a power cut loses the
+//! unsynced tail: a follower can come back with a shorter log than it
+//! acknowledged. Raft-lite does not pretend otherwise, and keeps two rules
+//! that hold whatever the disk did:
+//!
+//! - a follower never commits or applies past its own last entry, whatever
+//!   commit index a leader announces; when a heartbeat announces one it does
+//!   not hold, it answers with where its log ends, so that the leader resends
+//!   what is missing;
+//! - a leader that hears a follower no longer holds entries it acknowledged
+//!   moves its next and match indexes back to where the follower's log
+//!   really ends, and reports it ([`RaftNode::take_lost_entries`]) so the
+//!   operator hears of a disk that lies.
+//!
+//! Neither makes a lying disk safe: an entry acknowledged by a majority that
+//! then loses it can still be lost. That is why a real node syncs before it
+//! answers.
 //! - **Snapshots** and log compaction (section 7): the log grows for ever.
 //! - **Membership changes** (section 6): the members are fixed at creation.
 //! - **Leadership transfer, pre-vote and check-quorum** (etcd's additions): a
@@ -90,8 +111,37 @@ pub struct Progress {
     /// ends, plus one. A guess; moved back when the follower rejects.
     pub next_index: LogIndex,
     /// The highest index known to be in the follower's log and equal to the
-    /// leader's. A fact; it only grows.
+    /// leader's. A fact as long as the follower's disk keeps what it
+    /// acknowledged: it grows with every acceptance, and moves back only when
+    /// the follower answers that it lost entries.
     pub match_index: LogIndex,
+}
+
+/// A follower answered that its log no longer holds entries it had
+/// acknowledged: its disk lost an unsynced tail in a crash (or, on a network
+/// that reorders, the answer is older than the acknowledgement). The leader
+/// has moved back and resends; this record is for the operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LostEntries {
+    /// The leader's term when it heard.
+    pub term: Term,
+    /// The follower.
+    pub follower: NodeId,
+    /// The highest index the follower had acknowledged.
+    pub acknowledged: LogIndex,
+    /// Where the follower's log agrees with the leader's, by its answer: the
+    /// leader resends from the index after it.
+    pub holds: LogIndex,
+}
+
+impl fmt::Display for LostEntries {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} lost entries after {} (it had acknowledged up to {}); resending from there in {}",
+            self.follower, self.holds, self.acknowledged, self.term
+        )
+    }
 }
 
 /// A role with the state that only that role has, so that a follower cannot
@@ -180,6 +230,9 @@ pub struct RaftNode<C> {
     pub(crate) election_timeout_ticks: Option<u32>,
     /// Messages produced and not yet taken by the driver.
     pub(crate) outbox: Vec<(NodeId, RaftMessage<C>)>,
+    /// Followers found to have lost acknowledged entries, not yet taken by
+    /// the driver.
+    pub(crate) lost_entries: Vec<LostEntries>,
 }
 
 impl<C: Command> RaftNode<C> {
@@ -218,6 +271,7 @@ impl<C: Command> RaftNode<C> {
             elapsed_ticks: 0,
             election_timeout_ticks: None,
             outbox: Vec::new(),
+            lost_entries: Vec::new(),
         })
     }
 
@@ -468,17 +522,30 @@ impl<C: Command> RaftNode<C> {
     }
 
     /// The entries committed since the last call, in log order, for the state
-    /// machine to apply: each exactly once, with no gaps.
+    /// machine to apply: each exactly once, with no gaps, and never past the
+    /// end of this node's log.
     pub fn take_committed(&mut self) -> Vec<Entry<C>> {
-        if self.last_applied >= self.commit_index {
+        // The commit index is the leader's word; what can be applied is what
+        // this node holds. Marking as applied an entry it does not hold would
+        // skip that entry for good once it arrives.
+        let applicable = self.commit_index.min(self.log.last_index());
+        if self.last_applied >= applicable {
             return Vec::new();
         }
         let committed = self
             .log
-            .range(self.last_applied.next(), self.commit_index)
+            .range(self.last_applied.next(), applicable)
             .to_vec();
-        self.last_applied = self.commit_index;
+        self.last_applied = applicable;
         committed
+    }
+
+    /// The followers found, since the last call, to no longer hold entries
+    /// they had acknowledged, in the order found; empty unless this node led.
+    /// A driver logs each: a follower's disk lost what it had acknowledged,
+    /// which Raft assumes never happens.
+    pub fn take_lost_entries(&mut self) -> Vec<LostEntries> {
+        std::mem::take(&mut self.lost_entries)
     }
 
     // ----- Given helpers, used by the exercises -----
@@ -572,6 +639,30 @@ impl<C: Command> RaftNode<C> {
         self.send(follower, RaftMessage::AppendEntries(request));
     }
 
+    /// The leader hears that `follower` no longer holds what it acknowledged
+    /// beyond `holds`: records it for the driver. The caller has moved the
+    /// follower's progress back.
+    #[cfg_attr(
+        not(feature = "solution"),
+        allow(
+            dead_code,
+            reason = "used by the exercises, unused while they are stubs"
+        )
+    )]
+    pub(crate) fn report_lost_entries(
+        &mut self,
+        follower: NodeId,
+        acknowledged: LogIndex,
+        holds: LogIndex,
+    ) {
+        self.lost_entries.push(LostEntries {
+            term: self.term,
+            follower,
+            acknowledged,
+            holds,
+        });
+    }
+
     /// Sends every follower a heartbeat with the commit index it may adopt.
     fn broadcast_heartbeat(&mut self) {
         let RoleState::Leader { progress, .. } = &self.role else {
@@ -604,8 +695,28 @@ impl<C: Command> RaftNode<C> {
 
     fn on_heartbeat(&mut self, leader: NodeId, heartbeat: Heartbeat) {
         self.recognize_leader(leader);
-        if heartbeat.commit > self.commit_index {
-            self.follow_commit(heartbeat.commit, heartbeat.commit);
+        // The heartbeat's commit index is one the leader believes this node
+        // holds. After a crash that lost the log's unsynced tail it may not:
+        // commit only what is here.
+        let last_index = self.log.last_index();
+        if heartbeat.commit.min(last_index) > self.commit_index {
+            self.follow_commit(heartbeat.commit, last_index);
+        }
+        if heartbeat.commit > last_index {
+            // Say where the log really ends, in the words of a failed
+            // consistency check, so that the leader resends from there:
+            // a heartbeat response would tell it nothing, and a leader that
+            // believes this node is up to date sends it nothing more.
+            let outcome = AppendOutcome::Rejected {
+                conflict_index: last_index.next(),
+                conflict_term: None,
+            };
+            let response = AppendResponse {
+                term: self.term,
+                outcome,
+            };
+            self.send(leader, RaftMessage::AppendResponse(response));
+            return;
         }
         let response = HeartbeatResponse { term: self.term };
         self.send(leader, RaftMessage::HeartbeatResponse(response));

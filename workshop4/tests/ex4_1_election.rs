@@ -333,6 +333,83 @@ fn granting_a_vote_restarts_the_election_timer() {
     });
 }
 
+/// Granting a vote restarts the election timer also when the voter is
+/// already in the candidate's term (no term change resets it for you): a
+/// follower about to time out that grants its vote waits a full timeout
+/// before standing itself.
+#[test]
+fn granting_a_vote_in_the_current_term_restarts_the_election_timer() {
+    for_each_seed(|seed| async move {
+        let members = [node(1), node(2), node(3)];
+        let voter = RaftNode::<u64>::new(node(1), &members, workshop4::RaftConfig::paper(), seed)
+            .expect("member")
+            .with_history(term(2), [])
+            .expect("an empty log fits any term");
+        // A copy of the voter shows when its timer would run out.
+        let mut twin = voter.clone();
+        let timeout = ticks_until_candidate(&mut twin);
+        let mut voter = voter;
+        for _ in 1..timeout {
+            voter.tick();
+        }
+        voter.step(node(2), vote_request(2, 0, 0)).expect("member");
+        assert_eq!(
+            vote_sent(&mut voter).map(|vote| vote.granted),
+            Some(true),
+            "{LESSON}: node-1 is in term 2 and has not voted; node-2 asks in term 2: grant it"
+        );
+        for tick in 1..30 {
+            voter.tick();
+            assert_eq!(
+                voter.role(),
+                Role::Follower,
+                "{LESSON}: node-1 granted its vote in its own term 2, one tick before its \
+                 timeout, and stood {tick} tick(s) later, against the candidate it had just \
+                 voted for. No term change resets the timer here: reset it yourself when you \
+                 grant a vote"
+            );
+        }
+    });
+}
+
+/// A leader that hears of a later term, in any message, steps down: it is
+/// no longer the leader of the newest term, and leading on would split the
+/// cluster.
+#[test]
+fn a_leader_that_hears_a_later_term_steps_down() {
+    let replies: [(&str, RaftMessage<u64>); 3] = [
+        (
+            "a refused vote",
+            RaftMessage::Vote(VoteResponse {
+                term: term(7),
+                granted: false,
+            }),
+        ),
+        (
+            "a heartbeat answer",
+            RaftMessage::HeartbeatResponse(workshop4::HeartbeatResponse { term: term(7) }),
+        ),
+        ("a vote request", vote_request(7, 0, 0)),
+    ];
+    for (what, message) in replies {
+        let mut leader = node_with_log(1, 3, 0, &[]);
+        ticks_until_candidate(&mut leader);
+        leader.step(node(2), granted(1)).expect("member");
+        assert_eq!(
+            leader.role(),
+            Role::Leader,
+            "{LESSON}: with its own vote and node-2's, node-1 has 2 of 3: it leads term 1"
+        );
+        leader.step(node(3), message).expect("member");
+        assert_eq!(
+            (leader.role(), leader.term()),
+            (Role::Follower, term(7)),
+            "{LESSON}: the leader of term 1 received {what} of term 7: someone has moved on, so \
+             it must become a follower in term 7, whatever its role (`check_term`)"
+        );
+    }
+}
+
 /// Three nodes elect one leader, whose term everyone agrees on, and keep it
 /// while nothing fails (the lab's initial election).
 #[test]

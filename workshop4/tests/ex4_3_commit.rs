@@ -13,7 +13,8 @@ use coordination::{NodeId, Probability};
 use rand::RngExt;
 use workshop4::testing::{cluster, elect, expect_ok, for_each_seed, node, node_with_log, term};
 use workshop4::{
-    AppendOutcome, AppendRequest, AppendResponse, Entry, LogIndex, RaftCluster, RaftMessage,
+    AppendOutcome, AppendRequest, AppendResponse, Entry, Heartbeat, LogIndex, RaftCluster,
+    RaftMessage,
 };
 
 const LESSON: &str = "exercise 4.3 (commit and apply)";
@@ -152,6 +153,167 @@ fn a_follower_commits_only_what_the_leader_verified() {
         commands,
         [1, 2],
         "{LESSON}: apply what is committed, in order"
+    );
+}
+
+/// A late append, overtaken by a newer one, never moves a follower's commit
+/// index back: what is committed stays committed.
+#[test]
+fn a_late_append_never_moves_a_followers_commit_index_back() {
+    let mut follower = node_with_log(2, 3, 1, &[1, 1, 1]);
+    let newer = AppendRequest {
+        term: term(1),
+        prev_log_index: LogIndex::new(3),
+        prev_log_term: term(1),
+        entries: Vec::<Entry<u64>>::new(),
+        leader_commit: LogIndex::new(3),
+    };
+    follower
+        .step(node(1), RaftMessage::AppendEntries(newer))
+        .expect("member");
+    let late = AppendRequest {
+        term: term(1),
+        prev_log_index: LogIndex::new(1),
+        prev_log_term: term(1),
+        entries: Vec::<Entry<u64>>::new(),
+        leader_commit: LogIndex::new(1),
+    };
+    follower
+        .step(node(1), RaftMessage::AppendEntries(late))
+        .expect("member");
+    assert_eq!(
+        follower.commit_index(),
+        LogIndex::new(3),
+        "{LESSON}: the follower committed index 3, then a late append said the leader's commit \
+         was 1; a commit index never goes back"
+    );
+}
+
+/// A follower never commits past its own last entry, whatever a heartbeat
+/// announces: after a crash that lost its log's unsynced tail it holds less
+/// than the leader believes. It answers with where its log ends, and applies
+/// the missing entries once they arrive.
+#[test]
+fn a_follower_never_commits_past_its_own_log() {
+    let mut follower = node_with_log(2, 3, 1, &[1, 1]);
+    follower
+        .step(
+            node(1),
+            RaftMessage::Heartbeat(Heartbeat {
+                term: term(1),
+                commit: LogIndex::new(4),
+            }),
+        )
+        .expect("member");
+    assert_eq!(
+        follower.commit_index(),
+        LogIndex::new(2),
+        "the leader believes the follower holds 4 committed entries, but its disk kept only 2: \
+         a follower commits only what it holds"
+    );
+    let answer = follower
+        .take_messages()
+        .into_iter()
+        .find_map(|(_, message)| match message {
+            RaftMessage::AppendResponse(response) => Some(response.outcome),
+            _ => None,
+        });
+    assert_eq!(
+        answer,
+        Some(AppendOutcome::Rejected {
+            conflict_index: LogIndex::new(3),
+            conflict_term: None
+        }),
+        "a follower that misses committed entries tells the leader where its log ends"
+    );
+    let first: Vec<u64> = follower
+        .take_committed()
+        .into_iter()
+        .map(|entry| entry.command)
+        .collect();
+    assert_eq!(first, [1, 2], "{LESSON}: apply what is committed and held");
+    let missing = AppendRequest {
+        term: term(1),
+        prev_log_index: LogIndex::new(2),
+        prev_log_term: term(1),
+        entries: (3..=4)
+            .map(|index| Entry {
+                index: LogIndex::new(index),
+                term: term(1),
+                command: index,
+            })
+            .collect(),
+        leader_commit: LogIndex::new(4),
+    };
+    follower
+        .step(node(1), RaftMessage::AppendEntries(missing))
+        .expect("member");
+    let then: Vec<u64> = follower
+        .take_committed()
+        .into_iter()
+        .map(|entry| entry.command)
+        .collect();
+    assert_eq!(
+        then,
+        [3, 4],
+        "{LESSON}: entries 3 and 4 arrived and are committed: they must be applied now, not \
+         skipped as if applied when they were missing"
+    );
+}
+
+/// A leader that hears a follower no longer holds entries it acknowledged
+/// (its disk lost an unsynced tail in a crash) moves its next and match
+/// indexes back to where the follower's log ends, resends from there, and
+/// reports it, instead of retrying past the follower's log for ever.
+#[test]
+fn a_leader_moves_back_for_a_follower_that_lost_entries() {
+    let mut leader = node_with_log(1, 3, 1, &[1, 1, 1, 1, 1]);
+    elect(&mut leader);
+    leader.propose(6).expect("leader");
+    leader.step(node(2), accepted(2, 6)).expect("member");
+    leader.take_messages();
+    leader
+        .step(
+            node(2),
+            RaftMessage::AppendResponse(AppendResponse {
+                term: term(2),
+                outcome: AppendOutcome::Rejected {
+                    conflict_index: LogIndex::new(4),
+                    conflict_term: None,
+                },
+            }),
+        )
+        .expect("member");
+    let progress = leader.progress(node(2)).expect("a leader tracks its peers");
+    assert_eq!(
+        (progress.next_index, progress.match_index),
+        (LogIndex::new(4), LogIndex::new(3)),
+        "exercise 4.2, `handle_append_rejection`: node-2 acknowledged index 6, then answered \
+         that its log ends at 3 (a disk that lost its tail). Keeping next index above the old \
+         match index resends from 7 for ever; move next back to 4 and match back to 3"
+    );
+    let resent = leader
+        .take_messages()
+        .into_iter()
+        .find_map(|(to, message)| match message {
+            RaftMessage::AppendEntries(request) if to == node(2) => Some(request.prev_log_index),
+            _ => None,
+        });
+    assert_eq!(
+        resent,
+        Some(LogIndex::new(3)),
+        "exercise 4.2: resend to node-2 from just past where its log ends"
+    );
+    let reports = leader.take_lost_entries();
+    assert_eq!(
+        reports
+            .iter()
+            .map(|report| (report.follower, report.acknowledged, report.holds))
+            .collect::<Vec<_>>(),
+        [(node(2), LogIndex::new(6), LogIndex::new(3))],
+        "exercise 4.2: a follower that lost acknowledged entries is reported \
+         (`report_lost_entries`): Raft assumes a disk never does that, and an operator must \
+         hear of one that does"
     );
 }
 
@@ -542,6 +704,115 @@ fn figure_8_on_an_unreliable_network_never_diverges() {
         raft.set_long_reordering(false);
         raft.set_unreliable(false);
         expect_ok(raft.one(rng.random_range(0..10_000), 5, true).await, LESSON);
+    });
+}
+
+/// A follower whose disk lost the last entries it had acknowledged comes
+/// back after the writes ended: it catches up within a second, applies
+/// every committed command, the leader reports it, and nobody spins.
+#[test]
+fn a_follower_that_lost_its_logs_tail_catches_up_and_is_reported() {
+    for_each_seed(|seed| async move {
+        let mut raft = cluster(3, seed);
+        for command in 1..=5 {
+            expect_ok(raft.one(command, 3, true).await, LESSON);
+        }
+        let leader = expect_ok(raft.check_one_leader().await, LESSON);
+        let follower = raft
+            .members()
+            .iter()
+            .copied()
+            .find(|&member| member != leader)
+            .expect("three members");
+        expect_ok(raft.crash(follower), LESSON);
+        raft.run_for(Duration::from_millis(100)).await;
+        expect_ok(raft.restart(follower, 3), LESSON);
+        let before = raft.counts();
+        raft.run_for(Duration::from_secs(1)).await;
+        expect_ok(raft.check_safety(), LESSON);
+        assert_eq!(
+            raft.applied(follower),
+            [1, 2, 3, 4, 5],
+            "{LESSON}: {follower} came back with 2 of its 5 entries (its disk lost 3 it had \
+             acknowledged); within a second it should hold and apply all 5 again. A follower \
+             commits only what it holds, and the leader resends from where its log ends \
+             (`handle_append_rejection`, 4.2)"
+        );
+        assert!(
+            raft.lost_entries()
+                .iter()
+                .any(|(_, report)| report.follower == follower),
+            "{LESSON}: the leader should report that {follower} lost entries it had \
+             acknowledged; reported: {:?}",
+            raft.lost_entries()
+        );
+        let cost = raft.counts().since(&before);
+        assert!(
+            cost.total().sent <= 80,
+            "{LESSON}: one second after {follower} came back took {} messages, more than 80: \
+             the leader and the follower are caught in a rejection loop. A leader that keeps \
+             its next index above a match index the follower no longer holds asks for the \
+             same missing entry for ever\n{cost}",
+            cost.total().sent
+        );
+    });
+}
+
+/// Figure 8 played out on a cluster: an earlier term's entry that a new
+/// leader copies to a majority, without any entry of its own term, is
+/// overwritten later by a leader that never had it. Whoever applied it
+/// applied a command that is not the cluster's.
+#[test]
+fn figure_8_an_earlier_terms_entry_copied_to_a_majority_is_not_committed() {
+    for_each_seed(|seed| async move {
+        let mut raft = cluster(5, seed);
+        expect_ok(raft.one(100, 5, true).await, LESSON);
+        // (a) The leader of the first term takes 200 and reaches one
+        // follower only.
+        let first = expect_ok(raft.check_one_leader().await, LESSON);
+        let members = raft.members().to_vec();
+        let partner = *members
+            .iter()
+            .find(|&&member| member != first)
+            .expect("five members");
+        raft.partition(&[&[first, partner]]).expect("members");
+        raft.propose(first, 200)
+            .expect("it still believes it leads");
+        // (b) The other three elect a leader, which takes 300 and is cut off
+        // before it sends it.
+        let second = expect_ok(raft.check_one_leader().await, LESSON);
+        raft.propose(second, 300).expect("it was just elected");
+        raft.partition(&[&[first, partner], &[second]])
+            .expect("members");
+        let others: Vec<_> = members
+            .iter()
+            .copied()
+            .filter(|member| ![first, partner, second].contains(member))
+            .collect();
+        // (c) The first two and one of the others elect a leader with 200 in
+        // its log, which copies 200 to a majority but takes no command of
+        // its own term.
+        raft.partition(&[&[first, partner, others[0]]])
+            .expect("members");
+        expect_ok(raft.check_one_leader().await, LESSON);
+        raft.run_for(Duration::from_secs(1)).await;
+        // (d) The leader that holds 300 wins with the other two, overwrites
+        // 200, and commits a command of its own term.
+        raft.partition(&[&[second, others[0], others[1]]])
+            .expect("members");
+        let after = raft.one(400, 3, true).await;
+        if let Err(error) = &after
+            && error.is_safety_violation()
+        {
+            panic!(
+                "{LESSON}: {error}. This is Figure 8: 200 was an earlier term's entry on a \
+                 majority, committed by counting replicas, then overwritten by a leader that \
+                 never had it. Count replicas only for an entry of your own term"
+            );
+        }
+        expect_ok(after, LESSON);
+        raft.heal();
+        expect_ok(raft.one(500, 5, true).await, LESSON);
     });
 }
 

@@ -60,7 +60,10 @@ impl<C: Command> RaftNode<C> {
                 Some(_) => {
                     debug_assert!(
                         entry.index > self.commit_index,
-                        "a committed entry conflicts"
+                        "{} committed {} and a leader now replaces it: some leader committed \
+                         an entry that a later leader never had (see Figure 8)",
+                        self.id,
+                        entry.index
                     );
                     self.log.truncate_from(entry.index);
                     self.log.append(entry.term, entry.command);
@@ -91,9 +94,18 @@ impl<C: Command> RaftNode<C> {
         let Some(progress) = progress.get_mut(&follower) else {
             return;
         };
-        // A late rejection may point anywhere; never before what is known to
-        // match, never past the end of the log.
-        progress.next_index = skip_to.clamp(progress.match_index.next(), last_index.next());
+        // Never past the end of the log, never before index 1.
+        let next_index = skip_to.clamp(LogIndex::new(1), last_index.next());
+        progress.next_index = next_index;
+        // A retry point at or below the match index means the follower no
+        // longer holds entries it acknowledged: its disk lost them in a
+        // crash. Trusting the old match index would resend from past the
+        // follower's log end for ever; trust the follower, and say so.
+        let acknowledged = progress.match_index;
+        if next_index <= acknowledged {
+            progress.match_index = next_index.previous();
+            self.report_lost_entries(follower, acknowledged, next_index.previous());
+        }
         self.send_append(follower);
     }
 }
