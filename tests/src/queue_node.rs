@@ -43,8 +43,8 @@ use std::time::Duration;
 
 use coordination::{NodeId, Seed};
 use workshop4::{
-    ClientRequest, Entry, LogIndex, ProposeError, RaftConfig, RaftConfigError, RaftMessage,
-    RaftNode, Reply, StepError, Term,
+    ClientRequest, Entry, LogIndex, LostEntries, ProposeError, RaftConfig, RaftConfigError,
+    RaftMessage, RaftNode, Reply, Role, StepError, Term,
 };
 
 use crate::durable::Persisted;
@@ -68,6 +68,10 @@ pub struct Ready<R> {
     /// The entries applied to the state machine, in order: for checks that
     /// every replica applies the same commands.
     pub applied: Vec<Entry<Command>>,
+    /// Followers this node, as leader, found to have lost entries they had
+    /// acknowledged: a disk that did not keep what it was given. For the
+    /// operator's log.
+    pub lost_entries: Vec<LostEntries>,
 }
 
 /// A client waiting for the entry its request became.
@@ -93,6 +97,9 @@ pub struct QueueNode<R> {
     replies: Vec<(R, QueueResponse)>,
     /// What the durable store holds.
     persisted: Persisted,
+    /// The last term in which this node, as leader, proposed its blank
+    /// [`Command::NewTerm`] entry.
+    announced: Option<Term>,
 }
 
 impl<R> QueueNode<R> {
@@ -129,6 +136,7 @@ impl<R> QueueNode<R> {
             waiting: BTreeMap::new(),
             replies: Vec::new(),
             persisted: Persisted::of(durable),
+            announced: None,
         })
     }
 
@@ -206,6 +214,13 @@ impl<R> QueueNode<R> {
     /// Everything produced since the last call: applies what was committed,
     /// and lists what to write, send and answer.
     pub fn ready(&mut self) -> Ready<R> {
+        let term = self.raft.term();
+        if self.raft.role() == Role::Leader && self.announced != Some(term) {
+            // Proposing fails only on a node that does not lead, which was
+            // just checked.
+            let _ = self.raft.propose(Command::NewTerm);
+            self.announced = Some(term);
+        }
         let hard_state = HardState {
             term: self.raft.term(),
             voted_for: self.raft.voted_for(),
@@ -222,6 +237,7 @@ impl<R> QueueNode<R> {
             messages,
             replies: std::mem::take(&mut self.replies),
             applied,
+            lost_entries: self.raft.take_lost_entries(),
         }
     }
 
@@ -259,6 +275,8 @@ impl<R> QueueNode<R> {
                 QueueResponse::Done(result)
             }
             CommandOutput::Reply(Reply::Expired { last }) => QueueResponse::Expired { last },
+            // Nobody waits for a blank entry: the leader proposed it itself.
+            CommandOutput::Nothing => return,
         };
         self.replies.push((waiting.reply, response));
     }

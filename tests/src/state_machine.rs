@@ -39,6 +39,14 @@ use crate::{Queue, QueueAttributes, QueueConfig, QueueResult, Stamped};
 pub enum Command {
     /// A client opens a session; the answer is its client id.
     OpenSession,
+    /// Nothing: the entry a leader proposes when it takes office. It may
+    /// commit entries of earlier terms only by committing one of its own
+    /// (Raft's section 5.4.2), so until this one commits, a new leader
+    /// cannot tell which of the entries it inherited are committed, and a
+    /// follower that heard of a commit from the old leader stays ahead of
+    /// it. Section 8 of the Raft paper has every leader commit such a blank
+    /// entry at the start of its term; etcd does the same.
+    NewTerm,
     /// A client's request, stamped by the leader that proposed it.
     Request(ClientRequest<Stamped>),
 }
@@ -48,6 +56,7 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Self::OpenSession => "open session",
+            Self::NewTerm => "new term",
             Self::Request(request) => request.operation.operation.name(),
         }
     }
@@ -60,6 +69,8 @@ pub enum CommandOutput {
     SessionOpened(ClientId),
     /// The queue's answer, from the exactly-once table.
     Reply(Reply<QueueResult>),
+    /// Nothing changed: a new leader's blank entry.
+    Nothing,
 }
 
 /// The queue behind the exactly-once table, and the session counter: what
@@ -93,6 +104,7 @@ impl QueueStateMachine {
                 self.sessions += 1;
                 CommandOutput::SessionOpened(ClientId::new(self.sessions))
             }
+            Command::NewTerm => CommandOutput::Nothing,
             Command::Request(request) => {
                 let reply = self.queue.apply(request);
                 if matches!(reply, Reply::Duplicate(_)) {

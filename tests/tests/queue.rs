@@ -414,6 +414,8 @@ fn a_node_refuses_an_oversized_send_before_it_enters_the_log() {
             Role::Leader,
             "exercise 4.1: a cluster of one elects itself"
         );
+        // The new leader's blank entry goes into the log with this first ready.
+        let _ = node.ready();
         let before = node.raft().log().last_index();
         node.request(
             QueueRequest::Operation {

@@ -72,7 +72,7 @@ fn entry(index: u64, command: Command) -> Entry<Command> {
 }
 
 fn commands() -> Vec<Command> {
-    let mut commands = vec![Command::OpenSession];
+    let mut commands = vec![Command::OpenSession, Command::NewTerm];
     for (sequence, operation) in (1..).zip(operations()) {
         commands.push(Command::Request(ClientRequest {
             client: ClientId::new(4),

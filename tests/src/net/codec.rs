@@ -444,6 +444,7 @@ impl Wire for Command {
     fn encode(&self, out: &mut Vec<u8>) {
         match self {
             Command::OpenSession => 0u8.encode(out),
+            Command::NewTerm => 2u8.encode(out),
             Command::Request(request) => {
                 1u8.encode(out);
                 request.client.encode(out);
@@ -456,6 +457,7 @@ impl Wire for Command {
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
         match tag(input)? {
             0 => Ok(Command::OpenSession),
+            2 => Ok(Command::NewTerm),
             1 => Ok(Command::Request(ClientRequest {
                 client: ClientId::decode(input)?,
                 sequence: SequenceNumber::decode(input)?,

@@ -283,6 +283,11 @@ pub async fn run_node(
         if let Err(error) = journal.append(&ready.changes) {
             break Err(error.into());
         }
+        for lost in &ready.lost_entries {
+            log.say(format_args!(
+                "{lost}: its disk did not keep what it acknowledged"
+            ));
+        }
         for (to, message) in ready.messages {
             if let Some(peer) = peers.get(&to) {
                 // A full queue means the peer is down or slow: the message is
