@@ -55,15 +55,37 @@ pub struct Figure {
     /// The document that quotes it, relative to the workspace.
     pub doc: String,
     /// The words of the document that hold it; the first number in them
-    /// (or the first range, `a-b` or `a to b`) is the quoted value.
+    /// (or the first range, `a-b` or `a to b`) is the quoted value, unless
+    /// `value` says which.
     pub quote: String,
+    /// Which number of the quote is the figure, 1 for the first, when it is
+    /// not the first (a table row's label holds numbers too).
+    #[serde(default)]
+    pub value: Option<usize>,
     /// The command that prints it, as words (the first is the program; a
     /// leading `cargo` is the cargo that runs this tool).
     pub command: Vec<String>,
-    /// The output line holding it is the first that contains this.
+    /// The output line holding it is the first that contains this...
     pub line: String,
+    /// ...after the first line that contains this, if given (a table's
+    /// header, when its rows' labels appear earlier in the output too).
+    #[serde(default)]
+    pub after: Option<String>,
     /// Which number of that line it is, 1 for the first.
     pub number: usize,
+}
+
+impl Figure {
+    /// The value its quote claims.
+    pub fn quoted(&self) -> Option<(f64, f64)> {
+        match self.value {
+            Some(position) => {
+                let value = *numbers(&self.quote).get(position.checked_sub(1)?)?;
+                Some((value, value))
+            }
+            None => quoted_value(&self.quote),
+        }
+    }
 }
 
 /// How one figure compares with its quote.
@@ -169,9 +191,18 @@ pub fn quoted_value(quote: &str) -> Option<(f64, f64)> {
 }
 
 /// The `number`-th number of the first line of `output` that contains
-/// `marker`.
-pub fn measured_value(output: &str, marker: &str, number: usize) -> Option<f64> {
-    let line = output.lines().find(|line| line.contains(marker))?;
+/// `marker`, after the first line that contains `after` if given.
+pub fn measured_value(
+    output: &str,
+    after: Option<&str>,
+    marker: &str,
+    number: usize,
+) -> Option<f64> {
+    let mut lines = output.lines();
+    if let Some(after) = after {
+        lines.find(|line| line.contains(after))?;
+    }
+    let line = lines.find(|line| line.contains(marker))?;
     numbers(line).get(number.checked_sub(1)?).copied()
 }
 
@@ -202,7 +233,7 @@ pub fn check_quotes(workspace: &Workspace, figures: &Figures) -> Result<()> {
                 figure.name, figure.quote, figure.doc
             )));
         }
-        if quoted_value(&figure.quote).is_none() {
+        if figure.quoted().is_none() {
             return Err(Error::Check(format!(
                 "{CATALOGUE}: the quote of {:?} holds no number",
                 figure.name
@@ -227,16 +258,17 @@ pub fn measure(workspace: &Workspace, figures: &Figures) -> Result<Vec<Compariso
             outputs.insert(figure.command.clone(), output);
         }
         let output = &outputs[&figure.command];
-        let measured = measured_value(output, &figure.line, figure.number).ok_or_else(|| {
-            Error::Check(format!(
-                "{:?}: no line of `{}`'s output holds number {} after {:?}:\n{output}",
-                figure.name,
-                figure.command.join(" "),
-                figure.number,
-                figure.line
-            ))
-        })?;
-        let quoted = quoted_value(&figure.quote).unwrap_or((measured, measured));
+        let measured = measured_value(output, figure.after.as_deref(), &figure.line, figure.number)
+            .ok_or_else(|| {
+                Error::Check(format!(
+                    "{:?}: no line of `{}`'s output holds number {} after {:?}:\n{output}",
+                    figure.name,
+                    figure.command.join(" "),
+                    figure.number,
+                    figure.line
+                ))
+            })?;
+        let quoted = figure.quoted().unwrap_or((measured, measured));
         comparisons.push(Comparison {
             name: figure.name.clone(),
             quoted,
@@ -338,11 +370,21 @@ mod tests {
     fn the_figure_is_the_nth_number_of_the_marked_line() {
         let output = "header 1 2\n  backoff distributor (1.4)   1754386   570   0.30\n";
         assert_eq!(
-            measured_value(output, "backoff distributor (1.4)", 4),
+            measured_value(output, None, "backoff distributor (1.4)", 4),
             Some(0.30),
             "the 4th number of the line counts the 1.4 in its label"
         );
-        assert_eq!(measured_value(output, "missing", 1), None);
+        assert_eq!(measured_value(output, None, "missing", 1), None);
+        assert_eq!(
+            measured_value(
+                "seeds 1 to 9\nheader\n9 seeds 14.5 s\n",
+                Some("header"),
+                "seeds",
+                2
+            ),
+            Some(14.5),
+            "with `after`, the search starts below that line"
+        );
     }
 
     #[test]
