@@ -77,6 +77,10 @@ fn follower_of(leader: NodeId, nodes: &[NodeId]) -> NodeId {
 
 /// Asserts that `after` is within the budget of `before`.
 fn assert_bounded(what: &str, before: Memory, after: Memory) {
+    eprintln!(
+        "{what}: resident {} -> {} KiB, address space {} -> {} KiB",
+        before.resident_kib, after.resident_kib, before.address_space_kib, after.address_space_kib
+    );
     for (name, was, is) in [
         ("resident memory", before.resident_kib, after.resident_kib),
         (
@@ -93,8 +97,9 @@ fn assert_bounded(what: &str, before: Memory, after: Memory) {
     }
 }
 
-/// A follower killed under load whose journal lost its last bytes (a torn
-/// write) comes back, catches up, and agrees with the others: it never
+/// A follower killed after a load whose journal lost its last bytes (a torn
+/// write) comes back, catches up with nothing more sent (the leader's
+/// heartbeats must be enough), and agrees with the others: it never
 /// commits past what it holds, and the leader backs up to what it has.
 #[test]
 fn a_torn_journal_tail_is_cut_and_the_follower_catches_up() {
@@ -125,6 +130,8 @@ fn a_torn_journal_tail_is_cut_and_the_follower_catches_up() {
             "the node must say what it cut: {}",
             trial.cluster.log(follower)
         );
+        // Nothing more is sent: the follower must catch up all the same.
+        trial.converged(&nodes).await;
         acknowledged.extend(send_numbered(&mut producer, "after", 50, 10).await);
         trial.converged(&nodes).await;
         receive_every(&mut trial.client(2), &acknowledged).await;
