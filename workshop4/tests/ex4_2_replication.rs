@@ -315,3 +315,33 @@ fn every_follower_of_figure_7_ends_with_the_leaders_log() {
         );
     }
 }
+
+/// A follower far behind is sent the log in bounded pieces: an append never
+/// carries more than `MAX_ENTRIES_PER_APPEND` entries, whatever the gap, so
+/// no message grows with the log (a real network bounds its frames).
+#[test]
+fn a_follower_far_behind_gets_the_log_in_bounded_appends() {
+    let mut leader = node_with_log(1, 3, 1, &[1; 200]);
+    elect(&mut leader);
+    let leader_term = leader.term().get();
+    leader.take_messages();
+    leader
+        .step(node(2), rejection(leader_term, 1, None))
+        .expect("member");
+    let sizes: Vec<usize> = leader
+        .take_messages()
+        .into_iter()
+        .filter_map(|(to, message)| match message {
+            RaftMessage::AppendEntries(request) if to == node(2) => Some(request.entries.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        sizes,
+        vec![workshop4::MAX_ENTRIES_PER_APPEND as usize],
+        "{LESSON}: a follower with an empty log must be sent one append of the first \
+         {} of the leader's 200 entries (the given `send_append` bounds it); were several \
+         appends sent, or none?",
+        workshop4::MAX_ENTRIES_PER_APPEND
+    );
+}
