@@ -14,7 +14,7 @@
 //! what the process deployment's log file is read back into.
 
 use coordination::NodeId;
-use workshop4::{Entry, LogIndex, Term};
+use workshop4::{Entry, LogIndex, MAX_ENTRIES_PER_APPEND, Term};
 
 use crate::Command;
 
@@ -126,8 +126,59 @@ impl Persisted {
         if last > common {
             let appended = log.entries_from(LogIndex::new(common + 1));
             self.terms.extend(appended.iter().map(|entry| entry.term));
-            changes.push(DurableChange::Append(appended));
+            // One change per append's worth of entries, so that a journal
+            // record stays as bounded as a message between nodes, however
+            // many requests one batch proposed.
+            let per_change = usize::try_from(MAX_ENTRIES_PER_APPEND).unwrap_or(usize::MAX);
+            changes.extend(
+                appended
+                    .chunks(per_change)
+                    .map(|chunk| DurableChange::Append(chunk.to_vec())),
+            );
         }
         changes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use workshop4::{Log, MAX_ENTRIES_PER_APPEND, Term};
+
+    use super::{DurableChange, DurableState, HardState, Persisted};
+    use crate::Command;
+
+    /// Many entries proposed at once are written as several changes of at
+    /// most one append's worth each, so no journal record outgrows the
+    /// frames between nodes; together they rebuild the same log.
+    #[test]
+    fn a_long_tail_is_written_in_bounded_changes() {
+        let mut log = Log::new();
+        for _ in 0..150 {
+            log.append(Term::new(1), Command::OpenSession);
+        }
+        let mut persisted = Persisted::default();
+        let changes = persisted.catch_up(HardState::default(), &log);
+        let sizes: Vec<usize> = changes
+            .iter()
+            .map(|change| match change {
+                DurableChange::Append(entries) => entries.len(),
+                other => panic!("only appends were expected, got {other:?}"),
+            })
+            .collect();
+        let most = usize::try_from(MAX_ENTRIES_PER_APPEND).expect("a small number");
+        assert_eq!(
+            sizes,
+            vec![most, most, 150 - 2 * most],
+            "150 new entries must be written in changes of at most {most}"
+        );
+        let mut state = DurableState::new();
+        for change in changes {
+            state.apply(change);
+        }
+        assert_eq!(
+            state.entries,
+            log.entries(),
+            "the changes together hold the whole log"
+        );
     }
 }

@@ -15,6 +15,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use capstone::net::frame::{Frame, MAX_CLIENT_FRAME, MAX_FRAME, framed};
 use capstone::net::trial::{Memory, Trial, receive_every, send_numbered};
 use capstone::net::{Durability, NodeProcessOptions};
 use capstone::testing::exam;
@@ -262,7 +263,6 @@ fn a_client_that_never_reads_costs_a_bounded_amount() {
 /// returns how many bytes the node took.
 fn never_read(address: SocketAddr) -> usize {
     use capstone::QueueRequest;
-    use capstone::net::frame::{Frame, framed};
     let mut stream = TcpStream::connect(address).expect("the leader listens");
     stream
         .set_write_timeout(Some(Duration::from_millis(200)))
@@ -286,9 +286,11 @@ fn never_read(address: SocketAddr) -> usize {
     sent
 }
 
-/// Connections that send a frame header announcing 64 MiB and then nothing,
-/// or a little: the node's memory grows with what arrives, not with what
-/// is announced, and the cluster goes on acknowledging.
+/// Connections that send a frame header announcing the largest frame they
+/// may send (4 MiB for a client, 256 MiB for a connection that says it is a
+/// peer) and then nothing, or a little: the node's memory grows with what
+/// arrives, not with what is announced, and the cluster goes on
+/// acknowledging.
 #[test]
 fn a_flood_of_huge_frame_headers_costs_what_arrives() {
     run(async {
@@ -297,9 +299,16 @@ fn a_flood_of_huge_frame_headers_costs_what_arrives() {
         let before = trial.memory(leader).expect("the leader runs");
         let address = trial.cluster.addresses()[&leader];
         let mut held = Vec::new();
+        let peer = follower_of(leader, &trial.cluster.nodes());
         for connection in 0..30 {
             let mut stream = TcpStream::connect(address).expect("the leader listens");
-            let mut bytes = (64u32 * 1024 * 1024).to_be_bytes().to_vec();
+            let mut bytes = if connection % 3 == 0 {
+                let mut hello = framed(&Frame::Peer(peer));
+                hello.extend(MAX_FRAME.to_be_bytes());
+                hello
+            } else {
+                MAX_CLIENT_FRAME.to_be_bytes().to_vec()
+            };
             if connection % 2 == 1 {
                 bytes.extend([7; 4096]);
             }
@@ -308,7 +317,11 @@ fn a_flood_of_huge_frame_headers_costs_what_arrives() {
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
         let during = trial.memory(leader).expect("the leader runs");
-        assert_bounded("30 connections announcing 64 MiB each", before, during);
+        assert_bounded(
+            "30 connections announcing 4 MiB or 256 MiB frames",
+            before,
+            during,
+        );
         let acknowledged = send_numbered(&mut trial.client(1), "during", 20, 10).await;
         assert_eq!(
             acknowledged.len(),

@@ -23,9 +23,18 @@ use workshop4::RaftMessage;
 use super::codec::{DecodeError, Wire, from_bytes, to_bytes};
 use crate::{Command, QueueRequest, QueueResponse};
 
-/// The largest frame a reader accepts: a leader catching up a follower that
-/// was down sends its whole missing log in one append.
-pub const MAX_FRAME: u32 = 64 * 1024 * 1024;
+/// The largest frame a node accepts from a peer: an append of at most
+/// [`MAX_ENTRIES_PER_APPEND`](workshop4::MAX_ENTRIES_PER_APPEND) entries,
+/// each at most a batch of ten bodies of
+/// [`MAX_MESSAGE_BYTES`](crate::MAX_MESSAGE_BYTES), with room to spare.
+pub const MAX_FRAME: u32 = 256 * 1024 * 1024;
+
+/// The largest frame a node accepts from a client, and a client from a
+/// node: a request or an answer carries at most ten bodies of
+/// [`MAX_MESSAGE_BYTES`](crate::MAX_MESSAGE_BYTES). Every connection is a
+/// client's until it says it is a peer, so a stranger can make a node wait
+/// for no more than this.
+pub const MAX_CLIENT_FRAME: u32 = 4 * 1024 * 1024;
 
 /// What one frame carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,13 +137,16 @@ pub async fn write_frame<W: AsyncWrite + Unpin>(
     Ok(())
 }
 
-/// Reads one frame; `None` when the other side closed the connection
-/// between frames.
+/// Reads one frame of at most `limit` bytes; `None` when the other side
+/// closed the connection between frames.
 ///
 /// # Errors
 /// [`FrameError`] for a failed connection, a frame cut off in the middle, a
-/// length above [`MAX_FRAME`] or bytes that are not a frame.
-pub async fn read_frame<R: AsyncRead + Unpin>(reader: &mut R) -> Result<Option<Frame>, FrameError> {
+/// length above `limit` or bytes that are not a frame.
+pub async fn read_frame<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    limit: u32,
+) -> Result<Option<Frame>, FrameError> {
     let mut length = [0; 4];
     match reader.read_exact(&mut length).await {
         Ok(_) => {}
@@ -142,7 +154,7 @@ pub async fn read_frame<R: AsyncRead + Unpin>(reader: &mut R) -> Result<Option<F
         Err(error) => return Err(error.into()),
     }
     let length = u32::from_be_bytes(length);
-    if length > MAX_FRAME {
+    if length > limit {
         return Err(FrameError::TooLong(length));
     }
     // The buffer grows with the bytes that arrive, not with what the length

@@ -67,7 +67,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::time::{MissedTickBehavior, timeout};
 use workshop4::{RaftConfig, RaftConfigError, RaftMessage};
 
-use super::frame::{Frame, FrameError, read_frame, write_frame};
+use super::frame::{Frame, FrameError, MAX_CLIENT_FRAME, MAX_FRAME, read_frame, write_frame};
 use super::log_file::{LogFile, LogFileError};
 use super::node_log::NodeLog;
 use crate::{Command, DurableState, QueueConfig, QueueNode, QueueRequest};
@@ -402,7 +402,14 @@ async fn serve_connection(stream: TcpStream, address: SocketAddr, listening: Lis
         } else {
             limits.idle_timeout
         };
-        let frame = match next_frame(&mut reading, idle, limits.frame_timeout).await {
+        // Only a connection that said it is a peer may send a peer's large
+        // appends.
+        let size_limit = if peer.is_some() {
+            MAX_FRAME
+        } else {
+            MAX_CLIENT_FRAME
+        };
+        let frame = match next_frame(&mut reading, idle, limits.frame_timeout, size_limit).await {
             Ok(Some(frame)) => frame,
             Ok(None) => break None,
             Err(refusal) => break Some(refusal),
@@ -479,6 +486,7 @@ async fn next_frame(
     reading: &mut BufReader<tokio::net::tcp::OwnedReadHalf>,
     idle_timeout: Duration,
     frame_timeout: Duration,
+    size_limit: u32,
 ) -> Result<Option<Frame>, String> {
     // Silence between frames is allowed up to the idle timeout; once a
     // frame's first byte is here, the whole frame must follow in time.
@@ -488,7 +496,7 @@ async fn next_frame(
         Ok(Ok([])) => return Ok(None),
         Ok(Ok(_)) => {}
     }
-    match timeout(frame_timeout, read_frame(reading)).await {
+    match timeout(frame_timeout, read_frame(reading, size_limit)).await {
         Err(_) => Err(format!(
             "a frame did not arrive whole within {frame_timeout:?}"
         )),

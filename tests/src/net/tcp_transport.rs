@@ -20,7 +20,7 @@ use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 
-use super::frame::{Frame, read_frame, write_frame};
+use super::frame::{Frame, MAX_CLIENT_FRAME, read_frame, write_frame};
 use crate::{QueueRequest, QueueResponse, Transport, TransportError};
 
 /// A client's way to the nodes over TCP; see the module documentation.
@@ -87,7 +87,7 @@ impl Transport for TcpTransport {
             write_frame(&mut connection, &Frame::Request { call, request }).await?;
             connection.flush().await?;
             loop {
-                match read_frame(&mut connection).await? {
+                match read_frame(&mut connection, MAX_CLIENT_FRAME).await? {
                     Some(Frame::Response {
                         call: answered,
                         response,
