@@ -280,6 +280,34 @@ pub async fn run_node(
             }
         }
         let ready = node.ready();
+        // What must wait for this batch's sync is what promises something
+        // about this node's disk: a vote, a follower's acknowledgement, a
+        // candidate's request (it voted for itself). A leader's appends and
+        // heartbeats promise nothing, so they leave first and the followers
+        // sync in parallel with the leader (the Raft thesis, section
+        // 10.2.1). The leader still counts itself only for what it synced:
+        // an acknowledgement is read in a later batch than the one that
+        // appended the entry, after that batch's sync.
+        //
+        // An answer is about an entry a majority already holds on disk, by
+        // the same reasoning, or about no entry at all (a report, a
+        // redirect, a refusal): it leaves first too. A node alone commits
+        // what it appends before syncing it, so it answers after.
+        let alone = peers.is_empty();
+        let (before_sync, after_sync): (Vec<_>, Vec<_>) =
+            ready.messages.into_iter().partition(|(_, message)| {
+                matches!(
+                    message,
+                    RaftMessage::AppendEntries(_) | RaftMessage::Heartbeat(_)
+                )
+            });
+        send(&peers, before_sync);
+        let (early_answers, late_answers) = if alone {
+            (Vec::new(), ready.replies)
+        } else {
+            (ready.replies, Vec::new())
+        };
+        answer(early_answers);
         if let Err(error) = journal.append(&ready.changes) {
             break Err(error.into());
         }
@@ -288,28 +316,41 @@ pub async fn run_node(
                 "{lost}: its disk did not keep what it acknowledged"
             ));
         }
-        for (to, message) in ready.messages {
-            if let Some(peer) = peers.get(&to) {
-                // A full queue means the peer is down or slow: the message is
-                // lost, as on a congested network, and Raft sends again.
-                let _ = peer.try_send(message);
-            }
-        }
-        for (reply, response) in ready.replies {
-            let answer = Answer {
-                frame: Frame::Response {
-                    call: reply.call,
-                    response,
-                },
-                _pending: reply.pending,
-            };
-            // The channel has a place for every pending request, so it is
-            // never full; it is closed when the client has gone.
-            let _ = reply.connection.try_send(answer);
-        }
+        send(&peers, after_sync);
+        answer(late_answers);
     };
     accepting.abort();
     outcome
+}
+
+/// Hands each message to its peer's sender.
+fn send(
+    peers: &BTreeMap<NodeId, mpsc::Sender<RaftMessage<Command>>>,
+    messages: Vec<(NodeId, RaftMessage<Command>)>,
+) {
+    for (to, message) in messages {
+        if let Some(peer) = peers.get(&to) {
+            // A full queue means the peer is down or slow: the message is
+            // lost, as on a congested network, and Raft sends again.
+            let _ = peer.try_send(message);
+        }
+    }
+}
+
+/// Hands each answer to its connection's writer.
+fn answer(replies: Vec<(Reply, crate::QueueResponse)>) {
+    for (reply, response) in replies {
+        let answer = Answer {
+            frame: Frame::Response {
+                call: reply.call,
+                response,
+            },
+            _pending: reply.pending,
+        };
+        // The channel has a place for every pending request, so it is never
+        // full; it is closed when the client has gone.
+        let _ = reply.connection.try_send(answer);
+    }
 }
 
 /// The system clock as time since the Unix epoch: what a leader stamps.
