@@ -11,7 +11,9 @@ use std::time::Duration;
 use coordination::sim::NetworkConditions;
 use coordination::{NodeId, Probability};
 use rand::RngExt;
-use workshop4::testing::{cluster, elect, expect_ok, for_each_seed, node, node_with_log, term};
+use workshop4::testing::{
+    cluster, elect, expect_ok, for_each_seed, node, node_with_log, sweep, term,
+};
 use workshop4::{
     AppendOutcome, AppendRequest, AppendResponse, Entry, Heartbeat, LogIndex, RaftCluster,
     RaftMessage,
@@ -656,53 +658,61 @@ fn agreement_holds_when_the_network_duplicates_messages() {
     });
 }
 
-/// Figure 8 under fire: leaders are cut off at random moments while
-/// proposing, on an unreliable network; committed entries never diverge,
-/// and once everything heals the cluster agrees again (the lab's Figure 8
-/// unreliable test).
+/// Figure 8 under fire, as the Raft lab plays it ("Figure 8 (unreliable)",
+/// 6.5840 test 3C): on a network that loses one message in ten, 1,000
+/// rounds of proposals at every node, leaders cut off half the time, at
+/// most two nodes down at once; from round 200 on, two replies in three
+/// are held back for up to 2.2 s, so that answers arrive long after newer
+/// ones. Committed entries never diverge, and once everyone is back the
+/// cluster agrees again, still unreliable. Each seed simulates about half a
+/// minute, so four run by default; `DWC_SEEDS` sweeps more.
 #[test]
 fn figure_8_on_an_unreliable_network_never_diverges() {
-    for_each_seed(|seed| async move {
-        let mut raft: RaftCluster<u64> = RaftCluster::new(5, seed, NetworkConditions::unreliable());
+    sweep().by_default(4).run(|seed| async move {
+        let unreliable = NetworkConditions::unreliable().with_one_way_replies();
+        let mut raft: RaftCluster<u64> = RaftCluster::new(5, seed, unreliable);
         let mut rng = seed.derive(8).rng();
         expect_ok(raft.one(rng.random_range(0..10_000), 1, true).await, LESSON);
-        let mut connected = 5;
-        for _ in 0..60 {
-            if rng.random_bool(0.1) {
+        let members = raft.members().to_vec();
+        let mut down = Vec::new();
+        for round in 0..1_000 {
+            if round == 200 {
                 raft.set_long_reordering(true);
             }
             let mut leader = None;
-            for member in raft.members().to_vec() {
-                if raft.propose(member, rng.random_range(0..10_000)).is_ok() {
+            for &member in &members {
+                if raft.propose(member, rng.random_range(0..10_000)).is_ok()
+                    && !down.contains(&member)
+                {
                     leader = Some(member);
                 }
             }
+            // Mostly a few milliseconds between rounds, sometimes up to half
+            // the lab's election timeout.
             let pause = if rng.random_range(0..1_000) < 100 {
-                rng.random_range(0..650)
+                rng.random_range(0..500)
             } else {
-                rng.random_range(0..65)
+                rng.random_range(0..13)
             };
             raft.run_for(Duration::from_millis(pause)).await;
             if let Some(leader) = leader
                 && rng.random_range(0..1_000) < 500
             {
                 expect_ok(raft.disconnect(leader), LESSON);
-                connected -= 1;
+                down.push(leader);
             }
-            if connected < 3 {
-                let member = NodeId::new(rng.random_range(1..=5));
-                if raft.network().status(member).is_ok() {
+            if down.len() > 2 {
+                let member = members[rng.random_range(0..members.len())];
+                if let Some(position) = down.iter().position(|&cut| cut == member) {
                     expect_ok(raft.connect(member), LESSON);
-                    connected = 5.min(connected + 1);
+                    down.remove(position);
                 }
             }
             expect_ok(raft.check_safety(), LESSON);
         }
-        for member in raft.members().to_vec() {
+        for member in down {
             expect_ok(raft.connect(member), LESSON);
         }
-        raft.set_long_reordering(false);
-        raft.set_unreliable(false);
         expect_ok(raft.one(rng.random_range(0..10_000), 5, true).await, LESSON);
     });
 }
