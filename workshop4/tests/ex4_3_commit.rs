@@ -30,6 +30,26 @@ fn accepted(leader_term: u64, match_index: u64) -> RaftMessage<u64> {
     })
 }
 
+/// An append from the leader of `leader_term`: after index `prev` of term
+/// `prev_term`, entries of the leader's term for indexes `prev + 1 ..=
+/// last` (each carrying its index as its command), with `commit` as the
+/// leader's commit index.
+fn append(leader_term: u64, prev: u64, prev_term: u64, last: u64, commit: u64) -> RaftMessage<u64> {
+    RaftMessage::AppendEntries(AppendRequest {
+        term: term(leader_term),
+        prev_log_index: LogIndex::new(prev),
+        prev_log_term: term(prev_term),
+        entries: (prev + 1..=last)
+            .map(|index| Entry {
+                index: LogIndex::new(index),
+                term: term(leader_term),
+                command: index,
+            })
+            .collect(),
+        leader_commit: LogIndex::new(commit),
+    })
+}
+
 /// The leader commits what a majority of the cluster (itself included)
 /// holds, and only that.
 #[test]
@@ -133,15 +153,8 @@ fn an_earlier_terms_entry_is_not_committed_by_counting_replicas() {
 #[test]
 fn a_follower_commits_only_what_the_leader_verified() {
     let mut follower = node_with_log(2, 3, 3, &[1, 1, 2, 2, 2]);
-    let request = AppendRequest {
-        term: term(3),
-        prev_log_index: LogIndex::new(2),
-        prev_log_term: term(1),
-        entries: Vec::<Entry<u64>>::new(),
-        leader_commit: LogIndex::new(5),
-    };
     follower
-        .step(node(1), RaftMessage::AppendEntries(request))
+        .step(node(1), append(3, 2, 1, 2, 5))
         .expect("member");
     assert_eq!(
         follower.commit_index(),
@@ -168,25 +181,11 @@ fn a_follower_commits_only_what_the_leader_verified() {
 #[test]
 fn an_append_that_verifies_less_never_moves_a_followers_commit_index_back() {
     let mut follower = node_with_log(2, 3, 1, &[1, 1, 1]);
-    let newer = AppendRequest {
-        term: term(1),
-        prev_log_index: LogIndex::new(3),
-        prev_log_term: term(1),
-        entries: Vec::<Entry<u64>>::new(),
-        leader_commit: LogIndex::new(3),
-    };
     follower
-        .step(node(1), RaftMessage::AppendEntries(newer))
+        .step(node(1), append(1, 3, 1, 3, 3))
         .expect("member");
-    let from_further_back = AppendRequest {
-        term: term(1),
-        prev_log_index: LogIndex::new(1),
-        prev_log_term: term(1),
-        entries: Vec::<Entry<u64>>::new(),
-        leader_commit: LogIndex::new(5),
-    };
     follower
-        .step(node(1), RaftMessage::AppendEntries(from_further_back))
+        .step(node(1), append(1, 1, 1, 1, 5))
         .expect("member");
     assert_eq!(
         follower.commit_index(),
@@ -240,21 +239,8 @@ fn a_follower_never_commits_past_its_own_log() {
         .map(|entry| entry.command)
         .collect();
     assert_eq!(first, [1, 2], "{LESSON}: apply what is committed and held");
-    let missing = AppendRequest {
-        term: term(1),
-        prev_log_index: LogIndex::new(2),
-        prev_log_term: term(1),
-        entries: (3..=4)
-            .map(|index| Entry {
-                index: LogIndex::new(index),
-                term: term(1),
-                command: index,
-            })
-            .collect(),
-        leader_commit: LogIndex::new(4),
-    };
     follower
-        .step(node(1), RaftMessage::AppendEntries(missing))
+        .step(node(1), append(1, 2, 1, 4, 4))
         .expect("member");
     let then: Vec<u64> = follower
         .take_committed()
