@@ -764,6 +764,21 @@ fn a_follower_that_lost_its_logs_tail_catches_up_and_is_reported() {
     });
 }
 
+/// The leader of the newest term, once it is one of `group` (a majority
+/// that was just put together may take a few elections).
+async fn leader_within(raft: &mut RaftCluster<u64>, group: &[NodeId]) -> NodeId {
+    for _ in 0..10 {
+        let leader = expect_ok(raft.check_one_leader().await, LESSON);
+        if group.contains(&leader) {
+            return leader;
+        }
+    }
+    panic!(
+        "{LESSON}: with a majority connected that could elect one of {group:?}, none of them \
+         became leader"
+    );
+}
+
 /// Figure 8 played out on a cluster: an earlier term's entry that a new
 /// leader copies to a majority, without any entry of its own term, is
 /// overwritten later by a leader that never had it. Whoever applied it
@@ -786,7 +801,12 @@ fn figure_8_an_earlier_terms_entry_copied_to_a_majority_is_not_committed() {
             .expect("it still believes it leads");
         // (b) The other three elect a leader, which takes 300 and is cut off
         // before it sends it.
-        let second = expect_ok(raft.check_one_leader().await, LESSON);
+        let three: Vec<NodeId> = members
+            .iter()
+            .copied()
+            .filter(|member| ![first, partner].contains(member))
+            .collect();
+        let second = leader_within(&mut raft, &three).await;
         raft.propose(second, 300).expect("it was just elected");
         raft.partition(&[&[first, partner], &[second]])
             .expect("members");
@@ -800,8 +820,26 @@ fn figure_8_an_earlier_terms_entry_copied_to_a_majority_is_not_committed() {
         // its own term.
         raft.partition(&[&[first, partner, others[0]]])
             .expect("members");
-        expect_ok(raft.check_one_leader().await, LESSON);
-        raft.run_for(Duration::from_secs(1)).await;
+        leader_within(&mut raft, &[first, partner]).await;
+        let mut copies = 0;
+        while raft.node(others[0]).and_then(|node| {
+            node.log()
+                .entry(LogIndex::new(2))
+                .map(|entry| entry.command)
+        }) != Some(200)
+        {
+            copies += 1;
+            assert!(
+                copies < 100,
+                "{LESSON}: the new leader did not copy 200 to {} within 2 s; the leader sends a \
+                 follower that is behind what it lacks",
+                others[0]
+            );
+            raft.run_for(Duration::from_millis(20)).await;
+        }
+        // Time for the copy's acknowledgement to reach the leader, and for
+        // the leader to decide whether that commits 200.
+        raft.run_for(Duration::from_millis(500)).await;
         // (d) The leader that holds 300 wins with the other two, overwrites
         // 200, and commits a command of its own term.
         raft.partition(&[&[second, others[0], others[1]]])
