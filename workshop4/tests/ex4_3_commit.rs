@@ -761,6 +761,46 @@ fn a_follower_that_lost_its_logs_tail_catches_up_and_is_reported() {
              same missing entry for ever\n{cost}",
             cost.total().sent
         );
+        expect_ok(raft.one(6, 3, true).await, LESSON);
+        assert_eq!(
+            raft.applied(follower),
+            [1, 2, 3, 4, 5, 6],
+            "{LESSON}: after catching up, {follower} goes on applying what the cluster commits"
+        );
+    });
+}
+
+/// A leader whose disk lost its last entries crashes while commands are
+/// being committed; it comes back as a follower, and every command the
+/// cluster committed is applied everywhere, the same at every index.
+#[test]
+fn a_leader_that_lost_its_logs_tail_comes_back_in_line() {
+    for_each_seed(|seed| async move {
+        let mut raft = cluster(3, seed);
+        for command in 1..=4 {
+            expect_ok(raft.one(command, 3, true).await, LESSON);
+        }
+        let old_leader = expect_ok(raft.check_one_leader().await, LESSON);
+        let (unsure, _) = raft
+            .propose(old_leader, 5)
+            .expect("the leader takes commands");
+        raft.run_for(Duration::from_millis(3)).await;
+        expect_ok(raft.crash(old_leader), LESSON);
+        expect_ok(raft.one(6, 2, true).await, LESSON);
+        expect_ok(raft.restart(old_leader, 2), LESSON);
+        let last = expect_ok(raft.one(7, 3, true).await, LESSON);
+        let (everyone, _) = expect_ok(raft.committed(last), LESSON);
+        assert_eq!(
+            everyone, 3,
+            "{LESSON}: {old_leader} came back without its last 2 entries; it must catch up and \
+             apply everything committed"
+        );
+        let applied = raft.applied(old_leader).to_vec();
+        assert!(
+            applied.starts_with(&[1, 2, 3, 4]) && applied.ends_with(&[6, 7]),
+            "{LESSON}: {old_leader} applied {applied:?}; 5 at {unsure} may or may not have \
+             been committed, but 1 to 4 were, and 6 and 7 after them"
+        );
     });
 }
 
