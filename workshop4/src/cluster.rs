@@ -505,18 +505,18 @@ impl<C: Command> RaftCluster<C> {
     }
 
     /// Loses and delays messages as the Raft lab's unreliable mode does
-    /// ([`NetworkConditions::unreliable`]), or stops doing so. Long
-    /// reordering, if on, stays on.
+    /// ([`NetworkConditions::unreliable`], with responses lost as the replies
+    /// they are), or stops doing so. Long reordering, if on, stays on.
     pub fn set_unreliable(&mut self, unreliable: bool) {
         self.unreliable = unreliable;
         self.apply_conditions();
     }
 
-    /// Holds back two thirds of all messages for 200 ms to 2.2 s, so that
-    /// newer messages overtake them, or stops doing so. The lab's long
-    /// reordering holds back replies only; here requests wait too, which is
-    /// harsher: heartbeats arrive late and followers stand. Losses, if on,
-    /// stay on.
+    /// Holds back two thirds of all responses (votes, append and heartbeat
+    /// responses) for 200 ms to 2.2 s, so that newer ones overtake them, or
+    /// stops doing so: the lab's long reordering, which holds back replies
+    /// only. Requests travel on time, so leaders keep their followers.
+    /// Losses, if on, stay on.
     pub fn set_long_reordering(&mut self, long_reordering: bool) {
         self.long_reordering = long_reordering;
         self.apply_conditions();
@@ -531,7 +531,7 @@ impl<C: Command> RaftCluster<C> {
     /// Sets the conditions the two switches ask for.
     fn apply_conditions(&mut self) {
         let base = if self.unreliable {
-            NetworkConditions::unreliable()
+            NetworkConditions::unreliable().with_one_way_replies()
         } else {
             NetworkConditions::reliable()
         };
@@ -540,6 +540,8 @@ impl<C: Command> RaftCluster<C> {
             let rate = Probability::new(2.0 / 3.0).expect("two thirds is a probability");
             base.with_long_delay(rate, LONG_DELAY_MIN, LONG_DELAY_MAX)
                 .expect("the long delay range is written in order")
+                .with_one_way_replies()
+                .with_long_delay_for_replies_only()
         } else {
             base
         };

@@ -15,9 +15,9 @@
 //! that way; the earlier entries are then committed with it, by the Log
 //! Matching Property.
 //!
-//! Followers learn the commit index from the leader's messages, but may only
-//! commit what they have verified: `min(leader_commit, last index the request
-//! verified)`, never their whole log, whose tail may still be stale.
+//! Followers learn the commit index from the leader's messages, but may
+//! only commit what the leader has checked in their log: the tail of a
+//! follower's log may still be stale. What is committed stays committed.
 //!
 //! The shell calls `handle_append_success` on the leader and `follow_commit`
 //! on a follower whose leader is ahead. `take_committed` (given) then hands
@@ -43,29 +43,24 @@ impl<C: Command> RaftNode<C> {
     /// The leader hears that `follower`'s log matches its own up to
     /// `match_index`.
     pub(crate) fn handle_append_success(&mut self, follower: NodeId, match_index: LogIndex) {
-        // TODO(4.3): in the follower's `Progress` (only a leader has one),
-        // raise `match_index` (never lower it: responses arrive late and out
-        // of order) and keep `next_index` past it. Then
-        // `advance_commit_index`, and if the follower is still behind your
-        // last index, `send_append` to it.
+        // TODO(4.3): record what the follower now holds, try to commit, and
+        // keep a follower that is still behind fed. The trap: answers arrive
+        // late and out of order.
         todo!("exercise 4.3: record a follower's match (see workshop4/README.md, Implement 4.3)")
     }
 
     /// The leader commits the highest index that a majority holds, if it is
     /// of the current term.
     pub(crate) fn advance_commit_index(&mut self) {
-        // TODO(4.3): collect every follower's match index plus your own last
-        // index, sort them from the highest; the `quorum()`-th is held by a
-        // majority. Commit it only if it is above `commit_index` AND its
-        // entry is of `self.term` (Figure 8: never count replicas of an
-        // earlier term's entry).
+        // TODO(4.3): the highest index a majority of the cluster holds,
+        // yourself included, is committable, with the exception of Figure 8.
         todo!("exercise 4.3: commit by majority (see workshop4/README.md, Implement 4.3)")
     }
 
     /// A follower adopts the leader's commit index, up to what it verified.
     pub(crate) fn follow_commit(&mut self, leader_commit: LogIndex, verified: LogIndex) {
-        // TODO(4.3): commit up to `min(leader_commit, verified)`, and never
-        // move the commit index back.
+        // TODO(4.3): the trap: the tail of your log may be stale, and
+        // messages arrive out of order.
         todo!(
             "exercise 4.3: follow the leader's commit index (see workshop4/README.md, Implement 4.3)"
         )

@@ -44,8 +44,8 @@ impl<C: Command> RaftNode<C> {
     /// Draws the next election timeout, in ticks, uniformly from the
     /// configured range.
     pub(crate) fn randomized_election_timeout(&mut self) -> u32 {
-        // TODO(4.1): draw uniformly from `self.config.election_timeout_ticks()`
-        // with `self.rng` (`RngExt::random_range` takes the range as it is).
+        // TODO(4.1): uniform over the configured range, from `self.rng`: a
+        // seeded draw, so that a run repeats.
         todo!(
             "exercise 4.1: draw a randomized election timeout (see workshop4/README.md, Implement 4.1)"
         )
@@ -53,20 +53,18 @@ impl<C: Command> RaftNode<C> {
 
     /// The term rules, applied to every message before it is handled.
     pub(crate) fn check_term(&mut self, term: Term) -> TermCheck {
-        // TODO(4.1): a later term than `self.term` makes this node a follower
-        // of that term, leader unknown (`become_follower`); then a term below
-        // `self.term` is `TermCheck::Stale`, anything else `Current`.
+        // TODO(4.1): Figure 2's rule for terms. The trap: it holds whatever
+        // this node's role; a leader that hears of a later term leads
+        // nothing any more.
         todo!("exercise 4.1: apply the term rules (see workshop4/README.md, Implement 4.1)")
     }
 
     /// The election timer ran out: stand for the next term.
     pub(crate) fn start_election(&mut self) {
-        // TODO(4.1): move to the next term, vote for yourself, forget the old
-        // leader, become `RoleState::Candidate` with your own vote counted,
-        // and reset the election timer (a fresh random draw). A quorum of
-        // one is already won: `become_leader`. Otherwise send every peer a
-        // `RaftMessage::RequestVote` with your term and your log's last index
-        // and last term.
+        // TODO(4.1): stand for the next term with your own vote, and ask
+        // every peer for theirs, telling them what they need to judge your
+        // log. The traps: a candidate that keeps its old timer stands again
+        // at every tick; and a cluster of one has already won.
         todo!("exercise 4.1: start an election (see workshop4/README.md, Implement 4.1)")
     }
 
@@ -76,19 +74,18 @@ impl<C: Command> RaftNode<C> {
         candidate: NodeId,
         request: VoteRequest,
     ) -> VoteResponse {
-        // TODO(4.1): grant the vote only if this node has not voted for
-        // someone else in this term AND the candidate's log is at least as up
-        // to date as yours (compare last terms first, then last indexes).
-        // When you grant it, record the vote and reset your election timer.
-        // Answer with your term either way.
+        // TODO(4.1): one vote per term, and only for a log at least as up to
+        // date as yours (section 5.4.1). The trap: a voter whose timer runs
+        // on may stand against the candidate it just voted for, and when it
+        // was already in the candidate's term no term change restarted it.
         todo!("exercise 4.1: decide on a vote (see workshop4/README.md, Implement 4.1)")
     }
 
     /// A peer answered this node's vote request, in this node's term.
     pub(crate) fn handle_vote(&mut self, voter: NodeId, vote: VoteResponse) {
-        // TODO(4.1): only a candidate counts votes. Add a granted vote to
-        // the set (a set: a duplicated vote counts once); with a quorum of
-        // votes, `become_leader`.
+        // TODO(4.1): a majority of the cluster, the candidate's own vote
+        // included, makes a leader. The traps: votes arrive late, after the
+        // election is decided, and a network may deliver one twice.
         todo!("exercise 4.1: count votes (see workshop4/README.md, Implement 4.1)")
     }
 }

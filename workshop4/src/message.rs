@@ -158,6 +158,12 @@ impl<C> RaftMessage<C> {
 }
 
 impl<C: Clone + Send + 'static> Message for RaftMessage<C> {
+    /// The responses: the network may treat them as the replies they are
+    /// ([`NetworkConditions::one_way_replies`](coordination::sim::NetworkConditions::one_way_replies)).
+    fn is_reply(&self) -> bool {
+        !self.is_request()
+    }
+
     fn kind(&self) -> &'static str {
         match self {
             Self::RequestVote(_) => "request_vote",

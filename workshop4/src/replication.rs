@@ -18,9 +18,16 @@
 //! the end of section 5.3; the variant here is the one of the Raft course
 //! guide by Jon Gjengset, "Students' Guide to Raft", 2016).
 //!
+//! The paper assumes a disk that never loses what it acknowledged. A real
+//! one can: after a power cut, a follower may come back without the last
+//! entries it acknowledged, and answer below what the leader believes it
+//! holds. The leader must then believe the follower, not its own records,
+//! and say so: Raft's guarantees rest on that disk.
+//!
 //! The shell in `node.rs` calls `handle_append_entries` on a follower after
 //! recognising the leader, and `handle_append_rejection` on the leader. Given
-//! helpers: `send_append` and the [`Log`](crate::Log) methods.
+//! helpers: `send_append`, `report_lost_entries` and the [`Log`](crate::Log)
+//! methods.
 //!
 //! - Read: `workshop4/README.md`, "Implement", 4.2.
 //! - Check: `cargo test -p workshop4 --test ex4_2_replication`.
@@ -41,15 +48,11 @@ use crate::{AppendOutcome, AppendRequest, Command, LogIndex, RaftNode, Term};
 impl<C: Command> RaftNode<C> {
     /// A follower checks and applies an append from the leader of its term.
     pub(crate) fn handle_append_entries(&mut self, request: AppendRequest<C>) -> AppendOutcome {
-        // TODO(4.2): the consistency check. `self.log.term_at(prev_log_index)`
-        // is `None` when the log is too short: reject with `conflict_index`
-        // = your last index + 1 and no conflict term. A different term:
-        // reject with that term and the first index of it in your log.
-        // Then, for each entry: same term at its index, skip it (a
-        // duplicate); another term, `truncate_from` there and append; nothing
-        // there, append. Accept with `match_index = prev_log_index + number
-        // of entries sent` (not your last index: entries beyond it are not
-        // verified).
+        // TODO(4.2): accept only if your log holds the entry just before the
+        // new ones; otherwise reject, and point the leader to where it
+        // should look next. The traps: a late or repeated append must not
+        // cut off entries a newer one added, and the end of your log is not
+        // what this request verified.
         todo!("exercise 4.2: check and append entries (see workshop4/README.md, Implement 4.2)")
     }
 
@@ -61,12 +64,12 @@ impl<C: Command> RaftNode<C> {
         conflict_index: LogIndex,
         conflict_term: Option<Term>,
     ) {
-        // TODO(4.2): if the leader's log has entries of `conflict_term`, the
-        // next index is just past its last entry of that term; otherwise it
-        // is `conflict_index`. Keep it between the follower's match index + 1
-        // and your last index + 1 (a late rejection can point anywhere), store
-        // it in the follower's `Progress` (only a leader has one), and
-        // `send_append` again.
+        // TODO(4.2): move the follower's next index to where its answer
+        // points, a whole term at a time when you can, and try again. The
+        // traps: never past the end of your log; and disks lie. An answer
+        // below the follower's match index means it lost entries it had
+        // acknowledged: believe it (match index back too), tell the operator
+        // (`report_lost_entries`), or you will retry past its log for ever.
         todo!("exercise 4.2: back off the next index (see workshop4/README.md, Implement 4.2)")
     }
 }

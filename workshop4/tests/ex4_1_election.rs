@@ -243,7 +243,11 @@ fn term_rules_depose_the_old_and_refuse_the_stale() {
     );
 
     ticks_until_candidate(&mut raft);
-    assert_eq!(raft.term(), term(6));
+    assert_eq!(
+        raft.term(),
+        term(6),
+        "{LESSON}: a node of term 5 that stands does so for term 6"
+    );
     raft.step(
         node(3),
         RaftMessage::Heartbeat(Heartbeat {
@@ -319,7 +323,12 @@ fn granting_a_vote_restarts_the_election_timer() {
             voter.tick();
         }
         voter.step(node(2), vote_request(1, 0, 0)).expect("member");
-        assert_eq!(vote_sent(&mut voter).map(|vote| vote.granted), Some(true));
+        assert_eq!(
+            vote_sent(&mut voter).map(|vote| vote.granted),
+            Some(true),
+            "{LESSON}: node-1 has not voted and node-2's empty log is as up to date as its own: \
+             grant the vote"
+        );
         for tick in 1..30 {
             voter.tick();
             assert_eq!(
@@ -542,8 +551,16 @@ fn a_node_that_is_not_ticked_never_stands() {
     simulate(async {
         let mut raft = node_with_log(1, 3, 0, &[]);
         tokio::time::sleep(Duration::from_secs(60)).await;
-        assert_eq!(raft.role(), Role::Follower);
-        assert!(raft.take_messages().is_empty());
+        assert_eq!(
+            raft.role(),
+            Role::Follower,
+            "{LESSON}: a minute passed without a tick; a node that counts its own time stood \
+             anyway"
+        );
+        assert!(
+            raft.take_messages().is_empty(),
+            "{LESSON}: a node sends only when ticked or stepped, yet this one had messages ready"
+        );
         ticks_until_candidate(&mut raft);
     });
 }

@@ -94,7 +94,11 @@ fn an_append_after_a_conflicting_entry_is_refused_with_the_conflicting_term() {
         "{LESSON}: at index 4 the follower has term 2, the leader term 4; term 2 starts at index \
          2 in the follower's log, so the leader can skip all of it at once"
     );
-    assert_eq!(terms_of(&follower), [1, 2, 2, 2, 3]);
+    assert_eq!(
+        terms_of(&follower),
+        [1, 2, 2, 2, 3],
+        "{LESSON}: a refused append changes nothing"
+    );
 }
 
 /// Entries that conflict with the leader's are deleted, with everything
@@ -162,7 +166,11 @@ fn a_probe_that_matches_is_accepted_without_touching_the_log() {
         },
         "{LESSON}: a probe at index 2 of term 1 matches; it verifies index 2, nothing beyond"
     );
-    assert_eq!(terms_of(&follower), [1, 1, 2, 2]);
+    assert_eq!(
+        terms_of(&follower),
+        [1, 1, 2, 2],
+        "{LESSON}: a probe carries no entries: nothing to truncate, nothing to append"
+    );
 }
 
 /// The previous index of the append the leader sent to `follower` last.

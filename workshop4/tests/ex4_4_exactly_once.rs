@@ -30,7 +30,11 @@ fn deposit(client: u64, sequence: u64, cents: u64) -> ClientRequest<AccountOpera
 #[test]
 fn a_retry_gets_the_first_reply_and_is_not_applied_again() {
     let mut account = ExactlyOnce::new(Account::new());
-    assert_eq!(account.apply(&deposit(1, 1, 500)), Reply::Applied(Ok(500)));
+    assert_eq!(
+        account.apply(&deposit(1, 1, 500)),
+        Reply::Applied(Ok(500)),
+        "{LESSON}: client-1's first request is new: apply it"
+    );
     assert_eq!(
         account.apply(&deposit(1, 1, 500)),
         Reply::Duplicate(Ok(500)),
@@ -42,7 +46,11 @@ fn a_retry_gets_the_first_reply_and_is_not_applied_again() {
         500,
         "{LESSON}: the deposit of 500 cents was credited twice"
     );
-    assert_eq!(account.apply(&deposit(1, 2, 250)), Reply::Applied(Ok(750)));
+    assert_eq!(
+        account.apply(&deposit(1, 2, 250)),
+        Reply::Applied(Ok(750)),
+        "{LESSON}: client-1's request #2 is new: apply it"
+    );
     assert_eq!(
         account.apply(&deposit(2, 1, 100)),
         Reply::Applied(Ok(850)),
@@ -65,8 +73,16 @@ fn a_request_older_than_the_clients_last_is_refused() {
         "{LESSON}: a long-delayed copy of request #1 arrives after #2 was applied; the client \
          has its answer already. Applying it would credit 500 again"
     );
-    assert_eq!(account.machine().balance(), 750);
-    assert_eq!(account.machine().operations_applied(), 2);
+    assert_eq!(
+        account.machine().balance(),
+        750,
+        "{LESSON}: 500 and 250 were deposited once each; the straggler must not be applied"
+    );
+    assert_eq!(
+        account.machine().operations_applied(),
+        2,
+        "{LESSON}: two requests, two operations applied"
+    );
 }
 
 /// The table keeps one reply per client, however many requests each makes:

@@ -100,8 +100,16 @@ fn keys_are_the_same_for_the_same_work_and_differ_otherwise() {
         deduplication_id(ImageId::new(8), Stage::Resize),
         "{LESSON}: image-7's and image-8's messages are different messages"
     );
-    assert_eq!(publication_key(image), publication_key(image));
-    assert_ne!(publication_key(image), publication_key(ImageId::new(8)));
+    assert_eq!(
+        publication_key(image),
+        publication_key(image),
+        "{LESSON}: every delivery of image-7's last message must publish under one key"
+    );
+    assert_ne!(
+        publication_key(image),
+        publication_key(ImageId::new(8)),
+        "{LESSON}: image-7 and image-8 are two publications"
+    );
 }
 
 /// A stage that crashed after storing its output does not process the

@@ -12,8 +12,9 @@ use workshop4::pipeline::{
 };
 use workshop4::testing::{node, node_with_log, term};
 use workshop4::{
-    Account, AccountError, AccountOperation, ClusterError, Heartbeat, LogIndex, ProposeError,
-    RaftCluster, RaftConfig, RaftConfigError, RaftMessage, RaftNode, Role, StateMachine, StepError,
+    Account, AccountError, AccountOperation, ClusterError, Heartbeat, HeartbeatResponse, LogIndex,
+    ProposeError, RaftCluster, RaftConfig, RaftConfigError, RaftMessage, RaftNode, Role,
+    StateMachine, StepError,
 };
 
 fn ms(value: u64) -> Duration {
@@ -25,20 +26,30 @@ fn ms(value: u64) -> Duration {
 fn impossible_timings_are_refused() {
     assert_eq!(
         RaftConfig::new(Duration::ZERO, ms(150), ms(300), ms(75)),
-        Err(RaftConfigError::ZeroTick)
+        Err(RaftConfigError::ZeroTick),
+        "a tick of zero would never let time pass"
     );
-    assert!(matches!(
-        RaftConfig::new(ms(10), ms(155), ms(300), ms(50)),
-        Err(RaftConfigError::NotWholeTicks { .. })
-    ));
-    assert!(matches!(
-        RaftConfig::new(ms(5), ms(300), ms(150), ms(75)),
-        Err(RaftConfigError::ReversedElectionTimeout { .. })
-    ));
-    assert!(matches!(
-        RaftConfig::new(ms(5), ms(150), ms(300), ms(150)),
-        Err(RaftConfigError::HeartbeatNotShorterThanElectionTimeout { .. })
-    ));
+    assert!(
+        matches!(
+            RaftConfig::new(ms(10), ms(155), ms(300), ms(50)),
+            Err(RaftConfigError::NotWholeTicks { .. })
+        ),
+        "155 ms is not a whole number of 10 ms ticks"
+    );
+    assert!(
+        matches!(
+            RaftConfig::new(ms(5), ms(300), ms(150), ms(75)),
+            Err(RaftConfigError::ReversedElectionTimeout { .. })
+        ),
+        "an election timeout range from 300 ms down to 150 ms is reversed"
+    );
+    assert!(
+        matches!(
+            RaftConfig::new(ms(5), ms(150), ms(300), ms(150)),
+            Err(RaftConfigError::HeartbeatNotShorterThanElectionTimeout { .. })
+        ),
+        "heartbeats as slow as the shortest election timeout let followers stand"
+    );
     let paper = RaftConfig::paper();
     assert_eq!(
         (
@@ -47,9 +58,14 @@ fn impossible_timings_are_refused() {
             paper.election_timeout_max(),
             paper.heartbeat_interval()
         ),
-        (ms(5), ms(150), ms(300), ms(75))
+        (ms(5), ms(150), ms(300), ms(75)),
+        "the paper's timing: 150-300 ms election timeouts, heartbeats well inside"
     );
-    assert_eq!(paper.election_timeout_ticks(), 30..=60);
+    assert_eq!(
+        paper.election_timeout_ticks(),
+        30..=60,
+        "150-300 ms in ticks of 5 ms"
+    );
 }
 
 /// A node must be one of its members, and a history must be one Raft could
@@ -58,29 +74,40 @@ fn impossible_timings_are_refused() {
 fn a_node_outside_its_membership_or_with_an_impossible_history_is_refused() {
     let members = [node(1), node(2), node(3)];
     let stranger = RaftNode::<u64>::new(node(9), &members, RaftConfig::paper(), Seed::new(1));
-    assert_eq!(stranger.err(), Some(RaftConfigError::NotAMember(node(9))));
+    assert_eq!(
+        stranger.err(),
+        Some(RaftConfigError::NotAMember(node(9))),
+        "node-9 is not one of the members it was given"
+    );
     let backwards = RaftNode::<u64>::new(node(1), &members, RaftConfig::paper(), Seed::new(1))
         .expect("member")
         .with_history(term(3), [(term(2), 1), (term(1), 2)]);
-    assert!(matches!(
-        backwards,
-        Err(RaftConfigError::ImpossibleHistory { .. })
-    ));
+    assert!(
+        matches!(backwards, Err(RaftConfigError::ImpossibleHistory { .. })),
+        "entry terms never go down along a log"
+    );
     let future = RaftNode::<u64>::new(node(1), &members, RaftConfig::paper(), Seed::new(1))
         .expect("member")
         .with_history(term(1), [(term(2), 1)]);
-    assert!(matches!(
-        future,
-        Err(RaftConfigError::ImpossibleHistory { .. })
-    ));
+    assert!(
+        matches!(future, Err(RaftConfigError::ImpossibleHistory { .. })),
+        "no entry can come from a term after the node's own"
+    );
 
     let restored = node_with_log(2, 3, 4, &[1, 1, 3]);
-    assert_eq!(restored.term(), term(4));
-    assert_eq!(restored.log().last_index(), LogIndex::new(3));
-    assert_eq!(restored.log().last_term(), term(3));
+    assert_eq!(
+        (
+            restored.term(),
+            restored.log().last_index(),
+            restored.log().last_term()
+        ),
+        (term(4), LogIndex::new(3), term(3)),
+        "a restored node has the term and the log it was given"
+    );
     assert_eq!(
         (restored.role(), restored.voted_for()),
-        (Role::Follower, None)
+        (Role::Follower, None),
+        "a restored node starts as a follower that has not voted"
     );
 }
 
@@ -93,10 +120,15 @@ fn a_restored_vote_must_belong_to_a_member() {
         .expect("node-3 is a member");
     assert_eq!(
         (restored.term(), restored.voted_for()),
-        (term(4), Some(node(3)))
+        (term(4), Some(node(3))),
+        "the vote of term 4 comes back with the node"
     );
     let stranger = node_with_log(2, 3, 4, &[]).with_vote(Some(node(9)));
-    assert_eq!(stranger.err(), Some(RaftConfigError::NotAMember(node(9))));
+    assert_eq!(
+        stranger.err(),
+        Some(RaftConfigError::NotAMember(node(9))),
+        "nobody can have voted for node-9, which is not a member"
+    );
 }
 
 /// A message from a stranger is refused before anything reads it.
@@ -109,7 +141,8 @@ fn a_message_from_a_stranger_is_refused() {
     });
     assert_eq!(
         raft.step(node(7), heartbeat),
-        Err(StepError::UnknownSender { from: node(7) })
+        Err(StepError::UnknownSender { from: node(7) }),
+        "node-7 is not a member: its message is refused"
     );
     assert_eq!(raft.term(), term(1), "a stranger's term is not believed");
 }
@@ -119,9 +152,20 @@ fn a_message_from_a_stranger_is_refused() {
 fn a_follower_refuses_proposals() {
     let mut raft = node_with_log(1, 3, 1, &[]);
     let refused = raft.propose(42);
-    assert_eq!(refused, Err(ProposeError::NotLeader { leader: None }));
-    assert_eq!(refused.err().and_then(|error| error.leader_hint()), None);
-    assert!(raft.take_messages().is_empty() && raft.take_committed().is_empty());
+    assert_eq!(
+        refused,
+        Err(ProposeError::NotLeader { leader: None }),
+        "a follower that knows no leader refuses, and says so"
+    );
+    assert_eq!(
+        refused.err().and_then(|error| error.leader_hint()),
+        None,
+        "no leader is known, so there is nobody to suggest"
+    );
+    assert!(
+        raft.take_messages().is_empty() && raft.take_committed().is_empty(),
+        "a refused proposal sends nothing and commits nothing"
+    );
 }
 
 /// Messages name their kind for counts, and requests are told from
@@ -132,9 +176,18 @@ fn messages_have_kinds_and_requests_are_known() {
         term: term(2),
         commit: LogIndex::ZERO,
     });
-    assert_eq!(heartbeat.kind(), "heartbeat");
-    assert!(heartbeat.is_request());
-    assert_eq!(heartbeat.term(), term(2));
+    assert_eq!(heartbeat.kind(), "heartbeat", "counts group by this name");
+    assert!(
+        heartbeat.is_request() && !heartbeat.is_reply(),
+        "a heartbeat asks for an answer"
+    );
+    let answer: RaftMessage<u64> =
+        RaftMessage::HeartbeatResponse(HeartbeatResponse { term: term(2) });
+    assert!(
+        answer.is_reply() && !answer.is_request(),
+        "a heartbeat response answers one, so a network may treat it as a reply"
+    );
+    assert_eq!(heartbeat.term(), term(2), "every message carries its term");
 }
 
 /// The harness refuses nodes it does not have, and a node crashes once.
@@ -145,21 +198,49 @@ fn the_harness_refuses_unknown_and_crashed_nodes() {
             RaftCluster::new(3, Seed::new(1), NetworkConditions::reliable());
         assert_eq!(
             raft.disconnect(node(9)),
-            Err(ClusterError::Network(NetworkError::UnknownNode(node(9))))
+            Err(ClusterError::Network(NetworkError::UnknownNode(node(9)))),
+            "node-9 is not in a cluster of three"
         );
-        assert!(raft.crash(node(3)).is_ok());
-        assert!(raft.crash(node(3)).is_err());
-        assert!(raft.node(node(3)).is_none());
+        assert!(
+            matches!(
+                raft.restart(node(3), 0),
+                Err(ClusterError::Network(
+                    NetworkError::IllegalTransition { .. }
+                ))
+            ),
+            "a running node cannot be restarted"
+        );
+        assert!(raft.crash(node(3)).is_ok(), "a running node can crash");
+        assert!(
+            raft.crash(node(3)).is_err(),
+            "a crashed node cannot crash again"
+        );
+        assert!(raft.node(node(3)).is_none(), "a crashed node is not driven");
         assert_eq!(
             raft.propose(node(3), 1),
-            Err(ProposeError::NotLeader { leader: None })
+            Err(ProposeError::NotLeader { leader: None }),
+            "a crashed node takes no command"
+        );
+        assert!(
+            raft.restart(node(3), 5).is_ok(),
+            "a crashed node comes back from its disk, even one that lost more than it held"
+        );
+        assert_eq!(
+            raft.node(node(3)).map(|state| state.log().last_index()),
+            Some(LogIndex::ZERO),
+            "node-3 held nothing and lost its whole tail: it comes back empty"
         );
         assert!(raft.check_no_leader().is_ok(), "nothing has run yet");
-        assert_eq!(raft.members(), [node(1), node(2), node(3)]);
+        assert_eq!(
+            raft.members(),
+            [node(1), node(2), node(3)],
+            "the members are node-1 to node-3"
+        );
         let broken = ClusterError::SafetyViolation("disagreement".into());
-        assert!(broken.is_safety_violation());
+        assert!(broken.is_safety_violation(), "a disagreement breaks safety");
         assert!(
-            !ClusterError::Network(NetworkError::UnknownNode(NodeId::new(1))).is_safety_violation()
+            !ClusterError::Network(NetworkError::UnknownNode(NodeId::new(1))).is_safety_violation(),
+            "a refused network operation is a mistake of the test, not of Raft"
         );
     });
 }
@@ -169,19 +250,31 @@ fn the_harness_refuses_unknown_and_crashed_nodes() {
 #[test]
 fn the_account_refuses_overdrafts_and_overflows() {
     let mut account = Account::new();
-    assert_eq!(account.apply(&AccountOperation::Deposit(100)), Ok(100));
+    assert_eq!(
+        account.apply(&AccountOperation::Deposit(100)),
+        Ok(100),
+        "a deposit returns the new balance"
+    );
     assert_eq!(
         account.apply(&AccountOperation::Withdraw(150)),
         Err(AccountError::InsufficientFunds {
             balance: 100,
             requested: 150
-        })
+        }),
+        "150 cannot be withdrawn from 100"
     );
-    assert!(matches!(
-        account.apply(&AccountOperation::Deposit(u64::MAX)),
-        Err(AccountError::Overflow { .. })
-    ));
-    assert_eq!((account.balance(), account.operations_applied()), (100, 3));
+    assert!(
+        matches!(
+            account.apply(&AccountOperation::Deposit(u64::MAX)),
+            Err(AccountError::Overflow { .. })
+        ),
+        "a deposit that would overflow the balance is refused"
+    );
+    assert_eq!(
+        (account.balance(), account.operations_applied()),
+        (100, 3),
+        "refused operations leave the balance alone, and are still counted as applied"
+    );
 }
 
 fn job(image: u64) -> Job {
@@ -203,18 +296,28 @@ fn an_unacknowledged_message_comes_back_after_the_visibility_timeout() {
     );
     queue.send(job(1));
     let first = queue.receive(Duration::ZERO, false).expect("one message");
-    assert!(!queue.has_visible());
+    assert!(
+        !queue.has_visible(),
+        "a received message is hidden from other receivers"
+    );
     queue.release_expired(Duration::from_secs(29));
     assert!(!queue.has_visible(), "hidden for 30 s");
     queue.release_expired(Duration::from_secs(30));
     let second = queue.receive(Duration::from_secs(30), false).expect("back");
-    assert_eq!((second.job, second.attempt), (first.job, 2));
+    assert_eq!(
+        (second.job, second.attempt),
+        (first.job, 2),
+        "the same job comes back as its second attempt"
+    );
     assert!(
         !queue.acknowledge(first.receipt),
         "an old receipt is refused"
     );
-    assert!(queue.acknowledge(second.receipt));
-    assert!(queue.is_empty());
+    assert!(
+        queue.acknowledge(second.receipt),
+        "the current receipt acknowledges"
+    );
+    assert!(queue.is_empty(), "an acknowledged message is gone");
 }
 
 /// A deduplication id drops a second send within the window, and only
@@ -227,11 +330,24 @@ fn a_deduplication_id_drops_repeats_within_its_window() {
         Duration::from_secs(300),
     );
     let id = DeduplicationId::new("image-1/resize");
-    assert!(queue.send_deduplicated(job(1), id.clone(), Duration::ZERO));
-    assert!(!queue.send_deduplicated(job(1), id.clone(), Duration::from_secs(299)));
-    assert!(queue.send_deduplicated(job(1), id, Duration::from_secs(300)));
-    assert_eq!(queue.dropped_duplicates(), 1);
-    assert_eq!(queue.accepted().get(&ImageId::new(1)), Some(&2));
+    assert!(
+        queue.send_deduplicated(job(1), id.clone(), Duration::ZERO),
+        "the first send of an id is accepted"
+    );
+    assert!(
+        !queue.send_deduplicated(job(1), id.clone(), Duration::from_secs(299)),
+        "a repeat within the 300 s window is dropped"
+    );
+    assert!(
+        queue.send_deduplicated(job(1), id, Duration::from_secs(300)),
+        "once the window has passed the id is forgotten"
+    );
+    assert_eq!(queue.dropped_duplicates(), 1, "one repeat was dropped");
+    assert_eq!(
+        queue.accepted().get(&ImageId::new(1)),
+        Some(&2),
+        "image-1 was accepted twice, once per window"
+    );
 }
 
 /// A repeated idempotency key returns the first post and posts nothing.
@@ -242,9 +358,16 @@ fn a_repeated_idempotency_key_posts_nothing() {
     let key = IdempotencyKey::new("publish/image-3");
     let first = gallery.publish_once(key.clone(), image, Artifact::upload(image), Duration::ZERO);
     let again = gallery.publish_once(key, image, Artifact::upload(image), Duration::from_secs(5));
-    assert_eq!(first, again);
+    assert_eq!(
+        first, again,
+        "a repeated key returns the first post instead of posting again"
+    );
     gallery.publish(image, Artifact::upload(image), Duration::from_secs(6));
-    assert_eq!(gallery.posts_per_image().get(&image), Some(&2));
+    assert_eq!(
+        gallery.posts_per_image().get(&image),
+        Some(&2),
+        "a publication without a key posts again"
+    );
 }
 
 /// Stages transform deterministically, in order; publishing transforms
@@ -252,9 +375,21 @@ fn a_repeated_idempotency_key_posts_nothing() {
 #[test]
 fn stages_are_deterministic_and_ordered() {
     let upload = Artifact::upload(ImageId::new(1));
-    assert_eq!(Stage::Resize.process(upload), Stage::Resize.process(upload));
-    assert_ne!(Stage::Resize.process(upload), Stage::Decode.process(upload));
-    assert_eq!(Stage::Publish.process(upload), upload);
+    assert_eq!(
+        Stage::Resize.process(upload),
+        Stage::Resize.process(upload),
+        "a stage gives the same output for the same input"
+    );
+    assert_ne!(
+        Stage::Resize.process(upload),
+        Stage::Decode.process(upload),
+        "different stages transform differently"
+    );
+    assert_eq!(
+        Stage::Publish.process(upload),
+        upload,
+        "publishing transforms nothing"
+    );
     let order: Vec<Option<Stage>> = Stage::ALL.iter().map(|stage| stage.next()).collect();
     assert_eq!(
         order,
@@ -263,6 +398,7 @@ fn stages_are_deterministic_and_ordered() {
             Some(Stage::Thumbnail),
             Some(Stage::Publish),
             None
-        ]
+        ],
+        "decode, resize, thumbnail, publish, then nothing"
     );
 }

@@ -33,7 +33,10 @@ fn retries_after_lost_replies_credit_deposits_twice() {
             run.balance > run.intended,
             "lost replies were retried, so some deposits should count twice: {run:?}"
         );
-        assert!(run.operations_applied > run.deposits, "{run:?}");
+        assert!(
+            run.operations_applied > run.deposits,
+            "retries over an unreliable network should apply some deposits twice: {run:?}"
+        );
     });
 }
 
@@ -51,8 +54,14 @@ fn on_a_reliable_network_every_deposit_counts_once() {
         )
         .await
         .expect("the service sets up");
-        assert_eq!(run.retries, 0);
-        assert_eq!(run.balance, run.intended);
+        assert_eq!(
+            run.retries, 0,
+            "nothing is lost on a reliable network, so no client should retry"
+        );
+        assert_eq!(
+            run.balance, run.intended,
+            "without retries every deposit is applied once, even by the naive server"
+        );
     });
 }
 

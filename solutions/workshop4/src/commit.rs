@@ -15,9 +15,9 @@
 //! that way; the earlier entries are then committed with it, by the Log
 //! Matching Property.
 //!
-//! Followers learn the commit index from the leader's messages, but may only
-//! commit what they have verified: `min(leader_commit, last index the request
-//! verified)`, never their whole log, whose tail may still be stale.
+//! Followers learn the commit index from the leader's messages, but may
+//! only commit what the leader has checked in their log: the tail of a
+//! follower's log may still be stale. What is committed stays committed.
 //!
 //! The shell calls `handle_append_success` on the leader and `follow_commit`
 //! on a follower whose leader is ahead. `take_committed` (given) then hands

@@ -18,9 +18,16 @@
 //! the end of section 5.3; the variant here is the one of the Raft course
 //! guide by Jon Gjengset, "Students' Guide to Raft", 2016).
 //!
+//! The paper assumes a disk that never loses what it acknowledged. A real
+//! one can: after a power cut, a follower may come back without the last
+//! entries it acknowledged, and answer below what the leader believes it
+//! holds. The leader must then believe the follower, not its own records,
+//! and say so: Raft's guarantees rest on that disk.
+//!
 //! The shell in `node.rs` calls `handle_append_entries` on a follower after
 //! recognising the leader, and `handle_append_rejection` on the leader. Given
-//! helpers: `send_append` and the [`Log`](crate::Log) methods.
+//! helpers: `send_append`, `report_lost_entries` and the [`Log`](crate::Log)
+//! methods.
 //!
 //! - Read: `workshop4/README.md`, "Implement", 4.2.
 //! - Check: `cargo test -p workshop4 --test ex4_2_replication`.

@@ -116,6 +116,18 @@ pub struct NetworkConditions {
     /// duplicated reply finds its call already answered. Neither preset
     /// duplicates.
     pub duplication: Probability,
+    /// Whether a one-way message that answers another
+    /// ([`Message::is_reply`](super::Message::is_reply)) counts as a reply:
+    /// lost at `reply_loss` rather than `message_loss`, and held back when
+    /// `long_delay_replies_only` is on. A protocol that answers with one-way
+    /// messages (Raft-lite) then meets the faults `labrpc` gives a reply.
+    /// Off in both presets.
+    pub one_way_replies: bool,
+    /// Whether only replies are held back for a long delay, as `labrpc`'s
+    /// long reordering does; requests and other one-way messages then always
+    /// travel for their `latency`, and draw nothing for the long delay. Off
+    /// in both presets: every message may be held back.
+    pub long_delay_replies_only: bool,
 }
 
 impl NetworkConditions {
@@ -130,6 +142,8 @@ impl NetworkConditions {
             long_delay: Probability::NEVER,
             long_delay_range: DelayRange::millis(200, 2200),
             duplication: Probability::NEVER,
+            one_way_replies: false,
+            long_delay_replies_only: false,
         }
     }
 
@@ -186,6 +200,24 @@ impl NetworkConditions {
     pub fn with_duplication(self, rate: Probability) -> Self {
         Self {
             duplication: rate,
+            ..self
+        }
+    }
+
+    /// These conditions with one-way messages that answer another treated as
+    /// replies ([`one_way_replies`](Self::one_way_replies)).
+    pub fn with_one_way_replies(self) -> Self {
+        Self {
+            one_way_replies: true,
+            ..self
+        }
+    }
+
+    /// These conditions with long delays for replies only
+    /// ([`long_delay_replies_only`](Self::long_delay_replies_only)).
+    pub fn with_long_delay_for_replies_only(self) -> Self {
+        Self {
+            long_delay_replies_only: true,
             ..self
         }
     }

@@ -38,6 +38,16 @@ pub trait Message: Clone + Send + 'static {
     /// A short name for this kind of message, the same for every message of
     /// the kind: message counts and the trace are grouped by it.
     fn kind(&self) -> &'static str;
+
+    /// Whether this message, sent one way, answers another: a protocol that
+    /// answers with one-way messages (Raft's votes and append responses)
+    /// says so here. The network treats such a message as a reply only when
+    /// [`NetworkConditions::one_way_replies`](super::NetworkConditions::one_way_replies)
+    /// asks it to; a [`call`](super::Node::call)'s answer is a reply
+    /// whatever this says. No message by default.
+    fn is_reply(&self) -> bool {
+        false
+    }
 }
 
 /// Identifies one message in a run, in the order messages were sent, so that

@@ -157,6 +157,16 @@
 //! [`NetworkConditions`] has a builder for each, and
 //! [`Network::set_conditions`] changes them in the middle of a run.
 //!
+//! Two more settings bring a protocol that answers with one-way messages
+//! (Raft-lite's votes and append responses) under `labrpc`'s faults:
+//! [`one_way_replies`](NetworkConditions::one_way_replies) treats a one-way
+//! message that says it answers another ([`Message::is_reply`]) as a reply,
+//! lost at the reply rate; and
+//! [`long_delay_replies_only`](NetworkConditions::long_delay_replies_only)
+//! holds back replies only, as `labrpc`'s long reordering does, so that
+//! heartbeats and votes still arrive on time. Both are off in the presets,
+//! and off they draw nothing: every seed replays as before they existed.
+//!
 //! Alongside, the network counts messages per kind ([`MessageCounts`]: sent,
 //! delivered, dropped) and records a [`Trace`]: every step of every message
 //! (time, from, to, kind, outcome, and why a message was dropped) and every

@@ -607,21 +607,23 @@ impl<M: Message> Wire<M> {
             self.drop_message(outgoing.id, outgoing.from, outgoing.to, kind, reason);
             return;
         }
-        let (loss, reason) = match outgoing.form {
-            Form::Reply(_) => (self.conditions.reply_loss, DropReason::ReplyLost),
-            Form::OneWay | Form::Request(_) => (self.conditions.message_loss, DropReason::Lost),
+        let is_reply = self.is_reply(&outgoing);
+        let (loss, reason) = if is_reply {
+            (self.conditions.reply_loss, DropReason::ReplyLost)
+        } else {
+            (self.conditions.message_loss, DropReason::Lost)
         };
         if loss.sample(&mut self.rng) {
             let kind = outgoing.message.kind();
             self.drop_message(outgoing.id, outgoing.from, outgoing.to, kind, reason);
             return;
         }
-        let (delay, long_delay) = self.travel_time();
+        let (delay, long_delay) = self.travel_time(is_reply);
         self.record_message(&outgoing, Outcome::Sent { delay, long_delay });
         let duplicated = self.conditions.duplication != Probability::NEVER
             && self.conditions.duplication.sample(&mut self.rng);
         if duplicated {
-            let (copy_delay, _) = self.travel_time();
+            let (copy_delay, _) = self.travel_time(is_reply);
             let copy = Outgoing {
                 id: MessageId::new(self.next_message),
                 message: outgoing.message.clone(),
@@ -642,10 +644,23 @@ impl<M: Message> Wire<M> {
         self.land(now + delay, outgoing);
     }
 
+    /// Whether the network treats `outgoing` as a reply: a call's answer
+    /// always, a one-way message when the conditions take its word for it.
+    fn is_reply(&self, outgoing: &Outgoing<M>) -> bool {
+        match outgoing.form {
+            Form::Reply(_) => true,
+            Form::OneWay => self.conditions.one_way_replies && outgoing.message.is_reply(),
+            Form::Request(_) => false,
+        }
+    }
+
     /// How long a message that left now travels, and whether it was held
-    /// back.
-    fn travel_time(&mut self) -> (Duration, bool) {
-        let long_delay = self.conditions.long_delay.sample(&mut self.rng);
+    /// back. With long delays for replies only, anything else draws only its
+    /// latency; otherwise every message draws for a long delay first, as
+    /// before the setting existed, so that old seeds replay the same.
+    fn travel_time(&mut self, is_reply: bool) -> (Duration, bool) {
+        let may_wait = is_reply || !self.conditions.long_delay_replies_only;
+        let long_delay = may_wait && self.conditions.long_delay.sample(&mut self.rng);
         let range = if long_delay {
             self.conditions.long_delay_range
         } else {
