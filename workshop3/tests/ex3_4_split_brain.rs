@@ -55,6 +55,13 @@ fn the_leader_writes_under_its_token_and_followers_write_nothing() {
             "{LESSON}: leading from about 3 s to 30 s and taking 0.5 s per entry, the leader \
              should write about 50 entries; it wrote {written}.\n{story}"
         );
+        let entries: Vec<u64> = storage.accepted().iter().map(|write| write.entry).collect();
+        let counted: Vec<u64> = (1..).take(entries.len()).collect();
+        assert_eq!(
+            entries, counted,
+            "{LESSON}: the leader's entries should be numbered 1, 2, 3, ... in the order it \
+             wrote them, one number per entry.\n{story}"
+        );
     });
 }
 
