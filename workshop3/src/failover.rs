@@ -41,13 +41,11 @@ pub async fn run_candidate(context: NodeContext) {
         config,
         ..
     } = context;
-    // TODO(3.3): make a `FailureDetector` (suspicion timeout from
-    // `config.heartbeats`) and `node.spawn` `listen_for_heartbeats` with the
-    // inbox and a clone of it. Make a `LeaseElector`. Then loop: sleep until
-    // `detector.deadline()`; if the detector does not suspect at
-    // `Instant::now()`, go round again (a heartbeat moved the deadline). If
-    // it does, `try_acquire` once: granted, run `elector.hold` and
-    // `send_heartbeats` together with `tokio::join!`, then follow again;
-    // retryable error, sleep one retry period; other error, return.
+    // TODO(3.3): follow while the leader is heard, campaign while it is
+    // suspected, lead (renew and heartbeat, both at once) when granted,
+    // then follow again. The traps: a refused try means the lease is still
+    // held, and trying again before a retry period has passed only loads
+    // the store; a follower that does not suspect sends the store nothing;
+    // leading ends, the candidate's life does not.
     todo!("exercise 3.3: follow, campaign, lead (see workshop3/README.md, Implement 3.3)")
 }

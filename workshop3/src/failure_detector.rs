@@ -132,10 +132,8 @@ impl FailureDetector {
     /// sender has been replaced, and a replaced leader's word is no sign
     /// that anyone leads.
     pub fn heard(&self, from: NodeId, heartbeat: Heartbeat, at: Instant) {
-        // TODO(3.2): in `self.state()`, ignore a heartbeat whose token is
-        // lower than the leader's already heard; otherwise trust `from` with
-        // that token and remember `at` as the last time heard (never moving
-        // it backwards).
+        // TODO(3.2): the rule above. The traps: any other heartbeat, however
+        // late, takes a suspicion back; and "last heard" never moves back.
         todo!("exercise 3.2: take in a heartbeat (see workshop3/README.md, Implement 3.2)")
     }
 
@@ -166,18 +164,15 @@ pub async fn send_heartbeats(
     leadership: &Leadership,
     interval: Duration,
 ) {
-    // TODO(3.2): while `leadership.token()` is Some, send
-    // `ClusterMessage::Heartbeat(Heartbeat { token })` to every peer
-    // (`node.send`; stop if it fails: the node crashed), then sleep one
-    // interval on the node's clock.
+    // TODO(3.2): the contract above. The traps: leading can end between
+    // two rounds; and a loop that never waits freezes simulated time.
     todo!("exercise 3.2: send heartbeats while leading (see workshop3/README.md, Implement 3.2)")
 }
 
 /// The follower's side: for the whole life of the node, hands every
 /// heartbeat that arrives in `inbox` to `detector`, stamped with its arrival.
 pub async fn listen_for_heartbeats(mut inbox: Inbox<ClusterMessage>, detector: FailureDetector) {
-    // TODO(3.2): take every message from `inbox.recv()` until it returns
-    // None (the node crashed); hand each heartbeat to `detector.heard`, with
-    // its sender and `Instant::now()`.
+    // TODO(3.2): the contract above: every heartbeat, for as long as the
+    // inbox lives.
     todo!("exercise 3.2: listen for heartbeats (see workshop3/README.md, Implement 3.2)")
 }

@@ -57,9 +57,8 @@ impl FencingGate {
     /// [`WriteRefused::MissingToken`] for a write without a token;
     /// [`WriteRefused::StaleToken`] for a token lower than the highest.
     pub fn admit(&mut self, token: Option<FencingToken>) -> Result<(), WriteRefused> {
-        // TODO(3.5): refuse a write without a token (`MissingToken`) and a
-        // token lower than `self.highest` (`StaleToken`, naming both).
-        // Otherwise the token is the new highest, and the write is admitted.
+        // TODO(3.5): the rule above. The trap: a refused write must leave
+        // the bar where it was.
         todo!(
             "exercise 3.5: admit or refuse a write by its token (see workshop3/README.md, Implement 3.5)"
         )

@@ -41,13 +41,13 @@ pub async fn do_leader_work(
     storage: StorageClient,
     work_time: Duration,
 ) {
-    // TODO(3.4): loop. Check `leadership.token()`; while it is None, sleep
-    // `work_time` and check again. With a token: prepare the entry
-    // (`node.sleep(work_time)`), number it (1, 2, 3, ...) and
-    // `storage.write(Some(token), entry)`. If the node is down, return; if
-    // storage says a newer leader has written (`means_superseded`), step
-    // down with `StepDown::Superseded`; after a timeout, go on with the
-    // next entry.
+    // TODO(3.4): the contract above, entries numbered 1, 2, 3, ... The
+    // traps: a token is good only while `leadership` still gives it, not
+    // for ever; a follower waits, it does not spin; a write with no answer
+    // is not the end of the work; storage saying a newer leader has written
+    // means this node no longer leads. Check once per entry, before
+    // preparing it: the pause test needs that gap to show what no check on
+    // the writer's side can close.
     todo!("exercise 3.4: write while leading (see workshop3/README.md, Implement 3.4)")
 }
 

@@ -69,9 +69,8 @@ impl ElectionConfig {
         renew_deadline: Duration,
         retry_period: Duration,
     ) -> Result<Self, ConfigError> {
-        // TODO(3.1): refuse each zero timing with `ConfigError::ensure_positive`
-        // (in the order of the arguments), then require lease duration >
-        // renew deadline > retry period with `ConfigError::ensure_longer`.
+        // TODO(3.1): the errors above, in that order. The trap: equal
+        // timings are out of order too (no margin, or no second try).
         todo!("exercise 3.1: check the three timings (see workshop3/README.md, Implement 3.1)")
     }
 
@@ -126,10 +125,9 @@ impl LeaseElector {
     /// The first error that is not retryable: the store refused this node,
     /// or the node crashed.
     pub async fn acquire(&self) -> Result<Lease, LeaseCallError> {
-        // TODO(3.1): call `self.try_acquire()` until it succeeds. After a
-        // retryable error (the lease is held, or no answer came), sleep one
-        // retry period on this node's clock (`self.client.node().sleep`) and
-        // try again; return any other outcome as it is.
+        // TODO(3.1): ask until granted. The traps: a lease held by someone
+        // else is not the end (it may expire), and asking again at once
+        // cannot change the answer, only load the store.
         todo!(
             "exercise 3.1: ask for the lease until it is granted (see workshop3/README.md, Implement 3.1)"
         )
@@ -143,14 +141,11 @@ impl LeaseElector {
     /// the deadline passes without a successful renewal, or at once when the
     /// store says the lease is lost.
     pub async fn hold(&self, mut lease: Lease, leadership: &Leadership) -> StepDown {
-        // TODO(3.1): loop. The deadline is `lease.requested_at +
-        // renew_deadline`; tell `leadership.lead(lease.token, deadline)`.
-        // Sleep (`node.sleep_until`) until the next renewal (one retry period
-        // after the previous one) or the deadline, whichever is sooner. At or
-        // past the deadline: `return leadership.step_down(...)`. Otherwise
-        // `self.client.renew(&lease, lease_duration)`: a success (back before
-        // the deadline) is the new `lease`; a retryable error waits for the
-        // next try; any other error means the lease is lost.
+        // TODO(3.1): lead while renewals succeed, as the contract above says.
+        // The traps: a deadline counted from when an answer *arrived* ends
+        // after the store's lease (the answer took time to come back); and
+        // the deadline can pass while this node waits for its next renewal,
+        // or is paused, so it must be noticed *at* the deadline.
         todo!(
             "exercise 3.1: renew the lease and step down in time (see workshop3/README.md, Implement 3.1)"
         )

@@ -259,8 +259,10 @@ impl Story {
                 Event::LeaseGranted { token, .. } => {
                     timeline.push_point(mark(Mark::FencingToken { token: token.get() }));
                 }
+                // Leadership here is a lease's fencing token, not a Raft
+                // term: the mark names the token the node leads under.
                 Event::BecameLeader { token } => {
-                    timeline.push_point(mark(Mark::LeaderElected { term: token.get() }));
+                    timeline.push_point(mark(Mark::FencingToken { token: token.get() }));
                 }
                 Event::LeaseReleased { .. }
                 | Event::LeaseRevoked { .. }

@@ -10,11 +10,16 @@ use coordination::ConfigError;
 use coordination::sim::NetworkConditions;
 use workshop3::testing::{
     assert_one_believer_at_a_time, assert_one_lease_holder_at_a_time, elect_by_polling,
-    first_leader, for_each_seed, millis, secs, start, story,
+    first_leader, millis, secs, start, story, sweep,
 };
 use workshop3::{ClusterConfig, ElectionConfig, NodeEvent, StepDown};
 
 const LESSON: &str = "exercise 3.1 (lease)";
+
+/// What usually keeps a test of this exercise from finishing, for the
+/// message of the guard that stops it.
+const WHEN_STUCK: &str = "a loop in `hold` that goes round again without waiting once its renew deadline has passed \
+     (sleeping until an instant in the past returns at once): at the deadline, step down and return";
 
 /// Kubernetes' timings are valid, and the getters give them back.
 #[test]
@@ -32,7 +37,9 @@ fn the_kubernetes_timings_are_accepted() {
             config.renew_deadline(),
             config.retry_period()
         ),
-        (secs(15), secs(10), secs(2))
+        (secs(15), secs(10), secs(2)),
+        "{LESSON}: the getters give back the lease duration, renew deadline and retry period, \
+         in that order"
     );
 }
 
@@ -104,7 +111,7 @@ fn timings_out_of_order_are_refused() {
 /// renewing it once per retry period.
 #[test]
 fn a_lone_candidate_acquires_the_lease_and_keeps_it_for_ten_minutes() {
-    for_each_seed(|seed| async move {
+    sweep().when_stuck(WHEN_STUCK).run(|seed| async move {
         let cluster = start(seed, ClusterConfig::new(1), elect_by_polling);
         cluster.run_for(secs(600)).await;
         let story = story(&cluster);
@@ -140,7 +147,7 @@ fn a_lone_candidate_acquires_the_lease_and_keeps_it_for_ten_minutes() {
 /// retry period.
 #[test]
 fn of_three_candidates_one_leads_and_the_others_keep_asking() {
-    for_each_seed(|seed| async move {
+    sweep().when_stuck(WHEN_STUCK).run(|seed| async move {
         let cluster = start(seed, ClusterConfig::new(3), elect_by_polling);
         cluster.run_for(secs(60)).await;
         let story = story(&cluster);
@@ -164,7 +171,7 @@ fn of_three_candidates_one_leads_and_the_others_keep_asking() {
 /// before its lease expires; a new leader is elected after the expiry.
 #[test]
 fn a_leader_cut_off_from_the_store_steps_down_before_its_lease_expires() {
-    for_each_seed(|seed| async move {
+    sweep().when_stuck(WHEN_STUCK).run(|seed| async move {
         // A renew deadline that is not a whole number of retry periods: a
         // leader that sleeps a whole retry period between tries oversleeps it.
         let election = ElectionConfig::new(secs(15), secs(9), secs(2))
@@ -220,11 +227,53 @@ fn a_leader_cut_off_from_the_store_steps_down_before_its_lease_expires() {
     });
 }
 
+/// On a slow network the leader's belief still ends the whole safety margin
+/// (lease duration - renew deadline) before the store's lease: its deadline
+/// is counted from when each renewal was *sent*, never from when the answer
+/// came back, because the store started that lease somewhere in between.
+#[test]
+fn on_a_slow_network_the_leader_stops_believing_a_full_margin_before_its_lease_ends() {
+    sweep().when_stuck(WHEN_STUCK).run(|seed| async move {
+        // Every message takes 400 ms: an answer comes back 400 ms after the
+        // store renewed the lease.
+        let conditions = NetworkConditions::reliable()
+            .with_latency(millis(400), millis(400))
+            .expect("400 ms is a valid latency");
+        let config = ClusterConfig {
+            conditions,
+            ..ClusterConfig::new(1)
+        };
+        let cluster = start(seed, config, elect_by_polling);
+        let leader = first_leader(&cluster, LESSON).await;
+        cluster.run_for(secs(30)).await;
+
+        let story = story(&cluster);
+        let margin = config.election.lease_duration() - config.election.renew_deadline();
+        let terms = cluster.journal().terms();
+        let tenures = cluster.lease_store().tenures();
+        let (Some(term), Some(tenure)) = (terms.last(), tenures.last()) else {
+            panic!("{LESSON}: {leader} should lead and hold the lease after 30 s.\n{story}")
+        };
+        let left = tenure.until.saturating_sub(term.until);
+        assert!(
+            left >= margin,
+            "{LESSON}: {leader} believes it leads until {:.3}s and the store's lease ends at \
+             {:.3}s: only {left:?} apart, less than the {margin:?} safety margin. The store \
+             starts a renewed lease when the request arrives, which is before the answer comes \
+             back; count the deadline from when the renewal was sent \
+             (`lease.requested_at`), not from when its answer arrived.\n{story}",
+            term.until.as_secs_f64(),
+            tenure.until.as_secs_f64()
+        );
+        assert_one_believer_at_a_time(&cluster, LESSON);
+    });
+}
+
 /// A leader whose lease was revoked finds out at its next renewal and steps
 /// down at once, without waiting for its deadline.
 #[test]
 fn a_leader_whose_lease_is_revoked_steps_down_at_its_next_renewal() {
-    for_each_seed(|seed| async move {
+    sweep().when_stuck(WHEN_STUCK).run(|seed| async move {
         let cluster = start(seed, ClusterConfig::new(2), elect_by_polling);
         let leader = first_leader(&cluster, LESSON).await;
         cluster.run_for(millis(4321)).await;
@@ -253,7 +302,7 @@ fn a_leader_whose_lease_is_revoked_steps_down_at_its_next_renewal() {
 /// before anything else.
 #[test]
 fn a_leader_paused_past_its_deadline_steps_down_when_it_wakes() {
-    for_each_seed(|seed| async move {
+    sweep().when_stuck(WHEN_STUCK).run(|seed| async move {
         let cluster = start(seed, ClusterConfig::new(1), elect_by_polling);
         let leader = first_leader(&cluster, LESSON).await;
         cluster.run_for(secs(3)).await;
@@ -285,7 +334,7 @@ fn a_leader_paused_past_its_deadline_steps_down_when_it_wakes() {
 /// lead, and no belief outlives its lease.
 #[test]
 fn on_a_bad_network_no_two_nodes_ever_hold_the_lease_or_believe_they_lead() {
-    for_each_seed(|seed| async move {
+    sweep().when_stuck(WHEN_STUCK).run(|seed| async move {
         let config = ClusterConfig {
             conditions: NetworkConditions::unreliable(),
             ..ClusterConfig::new(3)

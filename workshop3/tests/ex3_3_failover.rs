@@ -6,17 +6,22 @@
 use coordination::sim::clock;
 use workshop3::testing::{
     assert_one_believer_at_a_time, assert_one_lease_holder_at_a_time, crash_and_time_failover,
-    failover_bound, first_leader, for_each_seed, longest_trip, next_grant, secs, start, story,
+    failover_bound, first_leader, longest_trip, next_grant, secs, start, story, sweep,
 };
 use workshop3::{ClusterConfig, run_candidate};
 
 const LESSON: &str = "exercise 3.3 (failover)";
 
+/// What usually keeps a test of this exercise from finishing, for the
+/// message of the guard that stops it.
+const WHEN_STUCK: &str = "the candidate's loop going round without waiting: while the detector does not suspect, \
+     sleep until its deadline; after a refused try, sleep one retry period";
+
 /// At start nobody leads; every candidate suspects after one suspicion
 /// timeout, tries, and one wins at once.
 #[test]
 fn a_leader_is_elected_one_suspicion_timeout_after_the_start() {
-    for_each_seed(|seed| async move {
+    sweep().when_stuck(WHEN_STUCK).run(|seed| async move {
         let config = ClusterConfig::new(3);
         let cluster = start(seed, config, run_candidate);
         cluster.run_for(secs(10)).await;
@@ -44,7 +49,7 @@ fn a_leader_is_elected_one_suspicion_timeout_after_the_start() {
 /// lease duration + retry period + the network's delays.
 #[test]
 fn after_the_leader_crashes_a_new_leader_holds_the_lease_within_the_bound() {
-    for_each_seed(|seed| async move {
+    sweep().when_stuck(WHEN_STUCK).run(|seed| async move {
         let config = ClusterConfig::new(3);
         let cluster = start(seed, config, run_candidate);
         let leader = first_leader(&cluster, LESSON).await;
@@ -76,7 +81,7 @@ fn after_the_leader_crashes_a_new_leader_holds_the_lease_within_the_bound() {
 /// followers send nothing to the lease store.
 #[test]
 fn with_no_faults_the_leader_never_changes_and_followers_stay_quiet() {
-    for_each_seed(|seed| async move {
+    sweep().when_stuck(WHEN_STUCK).run(|seed| async move {
         let cluster = start(seed, ClusterConfig::new(3), run_candidate);
         first_leader(&cluster, LESSON).await;
         cluster.run_for(secs(5)).await;
@@ -111,7 +116,7 @@ fn with_no_faults_the_leader_never_changes_and_followers_stay_quiet() {
 /// without disturbing it.
 #[test]
 fn a_crashed_leader_that_restarts_follows_its_successor() {
-    for_each_seed(|seed| async move {
+    sweep().when_stuck(WHEN_STUCK).run(|seed| async move {
         let mut cluster = start(seed, ClusterConfig::new(3), run_candidate);
         let leader = first_leader(&cluster, LESSON).await;
         cluster.run_for(secs(4)).await;
@@ -138,7 +143,7 @@ fn a_crashed_leader_that_restarts_follows_its_successor() {
 /// partition heals it follows, and one leader remains.
 #[test]
 fn a_partitioned_leader_is_replaced_and_after_healing_one_leader_remains() {
-    for_each_seed(|seed| async move {
+    sweep().when_stuck(WHEN_STUCK).run(|seed| async move {
         let config = ClusterConfig::new(3);
         let cluster = start(seed, config, run_candidate);
         let leader = first_leader(&cluster, LESSON).await;
@@ -168,6 +173,74 @@ fn a_partitioned_leader_is_replaced_and_after_healing_one_leader_remains() {
             2,
             "{LESSON}: the old leader hears the new one's heartbeats (a higher token) and \
              follows; nobody else should take over.\n{story}"
+        );
+        assert_one_believer_at_a_time(&cluster, LESSON);
+    });
+}
+
+/// While a crashed leader's lease runs out, followers ask the lease store
+/// once per retry period each, not as fast as it answers: a refused try
+/// means the lease is still held, and asking again at once cannot change
+/// that.
+#[test]
+fn while_the_old_lease_runs_out_followers_ask_once_per_retry_period() {
+    sweep().when_stuck(WHEN_STUCK).run(|seed| async move {
+        let config = ClusterConfig::new(3);
+        let cluster = start(seed, config, run_candidate);
+        let leader = first_leader(&cluster, LESSON).await;
+        cluster.run_for(secs(5)).await;
+        let before = cluster.network().counts();
+        let failover = crash_and_time_failover(&cluster, leader, seed).await;
+        let asked = cluster.network().counts().since(&before).of("acquire").sent;
+        let retry = config.election.retry_period();
+        let tries_each = failover_bound(&config).as_millis() / retry.as_millis() + 1;
+        let at_most = 2 * tries_each as u64;
+        let story = story(&cluster).since(failover.crashed_at);
+        assert!(
+            failover.took.is_some() && asked <= at_most,
+            "{LESSON}: from {leader}'s crash at {:.3}s until the next grant, its two followers \
+             asked the lease store for the lease {asked} times; asking once per retry period \
+             ({retry:?}) makes at most {at_most}. After a refused try, wait one retry period \
+             before you look again.\n{story}",
+            failover.crashed_at.as_secs_f64()
+        );
+    });
+}
+
+/// A leader that steps down follows again, and campaigns again when it
+/// suspects its successor: a candidate's life is a loop, not a line.
+#[test]
+fn a_leader_that_stepped_down_takes_over_again_when_its_successor_crashes() {
+    sweep().when_stuck(WHEN_STUCK).run(|seed| async move {
+        let config = ClusterConfig::new(2);
+        let cluster = start(seed, config, run_candidate);
+        let first = first_leader(&cluster, LESSON).await;
+        cluster.run_for(secs(3)).await;
+        cluster
+            .network()
+            .partition(&[&[first]])
+            .expect("known node");
+        cluster.run_for(secs(30)).await;
+        cluster.network().heal();
+        cluster.run_for(secs(10)).await;
+        let second = cluster.leaders().first().copied();
+        let story_so_far = story(&cluster);
+        let Some(second) = second.filter(|second| *second != first) else {
+            panic!(
+                "{LESSON}: {first} was cut off for 30 s; the other candidate should lead \
+                 now.\n{story_so_far}"
+            )
+        };
+        let crashed_at = clock::elapsed();
+        cluster.crash(second).expect("the second leader is running");
+        cluster.run_for(failover_bound(&config) + secs(5)).await;
+        let story = story(&cluster).since(crashed_at.saturating_sub(secs(3)));
+        assert!(
+            next_grant(&cluster, second, crashed_at).is_some(),
+            "{LESSON}: {first} led, stepped down when it was cut off, and then followed \
+             {second}. When {second} crashed at {:.3}s, {first} should have suspected it and \
+             taken the lease: after leading, go back to following, in the same loop.\n{story}",
+            crashed_at.as_secs_f64()
         );
         assert_one_believer_at_a_time(&cluster, LESSON);
     });

@@ -9,20 +9,25 @@
 //! Read `workshop3/README.md`, "Implement", 3.4. Run just these tests with
 //! `cargo test -p workshop3 --test ex3_4_split_brain`.
 
-use coordination::sim::clock;
+use coordination::sim::{NetworkConditions, clock};
 use workshop3::testing::{
-    assert_one_believer_at_a_time, first_leader, for_each_seed, pause_mid_entry, secs, start,
-    story, writes_by,
+    assert_one_believer_at_a_time, first_leader, longest_trip, pause_mid_entry, rate, secs, start,
+    story, sweep, writes_by,
 };
 use workshop3::{ClusterConfig, LEASE_STORE, STORAGE, StepDown, run_candidate_and_work};
 
 const LESSON: &str = "exercise 3.4 (split brain)";
 
+/// What usually keeps a test of this exercise from finishing, for the
+/// message of the guard that stops it.
+const WHEN_STUCK: &str = "the worker going round without waiting while this node does not lead: sleep one \
+     `work_time` before looking again";
+
 /// The leader writes entry after entry under its own token; followers write
 /// nothing.
 #[test]
 fn the_leader_writes_under_its_token_and_followers_write_nothing() {
-    for_each_seed(|seed| async move {
+    sweep().when_stuck(WHEN_STUCK).run(|seed| async move {
         let cluster = start(seed, ClusterConfig::new(3), run_candidate_and_work);
         cluster.run_for(secs(30)).await;
         let story = story(&cluster);
@@ -50,6 +55,13 @@ fn the_leader_writes_under_its_token_and_followers_write_nothing() {
             "{LESSON}: leading from about 3 s to 30 s and taking 0.5 s per entry, the leader \
              should write about 50 entries; it wrote {written}.\n{story}"
         );
+        let entries: Vec<u64> = storage.accepted().iter().map(|write| write.entry).collect();
+        let counted: Vec<u64> = (1..).take(entries.len()).collect();
+        assert_eq!(
+            entries, counted,
+            "{LESSON}: the leader's entries should be numbered 1, 2, 3, ... in the order it \
+             wrote them, one number per entry.\n{story}"
+        );
     });
 }
 
@@ -58,7 +70,7 @@ fn the_leader_writes_under_its_token_and_followers_write_nothing() {
 /// which does not check tokens, accepts it after the new leader's writes.
 #[test]
 fn a_leader_paused_mid_entry_writes_after_its_successor_and_storage_accepts_it() {
-    for_each_seed(|seed| async move {
+    sweep().when_stuck(WHEN_STUCK).run(|seed| async move {
         let cluster = start(seed, ClusterConfig::new(3), run_candidate_and_work);
         let leader = first_leader(&cluster, LESSON).await;
         let resumed_at = pause_mid_entry(&cluster, leader, secs(30), LESSON).await;
@@ -95,7 +107,7 @@ fn a_leader_paused_mid_entry_writes_after_its_successor_and_storage_accepts_it()
 /// outlasts the deadline, so the new leader starts only after it stopped.
 #[test]
 fn a_partitioned_leader_keeps_believing_and_writing_until_its_renew_deadline() {
-    for_each_seed(|seed| async move {
+    sweep().when_stuck(WHEN_STUCK).run(|seed| async move {
         let config = ClusterConfig::new(3);
         let cluster = start(seed, config, run_candidate_and_work);
         let leader = first_leader(&cluster, LESSON).await;
@@ -148,5 +160,81 @@ fn a_partitioned_leader_keeps_believing_and_writing_until_its_renew_deadline() {
              least lease duration - renew deadline after the old leader's deadline.\n{story}"
         );
         assert_one_believer_at_a_time(&cluster, LESSON);
+    });
+}
+
+/// A leader that steps down stops writing under its old token: at most the
+/// entry it was already preparing gets out, because the worker asks
+/// `leadership` again before every entry.
+#[test]
+fn a_leader_that_stepped_down_writes_nothing_more_under_its_old_token() {
+    sweep().when_stuck(WHEN_STUCK).run(|seed| async move {
+        let config = ClusterConfig::new(3);
+        let cluster = start(seed, config, run_candidate_and_work);
+        let leader = first_leader(&cluster, LESSON).await;
+        let old = cluster
+            .journal()
+            .terms()
+            .into_iter()
+            .find(|term| term.node == leader)
+            .expect("the leader's term is in the journal");
+        cluster.run_for(secs(4)).await;
+        cluster.revoke_lease();
+        cluster.run_for(secs(30)).await;
+
+        let story = story(&cluster);
+        let Some((stepped_down_at, _)) = cluster.journal().first_step_down(leader) else {
+            panic!(
+                "{LESSON}: the lease store revoked {leader}'s lease; its next renewal should \
+                 have told it to step down.\n{story}"
+            )
+        };
+        // The entry being prepared when it stepped down may still be
+        // written: it was checked before, and the write takes one trip.
+        let last_allowed = stepped_down_at + config.work_time + 2 * longest_trip(&config);
+        let late: Vec<_> = writes_by(&cluster, leader)
+            .into_iter()
+            .filter(|write| write.token == Some(old.token) && write.at > last_allowed)
+            .collect();
+        assert!(
+            late.is_empty(),
+            "{LESSON}: {leader} stepped down from {} at {:.3}s but went on writing under it: \
+             {late:?}. A token is good only while `leadership.token()` says so; ask for it \
+             again before every entry, do not keep the one you got first.\n{story}",
+            old.token,
+            stepped_down_at.as_secs_f64()
+        );
+    });
+}
+
+/// A write that gets no answer is not the end of the leader's work: the
+/// entry may or may not be stored, and the next round writes the next one.
+#[test]
+fn a_write_that_gets_no_answer_does_not_stop_the_leaders_work() {
+    sweep().when_stuck(WHEN_STUCK).run(|seed| async move {
+        // One message in five is lost: over two minutes, several writes or
+        // their acknowledgements go missing.
+        let config = ClusterConfig {
+            conditions: NetworkConditions::reliable().with_message_loss(rate(0.2)),
+            ..ClusterConfig::new(1)
+        };
+        let cluster = start(seed, config, run_candidate_and_work);
+        let leader = first_leader(&cluster, LESSON).await;
+        cluster.run_for(secs(110)).await;
+        let from = clock::elapsed();
+        cluster.run_for(secs(10)).await;
+
+        let story = story(&cluster).since(from);
+        let recent = writes_by(&cluster, leader)
+            .into_iter()
+            .filter(|write| write.at >= from)
+            .count();
+        assert!(
+            recent > 0 || !cluster.leaders().contains(&leader),
+            "{LESSON}: {leader} still leads after two minutes on a network that loses one \
+             message in five, but wrote nothing in the last 10 s. A write that times out may \
+             or may not have been stored; go on with the next entry instead of \
+             stopping.\n{story}"
+        );
     });
 }

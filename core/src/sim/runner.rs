@@ -54,13 +54,25 @@ pub fn simulate<F: Future>(future: F) -> F::Output {
 /// # Panics
 /// As [`simulate`].
 pub fn simulate_with<F: Future>(guard: Guard, future: F) -> F::Output {
+    simulate_explained(guard, None, future)
+}
+
+/// [`simulate_with`], with what usually makes this test hang added to both
+/// guards' messages: a learner reads the likely fault of their own exercise,
+/// not only the general kinds of hang.
+fn simulate_explained<F: Future>(
+    guard: Guard,
+    when_stuck: Option<&'static str>,
+    future: F,
+) -> F::Output {
     let name = current_test_name();
+    let cause = likely_cause(when_stuck);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
         .build()
         .expect("building a current-thread runtime only fails when the OS is out of resources");
-    let _watchdog = Watchdog::arm(guard.wall, name.clone());
+    let _watchdog = Watchdog::arm(guard.wall, name.clone(), cause.clone());
     let _logging = logging::for_test();
     runtime.block_on(async {
         clock::restart();
@@ -69,11 +81,19 @@ pub fn simulate_with<F: Future>(guard: Guard, future: F) -> F::Output {
             Err(_) => panic!(
                 "probable deadlock or livelock in {name}: still running after {:?} of simulated \
                  time. Look for a task waiting on something that never happens (a channel nobody \
-                 sends on, a loop that never sees its exit condition).",
+                 sends on, a loop that never sees its exit condition).{cause}",
                 guard.simulated
             ),
         }
     })
+}
+
+/// The sentence a hang message ends with when the test said what usually
+/// makes it hang; nothing otherwise.
+fn likely_cause(when_stuck: Option<&'static str>) -> String {
+    when_stuck
+        .map(|cause| format!("\nIn this test, that is usually {cause}"))
+        .unwrap_or_default()
 }
 
 /// Defines `sweep()` and `for_each_seed()` in the crate that invokes it.
@@ -124,6 +144,8 @@ pub struct Sweep {
     at_least: usize,
     /// The limits for each seed's run.
     guard: Guard,
+    /// What usually makes this test hang, for the guards' messages.
+    when_stuck: Option<&'static str>,
 }
 
 impl Sweep {
@@ -137,6 +159,7 @@ impl Sweep {
             by_default: DEFAULT_SEEDS,
             at_least: 0,
             guard: Guard::default(),
+            when_stuck: None,
         }
     }
 
@@ -158,6 +181,14 @@ impl Sweep {
     /// Uses `guard` for every seed's run.
     pub fn with_guard(mut self, guard: Guard) -> Self {
         self.guard = guard;
+        self
+    }
+
+    /// Names what usually makes this test hang (a phrase that completes
+    /// "In this test, that is usually ..."), so a hang reports the likely
+    /// fault of the exercise under test and not only the general kinds.
+    pub fn when_stuck(mut self, cause: &'static str) -> Self {
+        self.when_stuck = Some(cause);
         self
     }
 
@@ -193,8 +224,9 @@ impl Sweep {
         Fut: Future<Output = ()>,
     {
         for seed in self.seeds() {
-            let outcome =
-                panic::catch_unwind(AssertUnwindSafe(|| simulate_with(self.guard, test(seed))));
+            let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+                simulate_explained(self.guard, self.when_stuck, test(seed))
+            }));
             if let Err(panic) = outcome {
                 eprintln!(
                     "\nseed {seed} failed. Replay just this seed with:\n    {}\n",
@@ -259,7 +291,7 @@ struct Watchdog {
 }
 
 impl Watchdog {
-    fn arm(limit: Duration, name: String) -> Self {
+    fn arm(limit: Duration, name: String, cause: String) -> Self {
         let (finished, wait) = mpsc::channel::<()>();
         thread::spawn(move || {
             if let Err(mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(limit) {
@@ -271,7 +303,7 @@ impl Watchdog {
                     std::io::stderr(),
                     "\nprobable livelock in {name}: no result after {limit:?} of real time. A task \
                      is busy without ever awaiting (a loop without .await?), so simulated time \
-                     cannot move. Stopping the test process.\n"
+                     cannot move.{cause}\nStopping the test process.\n"
                 );
                 std::process::exit(101);
             }
@@ -317,6 +349,29 @@ mod tests {
             .expect("the guard panics with a formatted message");
         assert!(
             message.contains("probable deadlock or livelock"),
+            "{message}"
+        );
+    }
+
+    /// A sweep that says what usually makes its test hang adds that to the
+    /// guard's message.
+    #[test]
+    fn a_hang_message_names_the_likely_cause_the_test_gave() {
+        let sweep = Sweep::new("workshop9", false)
+            .with_guard(Guard {
+                simulated: Duration::from_secs(10),
+                wall: Duration::from_secs(30),
+            })
+            .when_stuck("a lease that is never renewed");
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+            sweep.run(|_| std::future::pending::<()>());
+        }));
+        let panic = outcome.expect_err("a future that never finishes must fail the guard");
+        let message = panic
+            .downcast_ref::<String>()
+            .expect("the guard panics with a formatted message");
+        assert!(
+            message.contains("In this test, that is usually a lease that is never renewed"),
             "{message}"
         );
     }
