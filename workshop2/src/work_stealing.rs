@@ -35,7 +35,6 @@
 )]
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use coordination::{
@@ -43,14 +42,24 @@ use coordination::{
 };
 use rand::RngExt;
 
-use crate::worker_queues::lock;
+use crate::tracked_mutex::{LockKind, TrackedMutex};
 use crate::{Arrival, Cluster, ClusterRun, RoundRobin, WorkerQueues};
+
+/// A worker's deque, and the rule that keeps two thieves from deadlocking.
+static DEQUE: LockKind = LockKind {
+    what: "a worker's deque",
+    rule: "Never hold two deque locks at once: a thief that keeps its own deque locked while \
+           it takes the victim's deadlocks as soon as two workers rob each other at the same \
+           moment (two locks taken in different orders). Take the loot out of the victim's \
+           deque, let that lock go (end the block), then lock your own.",
+};
 
 /// One deque per worker; idle workers steal half of a random victim's.
 pub struct StealingDeques<T> {
     /// One deque per worker: the owner's end is the front, thieves take from
-    /// the back.
-    deques: Vec<Mutex<VecDeque<T>>>,
+    /// the back. Tracked: a thread that asks for a second deque while it
+    /// holds one is stopped with [`DEQUE`]'s rule.
+    deques: Vec<TrackedMutex<VecDeque<T>>>,
     /// Successful steals so far.
     steals: AtomicU64,
 }
@@ -65,7 +74,9 @@ impl<T> StealingDeques<T> {
             return Err(ConfigError::NoWorkers);
         }
         Ok(Self {
-            deques: (0..workers).map(|_| Mutex::new(VecDeque::new())).collect(),
+            deques: (0..workers)
+                .map(|_| TrackedMutex::new(VecDeque::new(), &DEQUE))
+                .collect(),
             steals: AtomicU64::new(0),
         })
     }
@@ -77,12 +88,12 @@ impl<T> StealingDeques<T> {
 
     /// Adds `item` at the back of the deque of the worker at `owner`.
     pub fn push(&self, owner: usize, item: T) {
-        lock(&self.deques[owner]).push_back(item);
+        self.deques[owner].lock().push_back(item);
     }
 
     /// How many items wait in the deque of the worker at `owner`.
     pub fn len(&self, owner: usize) -> usize {
-        lock(&self.deques[owner]).len()
+        self.deques[owner].lock().len()
     }
 
     /// Whether every deque is empty.

@@ -67,6 +67,23 @@ fn a_closed_breaker_opens_when_the_failure_rate_reaches_the_threshold() {
     });
 }
 
+/// A failure rate exactly at the threshold opens the breaker: the threshold
+/// is the first rate that opens it, not the last one that is tolerated.
+#[test]
+fn a_failure_rate_exactly_at_the_threshold_opens_it() {
+    simulate(async {
+        let mut breaker = breaker();
+        calls(&mut breaker, &[true, false, true, false, true, false]).await;
+        assert_eq!(
+            breaker.state(),
+            BreakerState::Open { until: secs(11) },
+            "{LESSON}: 3 of the last 6 calls failed: a failure rate of 50%, exactly the \
+             failure_rate_threshold of 0.5. Reaching the threshold opens the breaker: compare \
+             with `>=`, not `>`."
+        );
+    });
+}
+
 /// A failure rate below the threshold keeps the breaker closed, over a
 /// window that slides.
 #[test]
