@@ -82,7 +82,11 @@ fn a_permanent_failure_is_dead_lettered_at_once_with_its_reason() {
             "{LESSON}: exactly the corrupt image belongs here"
         );
         let letter = &letters[0];
-        assert_eq!(letter.item, ImageWorkItem::new(2, 300).corrupt());
+        assert_eq!(
+            letter.item,
+            ImageWorkItem::new(2, 300).corrupt(),
+            "{LESSON}: the letter carries the corrupt image itself, so it can be redriven"
+        );
         assert_eq!(
             (letter.reason, letter.attempts),
             (DeadLetterReason::PermanentFailure, 1),
@@ -125,7 +129,11 @@ fn an_item_that_fails_every_attempt_is_dead_lettered_after_max_attempts() {
                 "{LESSON}: {} used all 4 attempts; set it aside as AttemptsExhausted",
                 letter.item.name()
             );
-            assert!(letter.last_error.is_retryable());
+            assert!(
+                letter.last_error.is_retryable(),
+                "{LESSON}: keep the last error, a retryable one, so an operator sees why {} ran out of attempts",
+                letter.item.name()
+            );
         }
     });
 }
@@ -206,8 +214,14 @@ fn redriven_items_succeed_once_the_cause_is_fixed() {
             8,
             "{LESSON}: the redriven items should all succeed on healthy workers"
         );
-        assert!(dead_letters.is_empty());
-        assert!(recovered.item(WorkItemId::new(1)).is_some());
+        assert!(
+            dead_letters.is_empty(),
+            "{LESSON}: every letter was redriven, so the dead-letter queue is empty"
+        );
+        assert!(
+            recovered.item(WorkItemId::new(1)).is_some(),
+            "{LESSON}: item-1 was redriven and must be in the second run"
+        );
     });
 }
 

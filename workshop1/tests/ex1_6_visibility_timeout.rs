@@ -61,7 +61,8 @@ fn a_zero_visibility_timeout_is_refused() {
     );
     assert_eq!(
         VisibilityTimeout::new(Duration::from_secs(30)).map(VisibilityTimeout::get),
-        Ok(Duration::from_secs(30))
+        Ok(Duration::from_secs(30)),
+        "{LESSON}: a 30 s timeout is valid and kept as given"
     );
 }
 
@@ -166,7 +167,11 @@ fn an_item_that_times_out_on_every_attempt_is_dead_lettered() {
             "{LESSON}: three timeouts use up three attempts.\n{}",
             history(&report, WorkItemId::new(1))
         );
-        assert!(matches!(letters[0].last_error, WorkError::TimedOut { .. }));
+        assert!(
+            matches!(letters[0].last_error, WorkError::TimedOut { .. }),
+            "{LESSON}: the letter keeps the last error, a timeout: {:?}",
+            letters[0].last_error
+        );
     });
 }
 

@@ -45,7 +45,11 @@ fn the_owner_takes_its_oldest_item_first() {
         vec![1, 2, 3],
         "{LESSON}: the owner pops from the front, oldest first"
     );
-    assert_eq!(deques.pop(0), None);
+    assert_eq!(
+        deques.pop(0),
+        None,
+        "{LESSON}: after three pops the owner has nothing left"
+    );
 }
 
 /// A thief takes the back half (rounded up) of the victim's deque, runs the
@@ -88,8 +92,16 @@ fn stealing_from_an_empty_deque_or_oneself_takes_nothing() {
         None,
         "{LESSON}: a worker does not rob itself"
     );
-    assert_eq!(deques.steal_count(), 0);
-    assert_eq!(drain(&deques, 0), vec![1, 2]);
+    assert_eq!(
+        deques.steal_count(),
+        0,
+        "{LESSON}: nothing was taken, so no steal is counted"
+    );
+    assert_eq!(
+        drain(&deques, 0),
+        vec![1, 2],
+        "{LESSON}: worker 0 keeps its own items"
+    );
 }
 
 /// `next` gives the worker's own oldest item while it has one, and otherwise
@@ -113,7 +125,11 @@ fn next_prefers_own_work_and_steals_only_when_empty() {
         Some(8),
         "{LESSON}: an empty worker steals the back half of the only worker with work"
     );
-    assert_eq!(deques.next(0, &mut rng), Some(7));
+    assert_eq!(
+        deques.next(0, &mut rng),
+        Some(7),
+        "{LESSON}: worker 0 ran dry and steals the last item, 7, from worker 2"
+    );
     assert_eq!(
         deques.next(1, &mut rng),
         None,
