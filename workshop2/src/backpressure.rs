@@ -211,15 +211,14 @@ impl<I: WorkItem> Intake<I> {
     /// [`IntakeError::Full`] (reject) or [`IntakeError::Shed`] (shed, nothing
     /// waiting to drop). `Wait` never errs while open: it waits.
     pub async fn submit(&self, item: I) -> Result<(), IntakeError> {
-        // TODO(2.4): in a loop, with the lock held (`self.lock()`):
-        // - closed: `Err(IntakeError::Closed)`;
-        // - room (`state.in_system() < self.capacity`): `state.admit(item)`,
-        //   wake a taker with `self.work.notify_one()`, `Ok(())`;
-        // - full, by `self.policy`: `Reject` counts `state.rejected` and
-        //   returns `Full` with the hint; `ShedOldest` sheds the oldest
-        //   waiting item (`state.record_shed`) and admits this one, or, with
-        //   nothing waiting, sheds this one and returns `Shed`; `Wait` drops
-        //   the lock and awaits `self.room.notified()`, then tries again.
+        // TODO(2.4): a closed intake refuses everything. With room (items
+        // waiting *and* in progress count), admit the item and wake a taker.
+        // Only a full intake asks the policy: reject with the hint (and
+        // count it), shed the oldest waiting item to make room (or the
+        // newcomer when nothing waits), or wait for a slot and try again.
+        // Every shed item is recorded. Two traps: the guard must not be held
+        // across the wait, and a taker asleep on an empty intake must hear of
+        // an admitted item.
         todo!(
             "exercise 2.4: admit, wait, reject or shed \
              (see workshop2/README.md, Implement 2.4)"

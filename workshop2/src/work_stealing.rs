@@ -15,7 +15,9 @@
 //! its own queue: one steal brings enough work to be worth its cost.
 //!
 //! The structure is synchronous: one std mutex per deque, never two held at
-//! once, so no lock order can deadlock. The same code runs on the simulated
+//! once, so no lock order can deadlock. The deques hold the rule themselves:
+//! a thread that asks for a second deque while it holds one is stopped with
+//! a message, on every run, rather than deadlocking on the unlucky ones. The same code runs on the simulated
 //! cluster and on operating-system threads in the benchmark
 //! (`cargo run --release -p workshop2 --example bench_stealing`).
 //!
@@ -117,11 +119,12 @@ impl<T> StealingDeques<T> {
     /// back of its own deque in their order. `None`, and no steal counted,
     /// when the victim has nothing or is the thief itself.
     pub fn steal(&self, thief: usize, victim: usize) -> Option<T> {
-        // TODO(2.3): take the back half, rounded up, of the victim's deque
-        // (`VecDeque::split_off`), release the victim's lock, then keep the
-        // oldest taken item to return and append the rest to the thief's
-        // deque. Count the steal in `self.steals` only when something was
-        // taken. Never hold two deque locks at once.
+        // TODO(2.3): move the back half of the victim's deque, rounded up, to
+        // the thief: the oldest of it to run now, the rest behind the thief's
+        // own items, in order. Count only steals that took something. The
+        // trap is the lock order: a thief that keeps one deque locked while
+        // it locks the other deadlocks with a thief robbing it back (the
+        // deques refuse it, with that message).
         todo!(
             "exercise 2.3: steal the back half of the victim's deque \
              (see workshop2/README.md, Implement 2.3)"
@@ -132,9 +135,10 @@ impl<T> StealingDeques<T> {
     /// stolen from the first victim with work, trying every other worker once,
     /// starting at a random one.
     pub fn next(&self, worker: usize, rng: &mut SimRng) -> Option<T> {
-        // TODO(2.3): own work first (`pop`). If there is none, pick a random
-        // first victim with `rng`, then try every worker once, in turn from
-        // there, and return the first successful `steal`.
+        // TODO(2.3): own work first. An idle worker then looks at every other
+        // worker once before it gives up, starting at a random one drawn from
+        // `rng`: if every idle worker started at the same victim, that victim
+        // would be robbed bare while the others stay full.
         todo!(
             "exercise 2.3: take own work, or steal from a random victim \
              (see workshop2/README.md, Implement 2.3)"

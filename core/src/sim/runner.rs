@@ -68,8 +68,9 @@ pub fn simulate_with<F: Future>(guard: Guard, future: F) -> F::Output {
             Ok(output) => output,
             Err(_) => panic!(
                 "probable deadlock or livelock in {name}: still running after {:?} of simulated \
-                 time. Look for a task waiting on something that never happens (a channel nobody \
-                 sends on, a loop that never sees its exit condition).",
+                 time. Look for a task waiting on something that never happens: a wake-up nobody \
+                 sends (a change made without notifying the waiters), a channel nobody sends on, \
+                 a loop that never sees its exit condition.",
                 guard.simulated
             ),
         }
@@ -269,9 +270,11 @@ impl Watchdog {
                 // exits below.
                 let _ = writeln!(
                     std::io::stderr(),
-                    "\nprobable livelock in {name}: no result after {limit:?} of real time. A task \
-                     is busy without ever awaiting (a loop without .await?), so simulated time \
-                     cannot move. Stopping the test process.\n"
+                    "\nprobable livelock in {name}: no result after {limit:?} of real \
+                     time, so the runtime's thread never came back to move simulated time. \
+                     Either a task is busy without ever awaiting (a loop without .await), or the \
+                     thread is blocked on a lock: a std lock held across an .await and asked for \
+                     again, or two locks taken in different orders. Stopping the test process.\n"
                 );
                 std::process::exit(101);
             }

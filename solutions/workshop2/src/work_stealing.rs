@@ -15,7 +15,9 @@
 //! its own queue: one steal brings enough work to be worth its cost.
 //!
 //! The structure is synchronous: one std mutex per deque, never two held at
-//! once, so no lock order can deadlock. The same code runs on the simulated
+//! once, so no lock order can deadlock. The deques hold the rule themselves:
+//! a thread that asks for a second deque while it holds one is stopped with
+//! a message, on every run, rather than deadlocking on the unlucky ones. The same code runs on the simulated
 //! cluster and on operating-system threads in the benchmark
 //! (`cargo run --release -p workshop2 --example bench_stealing`).
 //!
