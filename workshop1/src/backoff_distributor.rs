@@ -91,11 +91,11 @@ async fn consume<I: WorkItem>(
     retry: RetryPolicy,
     mut jitter: SimRng,
 ) {
-    // TODO(1.4): like 1.2, but a retryable failure with attempts left waits
-    // out a backoff delay first: draw it with
-    // `retry.backoff.delay(delivery.attempt(), &mut jitter)` and hand the item
-    // to `queue.retry_after`. Do not sleep here: the item waits, the worker
-    // moves on.
+    // TODO(1.4): a retryable failure with attempts left comes back after the
+    // policy's delay for *that* attempt, drawn from this consumer's `jitter`
+    // (the delay grows with each failure and differs between items that
+    // failed together). The trap: the item must wait, not the worker. A
+    // worker that sleeps out the delay leaves every other item waiting too.
     todo!(
         "exercise 1.4: retry after a backoff delay without blocking the worker \
          (see workshop1/README.md, Implement 1.4)"

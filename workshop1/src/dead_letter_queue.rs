@@ -111,11 +111,12 @@ impl<I: WorkItem> FailurePolicy<I> {
         error: WorkError,
         jitter: &mut SimRng,
     ) {
-        // TODO(1.5): a permanent error: `queue.dead_letter` at once, with
-        // `DeadLetterReason::PermanentFailure` and `&*self.dead_letters`. A
-        // retryable one after the last allowed attempt: dead-letter it with
-        // `DeadLetterReason::AttemptsExhausted`. Otherwise: retry after a
-        // backoff delay, as in 1.4.
+        // TODO(1.5): three fates, and the order of the questions matters. An
+        // error that no retry can fix is set aside at once, and its letter
+        // says so even on the last attempt. A retryable one that used every
+        // attempt is set aside as exhausted. Anything else is retried after
+        // its backoff delay, never at once. Nothing is given up: given up
+        // means lost.
         todo!(
             "exercise 1.5: retry, or dead-letter with the right reason \
              (see workshop1/README.md, Implement 1.5)"

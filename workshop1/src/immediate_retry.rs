@@ -65,12 +65,12 @@ async fn consume<I: WorkItem>(
     queue: WorkQueue<I>,
     max_attempts: MaxAttempts,
 ) {
-    // TODO(1.1): take deliveries with `queue.receive(worker.id())` until it
-    // returns `None` (the queue is drained). Process each with
-    // `worker.process(delivery.item())`. On success, `queue.complete` it. On a
-    // failure that `is_retryable()` while `max_attempts` is not yet reached by
-    // `delivery.attempt()`, get the next attempt from `queue.retry_now` and
-    // process that at once. Otherwise, `queue.give_up`.
+    // TODO(1.1): serve deliveries until the queue is drained. Every delivery
+    // ends settled: completed, retried on the spot by this worker, or given
+    // up. Retry only what a second attempt could fix (the error says so) and
+    // only while attempts remain; the trap is the off-by-one: `max_attempts`
+    // counts the first attempt too. A retry can come back empty-handed (the
+    // item was taken back meanwhile): then there is nothing left to retry.
     todo!(
         "exercise 1.1: retry a failed attempt at once while the error is retryable and \
          attempts remain (see workshop1/README.md, Implement 1.1)"

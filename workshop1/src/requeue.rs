@@ -63,9 +63,10 @@ async fn consume<I: WorkItem>(
     queue: WorkQueue<I>,
     max_attempts: MaxAttempts,
 ) {
-    // TODO(1.2): like 1.1, but a retryable failure with attempts left goes to
-    // the back of the queue with `queue.requeue(delivery, error)`, and this
-    // worker moves on to the next delivery.
+    // TODO(1.2): the same decisions as 1.1, with one difference that matters:
+    // a retryable failure with attempts left goes behind everything already
+    // waiting, and this worker serves the next delivery instead of the same
+    // one again. Nothing on this worker may wait for the failed item.
     todo!(
         "exercise 1.2: send a retryable failure to the back of the queue instead of retrying \
          it on the spot (see workshop1/README.md, Implement 1.2)"

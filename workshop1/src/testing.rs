@@ -4,14 +4,14 @@
 //! seeds takes the same few lines in every test; they live here so each test
 //! shows only what it checks.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use coordination::sim::FaultPlan;
 use coordination::{
-    Happened, MaxAttempts, Probability, RunReport, Seed, WorkDistributor, WorkError, WorkItem,
-    WorkItemId, WorkStatus, Worker, WorkerId, Workers, async_trait,
+    Attempt, Happened, MaxAttempts, Probability, RunReport, Seed, WorkDistributor, WorkError,
+    WorkItem, WorkItemId, WorkStatus, Worker, WorkerId, Workers, async_trait,
 };
 
 use crate::{BackoffPolicy, ImageWorkItem, ImageWorker, RetryPolicy};
@@ -107,6 +107,9 @@ pub struct ScriptedWorker {
     /// Per item, the errors its next attempts on this worker return, in order.
     /// A std mutex: held only to pop, never across an `.await`.
     script: Mutex<BTreeMap<WorkItemId, VecDeque<WorkError>>>,
+    /// Items this worker never answers for: it hangs on them, as a worker
+    /// whose process froze mid-item.
+    hangs_on: BTreeSet<WorkItemId>,
 }
 
 impl ScriptedWorker {
@@ -115,7 +118,15 @@ impl ScriptedWorker {
         Self {
             healthy: ImageWorker::new(id, FaultPlan::NONE, Seed::new(0)),
             script: Mutex::new(BTreeMap::new()),
+            hangs_on: BTreeSet::new(),
         }
+    }
+
+    /// This worker never answers for `item`: it hangs on it, and serves every
+    /// other item normally.
+    pub fn hanging_on(mut self, item: u64) -> Self {
+        self.hangs_on.insert(WorkItemId::new(item));
+        self
     }
 
     /// The next attempts at `item` on this worker fail with `errors`, in
@@ -139,6 +150,9 @@ impl Worker<ImageWorkItem> for ScriptedWorker {
     }
 
     async fn process(&self, image: &ImageWorkItem) -> Result<(), WorkError> {
+        if self.hangs_on.contains(&image.id()) {
+            return std::future::pending().await;
+        }
         let scripted = self
             .script
             .lock()
@@ -153,6 +167,51 @@ impl Worker<ImageWorkItem> for ScriptedWorker {
             None => self.healthy.process(image).await,
         }
     }
+}
+
+/// One retry read off a report: the attempt that failed, the delay chosen
+/// for it, and when the next attempt started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    /// The item retried.
+    pub item: WorkItemId,
+    /// The attempt that failed.
+    pub failed: Attempt,
+    /// When it failed.
+    pub failed_at: Duration,
+    /// The delay scheduled before the next attempt.
+    pub delay: Duration,
+    /// When the next attempt started.
+    pub started_at: Duration,
+}
+
+/// Every retry in `report` that was scheduled with a delay and then started,
+/// item by item.
+pub fn retries(report: &RunReport) -> Vec<Retry> {
+    let mut found = Vec::new();
+    for item in report.items() {
+        let mut failed = None;
+        let mut scheduled = None;
+        for event in report.events_of(item.id) {
+            match &event.what {
+                Happened::Failed { attempt, .. } => failed = Some((*attempt, event.at)),
+                Happened::RetryScheduled { delay } => scheduled = Some(*delay),
+                Happened::Started { .. } => {
+                    if let (Some((attempt, failed_at)), Some(delay)) = (failed, scheduled.take()) {
+                        found.push(Retry {
+                            item: item.id,
+                            failed: attempt,
+                            failed_at,
+                            delay,
+                            started_at: event.at,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    found
 }
 
 /// One item's history, one event per line, for failure messages.

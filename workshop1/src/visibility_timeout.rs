@@ -121,12 +121,14 @@ pub async fn enforce_visibility_timeout<I: WorkItem>(
     policy: &FailurePolicy<I>,
     jitter: &mut SimRng,
 ) {
-    // TODO(1.6): until `queue.is_drained()`: look at `queue.in_flight()`
-    // (oldest first). Each delivery received `timeout` or longer ago gets
-    // `queue.reclaim`ed and handed to `policy.handle` as a
-    // `WorkError::TimedOut`. Then wait, without spinning, until the next one
-    // would expire or the queue changes (`queue.changes()`), whichever comes
-    // first: a `tokio::select!` with `biased;`.
+    // TODO(1.6): until the queue is drained, take back every delivery whose
+    // timeout has passed and let the policy decide its fate, as for any
+    // failed attempt. The idea is in deciding when to look again: a
+    // delivery is due at its own deadline, so a reaper that looks on a
+    // fixed tick, or sleeps a whole timeout between looks, hands items back
+    // late (up to twice the timeout), and one that sleeps while nothing is in
+    // flight keeps the run alive after the work is done. Never spin: the
+    // clock only moves while every task waits.
     todo!(
         "exercise 1.6: reclaim deliveries that outlived the visibility timeout \
          (see workshop1/README.md, Implement 1.6)"

@@ -50,7 +50,8 @@ fn a_failing_item_does_not_block_the_items_behind_it() {
         }
         assert_eq!(
             report.item(WorkItemId::new(1)).map(|item| item.status),
-            Some(WorkStatus::Succeeded)
+            Some(WorkStatus::Succeeded),
+            "{LESSON}: item-1 failed once with a transient error and 3 attempts are allowed: its retry must succeed"
         );
     });
 }
@@ -86,6 +87,10 @@ fn permanent_failures_are_not_requeued() {
             "{LESSON}: item-1 is corrupt; a permanent failure is given up, not re-queued.\n{}",
             history(&report, corrupt.id)
         );
-        assert_eq!(report.succeeded(), 1);
+        assert_eq!(
+            report.succeeded(),
+            1,
+            "{LESSON}: the healthy image must succeed"
+        );
     });
 }

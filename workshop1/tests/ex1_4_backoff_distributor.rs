@@ -6,36 +6,14 @@
 
 use std::time::Duration;
 
-use coordination::{Attempt, Happened, RunReport, WorkDistributor, WorkError, WorkItemId};
+use coordination::{Happened, WorkDistributor, WorkError, WorkItemId};
 use workshop1::testing::{
-    ScriptedWorker, check_retries_on_flaky_workers, for_each_seed, history, pool, retry_policy,
+    Retry, ScriptedWorker, check_retries_on_flaky_workers, for_each_seed, history, pool, retries,
+    retry_policy,
 };
 use workshop1::{BackoffDistributor, ImageWorkItem};
 
 const LESSON: &str = "exercise 1.4 (backoff distributor)";
-
-/// For every retry in `report`: the failed attempt, the delay chosen for it,
-/// and when the next attempt started.
-fn retries(report: &RunReport) -> Vec<(WorkItemId, Attempt, Duration, Duration, Duration)> {
-    let mut found = Vec::new();
-    for item in report.items() {
-        let mut failed = None;
-        let mut scheduled = None;
-        for event in report.events_of(item.id) {
-            match &event.what {
-                Happened::Failed { attempt, .. } => failed = Some((*attempt, event.at)),
-                Happened::RetryScheduled { delay } => scheduled = Some(*delay),
-                Happened::Started { .. } => {
-                    if let (Some((attempt, failed_at)), Some(delay)) = (failed, scheduled.take()) {
-                        found.push((item.id, attempt, failed_at, delay, event.at));
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    found
-}
 
 /// Every retry waits at least the delay the policy chose, and that delay never
 /// exceeds the policy's ceiling for the attempt.
@@ -53,26 +31,42 @@ fn every_retry_waits_at_least_its_backoff_delay() {
             !found.is_empty(),
             "{LESSON}: with 30% failures some items must be retried"
         );
-        for (item, attempt, failed_at, delay, started_at) in &found {
+        for retry in &found {
+            let Retry {
+                item,
+                failed,
+                failed_at,
+                delay,
+                started_at,
+            } = *retry;
             assert!(
-                *delay <= policy.backoff.ceiling(*attempt),
-                "{LESSON}: {item} waited {delay:?} after {attempt}, above the policy's ceiling \
+                delay <= policy.backoff.ceiling(failed),
+                "{LESSON}: {item} waited {delay:?} after {failed}, above the policy's ceiling \
                  {:?}. Draw the delay with `backoff.delay(delivery.attempt(), ..)`.\n{}",
-                policy.backoff.ceiling(*attempt),
-                history(&report, *item)
+                policy.backoff.ceiling(failed),
+                history(&report, item)
             );
             assert!(
-                *started_at >= *failed_at + *delay,
+                started_at >= failed_at + delay,
                 "{LESSON}: {item} was retried {:?} after failing, before its delay {delay:?} \
                  had passed.\n{}",
-                *started_at - *failed_at,
-                history(&report, *item)
+                started_at - failed_at,
+                history(&report, item)
             );
         }
         assert!(
-            found.iter().any(|&(.., delay, _)| !delay.is_zero()),
+            found.iter().any(|retry| !retry.delay.is_zero()),
             "{LESSON}: every retry was scheduled with a zero delay: that is a re-queue, not a \
              backoff. Pass the policy's delay to `queue.retry_after`."
+        );
+        assert!(
+            found
+                .iter()
+                .any(|retry| retry.delay < policy.backoff.ceiling(retry.failed)),
+            "{LESSON}: all {} retries waited exactly their ceiling: that is backoff without \
+             jitter, and items that failed together come back together. Draw the delay with \
+             `backoff.delay(..)`, which picks a random point below the ceiling.",
+            found.len()
         );
     });
 }
@@ -116,5 +110,41 @@ fn the_worker_serves_other_items_while_one_waits_out_its_backoff() {
             report.trace()
         );
         report.assert_nothing_lost();
+    });
+}
+
+/// The wait grows with each failed attempt: an item that fails nine times in
+/// a row waits, after its later failures, far longer than the first ceiling.
+#[test]
+fn the_wait_grows_with_each_failed_attempt() {
+    for_each_seed(|seed| async move {
+        let base = Duration::from_millis(100);
+        let policy = retry_policy(10, base, Duration::from_secs(10));
+        let blips = (0..9).map(|_| WorkError::transient("503 service unavailable"));
+        let worker = ScriptedWorker::new(1).failing(1, blips);
+        let report = BackoffDistributor::new(pool(vec![worker]), policy, seed)
+            .distribute(vec![ImageWorkItem::new(1, 100)])
+            .await
+            .expect("ids are unique");
+        let found = retries(&report);
+        assert_eq!(
+            found.len(),
+            9,
+            "{LESSON}: item-1 fails nine times with a transient error and has ten attempts; \
+             each failure is retried.\n{}",
+            history(&report, WorkItemId::new(1))
+        );
+        let longest = found
+            .iter()
+            .map(|retry| retry.delay)
+            .max()
+            .unwrap_or_default();
+        assert!(
+            longest > base,
+            "{LESSON}: after nine failures in a row the longest wait was {longest:?}, never \
+             above the first ceiling {base:?}. The ceiling doubles with each attempt: pass \
+             `delivery.attempt()` to `backoff.delay`, not the first attempt.\n{}",
+            history(&report, WorkItemId::new(1))
+        );
     });
 }

@@ -11,7 +11,9 @@ use coordination::sim::FaultPlan;
 use coordination::{
     DeadLetter, DeadLetterQueue, DeadLetterReason, Seed, WorkDistributor, WorkError, WorkItemId,
 };
-use workshop1::testing::{self, for_each_seed, image_workers, rate};
+use workshop1::testing::{
+    self, ScriptedWorker, for_each_seed, history, image_workers, pool, rate, retries,
+};
 use workshop1::{DeadLetterDistributor, ImageWorkItem, InMemoryDeadLetterQueue, RetryPolicy};
 
 const LESSON: &str = "exercise 1.5 (dead-letter queue)";
@@ -80,7 +82,11 @@ fn a_permanent_failure_is_dead_lettered_at_once_with_its_reason() {
             "{LESSON}: exactly the corrupt image belongs here"
         );
         let letter = &letters[0];
-        assert_eq!(letter.item, ImageWorkItem::new(2, 300).corrupt());
+        assert_eq!(
+            letter.item,
+            ImageWorkItem::new(2, 300).corrupt(),
+            "{LESSON}: the letter carries the corrupt image itself, so it can be redriven"
+        );
         assert_eq!(
             (letter.reason, letter.attempts),
             (DeadLetterReason::PermanentFailure, 1),
@@ -123,7 +129,11 @@ fn an_item_that_fails_every_attempt_is_dead_lettered_after_max_attempts() {
                 "{LESSON}: {} used all 4 attempts; set it aside as AttemptsExhausted",
                 letter.item.name()
             );
-            assert!(letter.last_error.is_retryable());
+            assert!(
+                letter.last_error.is_retryable(),
+                "{LESSON}: keep the last error, a retryable one, so an operator sees why {} ran out of attempts",
+                letter.item.name()
+            );
         }
     });
 }
@@ -204,7 +214,95 @@ fn redriven_items_succeed_once_the_cause_is_fixed() {
             8,
             "{LESSON}: the redriven items should all succeed on healthy workers"
         );
-        assert!(dead_letters.is_empty());
-        assert!(recovered.item(WorkItemId::new(1)).is_some());
+        assert!(
+            dead_letters.is_empty(),
+            "{LESSON}: every letter was redriven, so the dead-letter queue is empty"
+        );
+        assert!(
+            recovered.item(WorkItemId::new(1)).is_some(),
+            "{LESSON}: item-1 was redriven and must be in the second run"
+        );
+    });
+}
+
+/// A transient failure with attempts left waits out a backoff delay before
+/// its retry: the policy holds the item back, it does not hand it straight
+/// back to the queue.
+#[test]
+fn a_transient_failure_is_retried_after_a_backoff_delay() {
+    for_each_seed(|seed| async move {
+        let dead_letters = Arc::new(InMemoryDeadLetterQueue::new());
+        let blip = || WorkError::transient("connection reset");
+        let worker = ScriptedWorker::new(1).failing(1, [blip(), blip()]);
+        let policy = testing::retry_policy(3, Duration::from_secs(1), Duration::from_secs(4));
+        let report = DeadLetterDistributor::new(pool(vec![worker]), policy, dead_letters, seed)
+            .distribute(vec![ImageWorkItem::new(1, 100), ImageWorkItem::new(2, 100)])
+            .await
+            .expect("ids are unique");
+        report.assert_nothing_lost();
+        let story = history(&report, WorkItemId::new(1));
+        let found = retries(&report);
+        assert_eq!(
+            found.len(),
+            2,
+            "{LESSON}: item-1 fails twice with a transient error and has 3 attempts; both \
+             failures are retried.\n{story}"
+        );
+        for retry in &found {
+            assert!(
+                !retry.delay.is_zero(),
+                "{LESSON}: item-1 failed ({}) and was re-queued with no delay. A transient \
+                 failure with attempts left waits out `retry.backoff.delay(..)` first: hand \
+                 that delay to `queue.retry_after`.\n{story}",
+                retry.failed
+            );
+            let ceiling = policy.backoff.ceiling(retry.failed);
+            assert!(
+                retry.delay <= ceiling,
+                "{LESSON}: item-1 waited {:?} after {}, above the backoff ceiling \
+                 {ceiling:?}.\n{story}",
+                retry.delay,
+                retry.failed
+            );
+        }
+    });
+}
+
+/// A permanent failure is a permanent failure even on the last allowed
+/// attempt: the letter says why the item cannot succeed, not that it ran out
+/// of tries.
+#[test]
+fn a_permanent_failure_on_the_last_attempt_is_dead_lettered_as_permanent() {
+    for_each_seed(|seed| async move {
+        let dead_letters = Arc::new(InMemoryDeadLetterQueue::new());
+        let worker = ScriptedWorker::new(1).failing(
+            1,
+            [
+                WorkError::transient("timeout"),
+                WorkError::transient("timeout"),
+                WorkError::permanent("not an image"),
+            ],
+        );
+        let report = DeadLetterDistributor::new(
+            pool(vec![worker]),
+            retry_policy(3),
+            dead_letters.clone(),
+            seed,
+        )
+        .distribute(vec![ImageWorkItem::new(1, 100)])
+        .await
+        .expect("ids are unique");
+        let letters = dead_letters.letters();
+        assert_eq!(
+            letters
+                .iter()
+                .map(|letter| (letter.reason, letter.attempts))
+                .collect::<Vec<_>>(),
+            vec![(DeadLetterReason::PermanentFailure, 3)],
+            "{LESSON}: item-1 failed permanently on its third and last attempt. Ask whether \
+             the error is permanent before asking whether attempts are used up: the reason \
+             tells the operator what to fix.\n{}",
+            history(&report, WorkItemId::new(1))
+        );
     });
 }

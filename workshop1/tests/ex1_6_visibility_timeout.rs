@@ -7,13 +7,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use coordination::sim::{FaultPlan, Hang};
+use coordination::sim::{FaultPlan, Hang, clock};
 use coordination::{
     ConfigError, DeadLetterQueue, DeadLetterReason, Happened, Probability, Seed, WorkDistributor,
     WorkError, WorkItemId, WorkStatus,
 };
 use workshop1::testing::{
-    count_events, for_each_seed, history, image_workers, is_timeout, pool, rate, retry_policy,
+    ScriptedWorker, count_events, for_each_seed, history, image_workers, is_timeout, pool, rate,
+    retry_policy,
 };
 use workshop1::{
     FailurePolicy, ImageWorkItem, ImageWorker, InMemoryDeadLetterQueue, VisibilityTimeout,
@@ -60,7 +61,8 @@ fn a_zero_visibility_timeout_is_refused() {
     );
     assert_eq!(
         VisibilityTimeout::new(Duration::from_secs(30)).map(VisibilityTimeout::get),
-        Ok(Duration::from_secs(30))
+        Ok(Duration::from_secs(30)),
+        "{LESSON}: a 30 s timeout is valid and kept as given"
     );
 }
 
@@ -165,7 +167,11 @@ fn an_item_that_times_out_on_every_attempt_is_dead_lettered() {
             "{LESSON}: three timeouts use up three attempts.\n{}",
             history(&report, WorkItemId::new(1))
         );
-        assert!(matches!(letters[0].last_error, WorkError::TimedOut { .. }));
+        assert!(
+            matches!(letters[0].last_error, WorkError::TimedOut { .. }),
+            "{LESSON}: the letter keeps the last error, a timeout: {:?}",
+            letters[0].last_error
+        );
     });
 }
 
@@ -186,6 +192,82 @@ fn workers_that_answer_in_time_are_never_timed_out() {
             0,
             "{LESSON}: no image takes anywhere near 30 s, yet {timeouts} deliveries timed out.\n{}",
             report.trace()
+        );
+    });
+}
+
+/// A delivery received between two whole seconds is taken back exactly when
+/// its own timeout passes: the reaper wakes for that delivery's deadline, not
+/// on a tick of its own, and not a whole timeout after it last looked.
+#[test]
+fn a_delivery_is_taken_back_exactly_when_its_own_timeout_passes() {
+    for_each_seed(|seed| async move {
+        // Worker 1 finishes item-1 (300 ms) and then hangs on item-3, which
+        // it receives at 300 ms; worker 2 is busy with item-2 until 420 ms.
+        let workers = pool(vec![
+            ScriptedWorker::new(1).hanging_on(3),
+            ScriptedWorker::new(2),
+        ]);
+        let images = vec![
+            ImageWorkItem::new(1, 2_800),
+            ImageWorkItem::new(2, 4_000),
+            ImageWorkItem::new(3, 100),
+        ];
+        let (policy, _) = policy(3);
+        let report = VisibilityTimeoutDistributor::new(workers, policy, timeout(5), seed)
+            .distribute(images)
+            .await
+            .expect("ids are unique");
+        report.assert_nothing_lost();
+        let item = WorkItemId::new(3);
+        let story = history(&report, item);
+        let received = report
+            .events_of(item)
+            .find(|event| matches!(event.what, Happened::Started { .. }))
+            .map(|event| event.at)
+            .expect("item-3 is received");
+        let timed_out = report
+            .events_of(item)
+            .find(|event| is_timeout(&event.what))
+            .map(|event| event.at);
+        let due = received + Duration::from_secs(5);
+        assert_eq!(
+            timed_out,
+            Some(due),
+            "{LESSON}: worker-1 received item-3 at {received:?} and hung; with a 5 s timeout \
+             it is due back at {due:?}. A reaper that looks on a fixed tick, or sleeps a whole \
+             timeout between looks, takes it back late (up to twice the timeout). Sleep until \
+             the oldest delivery's own deadline.\n{story}"
+        );
+    });
+}
+
+/// The run ends the moment its last item settles: a reaper with nothing in
+/// flight waits for the queue to change, it does not sleep on a clock that
+/// keeps the run alive after the work is done.
+#[test]
+fn the_run_ends_as_soon_as_the_last_item_settles() {
+    for_each_seed(|seed| async move {
+        let workers = image_workers(3, FaultPlan::NONE.with_transient(rate(0.2)), seed);
+        let (policy, _) = policy(5);
+        let report = VisibilityTimeoutDistributor::new(workers, policy, timeout(30), seed)
+            .distribute(ImageWorkItem::batch(30, rate(0.1), seed))
+            .await
+            .expect("ids are unique");
+        let ended = clock::elapsed();
+        let last_settled = report
+            .events()
+            .iter()
+            .map(|event| event.at)
+            .max()
+            .unwrap_or_default();
+        assert_eq!(
+            ended, last_settled,
+            "{LESSON}: the last item settled at {last_settled:?} but the run returned at \
+             {ended:?}. A reaper that sleeps on a clock (a tick, a whole timeout, or until a \
+             deadline whose delivery was settled meanwhile) keeps the run alive after the work \
+             is done. Wait for whichever comes first: the next deadline, or a change of the \
+             queue (`queue.changes()`), which is also how it hears that the queue is drained."
         );
     });
 }

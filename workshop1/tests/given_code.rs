@@ -17,7 +17,10 @@ use workshop1::{ImageWorkItem, ImageWorker, NaiveWorkDistributor, WorkQueue};
 #[test]
 fn zero_workers_are_refused() {
     let empty: Vec<Arc<dyn Worker<ImageWorkItem>>> = Vec::new();
-    assert!(matches!(Workers::new(empty), Err(ConfigError::NoWorkers)));
+    assert!(
+        matches!(Workers::new(empty), Err(ConfigError::NoWorkers)),
+        "a pool without workers is refused with NoWorkers"
+    );
 }
 
 /// Two workers with one id are refused: their results could not be told apart.
@@ -35,17 +38,24 @@ fn duplicate_worker_ids_are_refused() {
             coordination::Seed::new(1),
         )),
     ];
-    assert!(matches!(
-        Workers::new(twins),
-        Err(ConfigError::DuplicateWorker(id)) if id == WorkerId::new(1)
-    ));
+    assert!(
+        matches!(
+            Workers::new(twins),
+            Err(ConfigError::DuplicateWorker(id)) if id == WorkerId::new(1)
+        ),
+        "two workers with id 1 are refused, naming the id"
+    );
 }
 
 /// Zero max attempts is refused: the item would never be tried.
 #[test]
 fn zero_max_attempts_are_refused() {
-    assert_eq!(MaxAttempts::new(0), Err(ConfigError::ZeroMaxAttempts));
-    assert!(MaxAttempts::new(1).is_ok());
+    assert_eq!(
+        MaxAttempts::new(0),
+        Err(ConfigError::ZeroMaxAttempts),
+        "zero max attempts is refused: the item would never be tried"
+    );
+    assert!(MaxAttempts::new(1).is_ok(), "one attempt is allowed");
 }
 
 /// A failure rate outside 0..=1 is refused, NaN included.
@@ -60,7 +70,10 @@ fn failure_rates_outside_zero_to_one_are_refused() {
             "{bad} must be refused"
         );
     }
-    assert!(Probability::new(0.0).is_ok() && Probability::new(1.0).is_ok());
+    assert!(
+        Probability::new(0.0).is_ok() && Probability::new(1.0).is_ok(),
+        "0 and 1 are valid probabilities"
+    );
 }
 
 /// A batch with two items of one id is refused before anything runs.
@@ -74,7 +87,8 @@ fn duplicate_item_ids_are_refused_before_anything_runs() {
             refused,
             Err(DistributeError::DuplicateItem(
                 coordination::WorkItemId::new(7)
-            ))
+            )),
+            "the batch with item 7 twice is refused, naming item 7"
         );
     });
 }
@@ -101,7 +115,11 @@ fn processing_time_grows_with_image_size() {
             .process(&ImageWorkItem::new(1, 1_000))
             .await
             .expect("a healthy worker processes a healthy image");
-        assert_eq!(clock::elapsed(), Duration::from_millis(120));
+        assert_eq!(
+            clock::elapsed(),
+            Duration::from_millis(120),
+            "a 1000 KB image takes 20 ms plus 100 ms"
+        );
     });
 }
 
@@ -127,10 +145,25 @@ fn a_late_answer_is_rejected_by_its_old_receipt() {
         queue.complete(first);
 
         let report = queue.report();
-        assert_eq!(report.succeeded(), 1);
-        assert_eq!(report.late_results_rejected(), 1);
-        assert!(queue.is_drained());
-        assert_eq!(queue.receive(WorkerId::new(1)).await, None);
+        assert_eq!(
+            report.succeeded(),
+            1,
+            "the second attempt, under the newest receipt, succeeds"
+        );
+        assert_eq!(
+            report.late_results_rejected(),
+            1,
+            "the first answer comes under an old receipt and is rejected as late"
+        );
+        assert!(
+            queue.is_drained(),
+            "the only item succeeded: the queue is drained"
+        );
+        assert_eq!(
+            queue.receive(WorkerId::new(1)).await,
+            None,
+            "a drained queue hands out nothing more"
+        );
     });
 }
 
@@ -145,15 +178,34 @@ fn a_delayed_retry_stays_invisible_until_its_delay_passes() {
         let first = queue.receive(worker).await.expect("two items wait");
         queue.retry_after(first, WorkError::transient("blip"), Duration::from_secs(5));
         let second = queue.receive(worker).await.expect("item 2 waits");
-        assert_eq!(second.item().id().get(), 2);
-        assert_eq!(clock::elapsed(), Duration::ZERO);
+        assert_eq!(
+            second.item().id().get(),
+            2,
+            "item-1 is invisible for 5 s, so item-2 comes first"
+        );
+        assert_eq!(
+            clock::elapsed(),
+            Duration::ZERO,
+            "item-2 was ready at once: no time passed"
+        );
         queue.complete(second);
         let retried = queue.receive(worker).await.expect("item 1 comes back");
-        assert_eq!(retried.item().id().get(), 1);
-        assert_eq!(clock::elapsed(), Duration::from_secs(5));
-        assert_eq!(retried.attempt().get(), 2);
+        assert_eq!(
+            retried.item().id().get(),
+            1,
+            "item-1 comes back after its delay"
+        );
+        assert_eq!(
+            clock::elapsed(),
+            Duration::from_secs(5),
+            "item-1 is visible again exactly when its 5 s delay is over"
+        );
+        assert_eq!(retried.attempt().get(), 2, "the retry is attempt 2");
         queue.complete(retried);
-        assert!(queue.is_drained());
+        assert!(
+            queue.is_drained(),
+            "both items succeeded: the queue is drained"
+        );
     });
 }
 
@@ -166,16 +218,23 @@ fn a_given_up_item_is_reported_lost_with_its_error() {
         queue.give_up(delivery, WorkError::transient("connection reset"));
         let report = queue.report();
         let lost = report.lost();
-        assert_eq!(lost.len(), 1);
-        assert_eq!(lost[0].status, WorkStatus::Failed);
+        assert_eq!(lost.len(), 1, "the one given-up item is reported lost");
+        assert_eq!(
+            lost[0].status,
+            WorkStatus::Failed,
+            "a lost item ends failed"
+        );
         assert!(
             std::panic::catch_unwind(|| report.assert_nothing_lost()).is_err(),
             "assert_nothing_lost must fail when an item is lost"
         );
-        assert!(matches!(
-            report.events().last().map(|event| &event.what),
-            Some(Happened::Failed { .. })
-        ));
+        assert!(
+            matches!(
+                report.events().last().map(|event| &event.what),
+                Some(Happened::Failed { .. })
+            ),
+            "the last event of a given-up item is its failure"
+        );
     });
 }
 
@@ -187,5 +246,9 @@ fn test_pools_number_workers_from_one() {
         ImageWorker::new(2, FaultPlan::NONE, coordination::Seed::new(1)),
     ]);
     let ids: Vec<u32> = workers.iter().map(|worker| worker.id().get()).collect();
-    assert_eq!(ids, vec![1, 2]);
+    assert_eq!(
+        ids,
+        vec![1, 2],
+        "the pool keeps the ids it was given, in order"
+    );
 }

@@ -33,7 +33,11 @@ fn naive_distributor_loses_items_that_fail_transiently() {
                 item.attempts, 1,
                 "{item}: the naive distributor never retries"
             );
-            assert_eq!(item.status, WorkStatus::Failed);
+            assert_eq!(
+                item.status,
+                WorkStatus::Failed,
+                "{item}: a lost item ended failed"
+            );
             let error = item.last_error.as_ref().expect("a lost item failed");
             assert!(
                 error.is_retryable(),
@@ -42,7 +46,8 @@ fn naive_distributor_loses_items_that_fail_transiently() {
         }
         assert_eq!(
             report.submitted(),
-            report.succeeded() + report.dead_lettered() + lost.len()
+            report.succeeded() + report.dead_lettered() + lost.len(),
+            "every item is accounted for: submitted = succeeded + dead-lettered + lost"
         );
     });
 }
@@ -58,8 +63,16 @@ fn naive_distributor_loses_nothing_when_nothing_fails() {
             .await
             .expect("ids are unique");
         report.assert_nothing_lost();
-        assert_eq!(report.succeeded(), 40);
-        assert_eq!(report.attempts(), 40);
+        assert_eq!(
+            report.succeeded(),
+            40,
+            "with nothing failing, all 40 images succeed"
+        );
+        assert_eq!(
+            report.attempts(),
+            40,
+            "with nothing failing, each image takes exactly one attempt"
+        );
     });
 }
 
@@ -79,8 +92,8 @@ fn the_same_seed_gives_the_same_trace_byte_for_byte() {
                 .trace()
         })
     };
-    assert_eq!(trace(7), trace(7));
-    assert_ne!(trace(7), trace(8));
+    assert_eq!(trace(7), trace(7), "the same seed must give the same trace");
+    assert_ne!(trace(7), trace(8), "another seed should give another trace");
 }
 
 /// One hung worker is enough to stall the naive distributor for good: it waits

@@ -152,12 +152,11 @@ impl Autoscaler {
     /// Decides the worker count at `now` given what is `observed`, and
     /// returns it (the observed count when nothing changes).
     pub fn decide(&mut self, now: Duration, observed: Observation) -> usize {
-        // TODO(2.6): remember `(now, desired)` in `self.recent` and forget
-        // entries older than the cooldown. Fewer workers than desired (or
-        // more than the maximum): scale at once with `self.scale`. Otherwise
-        // scale down only to the highest count in `self.recent`, and only
-        // when `cooldown` has passed since `self.last_scaled`. Return the
-        // count to run.
+        // TODO(2.6): scale up at once when the queue asks for more workers
+        // (and down at once to the maximum if above it). Scale down slowly:
+        // never below the highest count desired during the last cooldown,
+        // and at most once per cooldown since the last change. Every change
+        // is a recorded event; return the count to run.
         todo!(
             "exercise 2.6: scale up at once, down slowly \
              (see workshop2/README.md, Implement 2.6)"

@@ -29,12 +29,13 @@
 )]
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use coordination::sim::clock;
 use coordination::{ConfigError, WorkItem};
 use tokio::sync::Notify;
+
+use crate::tracked_mutex::{LockKind, TrackedGuard, TrackedMutex};
 
 /// What a full intake does with one more item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,14 +106,25 @@ pub struct ShedItem<I> {
     pub reason: ShedReason,
 }
 
+/// The intake's books, and the rule that keeps its std mutex from blocking
+/// the runtime.
+static INTAKE: LockKind = LockKind {
+    what: "the intake's lock",
+    rule: "A task is holding the intake's guard across an `.await` (a lock held across a \
+           wait), and another task on the same thread now needs it: with a std mutex that \
+           blocks the thread for good. Keep the guard in a block that ends before \
+           `self.room.notified().await`.",
+};
+
 /// A bounded intake: at most `capacity` items waiting or being processed.
 pub struct Intake<I> {
     /// The bound on items in the system.
     capacity: usize,
     /// What to do when full.
     policy: Overflow,
-    /// Everything that changes. A std mutex: never held across an `.await`.
-    state: Mutex<IntakeState<I>>,
+    /// Everything that changes. A std mutex: never held across an `.await`;
+    /// tracked, so a guard that is ([`INTAKE`]'s rule) fails at once.
+    state: TrackedMutex<IntakeState<I>>,
     /// Woken when a slot frees up, for submitters waiting for room.
     room: Notify,
     /// Woken when an item waits or the intake closes, for takers.
@@ -175,15 +187,18 @@ impl<I: WorkItem> Intake<I> {
         Ok(Self {
             capacity,
             policy,
-            state: Mutex::new(IntakeState {
-                waiting: VecDeque::new(),
-                in_progress: 0,
-                shed: Vec::new(),
-                rejected: 0,
-                admitted: 0,
-                high_water: 0,
-                closed: false,
-            }),
+            state: TrackedMutex::new(
+                IntakeState {
+                    waiting: VecDeque::new(),
+                    in_progress: 0,
+                    shed: Vec::new(),
+                    rejected: 0,
+                    admitted: 0,
+                    high_water: 0,
+                    closed: false,
+                },
+                &INTAKE,
+            ),
             room: Notify::new(),
             work: Notify::new(),
         })
@@ -196,15 +211,14 @@ impl<I: WorkItem> Intake<I> {
     /// [`IntakeError::Full`] (reject) or [`IntakeError::Shed`] (shed, nothing
     /// waiting to drop). `Wait` never errs while open: it waits.
     pub async fn submit(&self, item: I) -> Result<(), IntakeError> {
-        // TODO(2.4): in a loop, with the lock held (`self.lock()`):
-        // - closed: `Err(IntakeError::Closed)`;
-        // - room (`state.in_system() < self.capacity`): `state.admit(item)`,
-        //   wake a taker with `self.work.notify_one()`, `Ok(())`;
-        // - full, by `self.policy`: `Reject` counts `state.rejected` and
-        //   returns `Full` with the hint; `ShedOldest` sheds the oldest
-        //   waiting item (`state.record_shed`) and admits this one, or, with
-        //   nothing waiting, sheds this one and returns `Shed`; `Wait` drops
-        //   the lock and awaits `self.room.notified()`, then tries again.
+        // TODO(2.4): a closed intake refuses everything. With room (items
+        // waiting *and* in progress count), admit the item and wake a taker.
+        // Only a full intake asks the policy: reject with the hint (and
+        // count it), shed the oldest waiting item to make room (or the
+        // newcomer when nothing waits), or wait for a slot and try again.
+        // Every shed item is recorded. Two traps: the guard must not be held
+        // across the wait, and a taker asleep on an empty intake must hear of
+        // an admitted item.
         todo!(
             "exercise 2.4: admit, wait, reject or shed \
              (see workshop2/README.md, Implement 2.4)"
@@ -280,9 +294,10 @@ impl<I: WorkItem> Intake<I> {
         self.lock().shed.clone()
     }
 
-    fn lock(&self) -> MutexGuard<'_, IntakeState<I>> {
+    fn lock(&self) -> TrackedGuard<'_, IntakeState<I>> {
         // Every change above is a few lines with no panic between two writes,
-        // so a poisoned lock still guards consistent books.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        // so a poisoned lock (which `TrackedMutex` takes anyway) still guards
+        // consistent books.
+        self.state.lock()
     }
 }

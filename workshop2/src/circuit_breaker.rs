@@ -222,11 +222,10 @@ impl CircuitBreaker {
     /// [`BreakerError::Open`] while open; [`BreakerError::TrialsInFlight`]
     /// while half-open with every trial let through.
     pub fn try_call(&mut self, now: Duration) -> Result<(), BreakerError> {
-        // TODO(2.5): closed lets every call through. Open fails fast with
-        // the time left until `until`; once `now` reaches it, move to
-        // half-open (`self.move_to`) and treat the call as a trial.
-        // Half-open lets `half_open_trials` calls through (count them in
-        // `started`) and refuses the rest with `TrialsInFlight`.
+        // TODO(2.5): closed lets every call through; open fails fast and says
+        // how long is left; the first call once the wait is over starts the
+        // half-open trials, of which only `half_open_trials` may be in
+        // flight. Every change of state is a recorded transition.
         todo!(
             "exercise 2.5: let calls through, fail fast, or allow a trial \
              (see workshop2/README.md, Implement 2.5)"
@@ -236,11 +235,12 @@ impl CircuitBreaker {
     /// Records the outcome of a call let through by
     /// [`try_call`](Self::try_call), at `now`.
     pub fn record(&mut self, now: Duration, succeeded: bool) {
-        // TODO(2.5): closed: push the outcome into `self.window` (`true` for
-        // a failure), keeping only the last `settings.window`; open for
-        // `settings.open_for` once `self.failure_rate()` reaches the
-        // threshold. Half-open: a failure opens again; a success counts, and
-        // when every trial has succeeded, close. Open: ignore late answers.
+        // TODO(2.5): closed: the outcome joins a window of the last
+        // `settings.window` calls, and the breaker opens the moment the
+        // failure rate *reaches* the threshold (not before `minimum_calls`).
+        // Half-open: one failed trial reopens it for a full wait; it closes
+        // once every trial succeeded. An answer that arrives while open was
+        // let through before: the breaker has already decided.
         todo!(
             "exercise 2.5: count outcomes and move between states \
              (see workshop2/README.md, Implement 2.5)"

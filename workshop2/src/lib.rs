@@ -43,6 +43,7 @@ mod machine;
 mod placement;
 pub mod testing;
 mod threads;
+mod tracked_mutex;
 pub mod worker_queues;
 mod workload;
 

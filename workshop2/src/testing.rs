@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use coordination::metrics::makespan_lower_bound;
@@ -14,7 +14,7 @@ use coordination::sim::clock;
 use coordination::{
     Happened, Probability, RunReport, Seed, WorkItem, WorkItemId, WorkStatus, WorkerId,
 };
-use tokio::task::JoinSet;
+use tokio::task::{JoinError, JoinSet};
 
 use crate::{
     Arrival, Autoscaler, Cluster, ClusterRun, Fleet, Intake, IntakeError, Job, Observation,
@@ -243,28 +243,46 @@ pub async fn drive_intake(
             (finished, most)
         });
     }
-    let mut run = IntakeRun::default();
-    let start = tokio::time::Instant::now();
-    for arrival in arrivals {
-        tokio::time::sleep_until(start + arrival.at).await;
-        let id = arrival.item.id();
-        if let Err(error) = intake.submit(arrival.item).await {
-            run.refused.push((id, error));
-        }
-        run.submitted_at.insert(id, clock::elapsed());
-        run.most_in_system = run.most_in_system.max(intake.in_system());
-    }
-    intake.close();
-    let mut finished = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((done, most)) => {
-                finished.extend(done);
-                run.most_in_system = run.most_in_system.max(most);
+    let producer = async {
+        let mut run = IntakeRun::default();
+        let start = tokio::time::Instant::now();
+        for arrival in arrivals {
+            tokio::time::sleep_until(start + arrival.at).await;
+            let id = arrival.item.id();
+            if let Err(error) = intake.submit(arrival.item).await {
+                run.refused.push((id, error));
             }
-            Err(error) => std::panic::resume_unwind(error.into_panic()),
+            run.submitted_at.insert(id, clock::elapsed());
+            run.most_in_system = run.most_in_system.max(intake.in_system());
         }
+        intake.close();
+        run
+    };
+    tokio::pin!(producer);
+    // A consumer that panics (a lock refused, a `todo!()`) fails the run at
+    // once with its own message, instead of leaving the producer waiting
+    // for room that never comes.
+    let mut finished = Vec::new();
+    let mut most_seen = 0;
+    let mut absorb = |joined: Result<(Vec<(Duration, WorkItemId)>, usize), JoinError>| match joined
+    {
+        Ok((done, most)) => {
+            finished.extend(done);
+            most_seen = most_seen.max(most);
+        }
+        Err(error) => std::panic::resume_unwind(error.into_panic()),
+    };
+    let mut run = loop {
+        tokio::select! {
+            biased;
+            Some(joined) = tasks.join_next() => absorb(joined),
+            run = &mut producer => break run,
+        }
+    };
+    while let Some(joined) = tasks.join_next().await {
+        absorb(joined);
     }
+    run.most_in_system = run.most_in_system.max(most_seen);
     finished.sort();
     run.finished = finished.into_iter().map(|(_, id)| id).collect();
     run
@@ -323,4 +341,60 @@ pub async fn drive_autoscaler(
 /// The items of `arrivals`, by id.
 pub fn ids(arrivals: &[Arrival<Job>]) -> Vec<WorkItemId> {
     arrivals.iter().map(|arrival| arrival.item.id()).collect()
+}
+
+/// Runs `work(position)` on `threads` operating-system threads and returns
+/// what each returned, in position order.
+///
+/// Real threads have no simulated clock to stop a hang, so this waits at
+/// most `limit` of real time. A thread's panic fails the calling test with
+/// that panic's own message.
+///
+/// # Panics
+/// When a thread panics, or when the threads have not all finished within
+/// `limit`: then with a message that names the calling test and the faults
+/// that stop threads for good.
+pub fn on_threads_within<R, F>(limit: Duration, threads: usize, work: F) -> Vec<R>
+where
+    R: Send + 'static,
+    F: Fn(usize) -> R + Send + Sync + 'static,
+{
+    let work = Arc::new(work);
+    let (report, reports) = mpsc::channel();
+    for position in 0..threads {
+        let work = Arc::clone(&work);
+        let report = report.clone();
+        // Not joined: a thread that hangs must not hang the test with it.
+        // The test process ends when its tests have, threads or not.
+        std::thread::spawn(move || {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(position)));
+            let _ = report.send((position, outcome));
+        });
+    }
+    drop(report);
+    let deadline = std::time::Instant::now() + limit;
+    let mut results: BTreeMap<usize, R> = BTreeMap::new();
+    while results.len() < threads {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match reports.recv_timeout(left) {
+            Ok((position, Ok(result))) => {
+                results.insert(position, result);
+            }
+            Ok((_, Err(panic))) => std::panic::resume_unwind(panic),
+            Err(_) => {
+                let test = std::thread::current()
+                    .name()
+                    .unwrap_or("this test")
+                    .to_string();
+                panic!(
+                    "probable deadlock or livelock in {test}: {} of {threads} threads had not \
+                     finished after {limit:?} of real time. Threads stop for good on a lock \
+                     held across a wait, on two locks taken in different orders, on a wake-up \
+                     that never comes, or in a loop that never sees its exit condition.",
+                    threads - results.len()
+                );
+            }
+        }
+    }
+    results.into_values().collect()
 }

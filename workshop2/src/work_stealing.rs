@@ -15,7 +15,9 @@
 //! its own queue: one steal brings enough work to be worth its cost.
 //!
 //! The structure is synchronous: one std mutex per deque, never two held at
-//! once, so no lock order can deadlock. The same code runs on the simulated
+//! once, so no lock order can deadlock. The deques hold the rule themselves:
+//! a thread that asks for a second deque while it holds one is stopped with
+//! a message, on every run, rather than deadlocking on the unlucky ones. The same code runs on the simulated
 //! cluster and on operating-system threads in the benchmark
 //! (`cargo run --release -p workshop2 --example bench_stealing`).
 //!
@@ -35,7 +37,6 @@
 )]
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use coordination::{
@@ -43,14 +44,24 @@ use coordination::{
 };
 use rand::RngExt;
 
-use crate::worker_queues::lock;
+use crate::tracked_mutex::{LockKind, TrackedMutex};
 use crate::{Arrival, Cluster, ClusterRun, RoundRobin, WorkerQueues};
+
+/// A worker's deque, and the rule that keeps two thieves from deadlocking.
+static DEQUE: LockKind = LockKind {
+    what: "a worker's deque",
+    rule: "Never hold two deque locks at once: a thief that keeps its own deque locked while \
+           it takes the victim's deadlocks as soon as two workers rob each other at the same \
+           moment (two locks taken in different orders). Take the loot out of the victim's \
+           deque, let that lock go (end the block), then lock your own.",
+};
 
 /// One deque per worker; idle workers steal half of a random victim's.
 pub struct StealingDeques<T> {
     /// One deque per worker: the owner's end is the front, thieves take from
-    /// the back.
-    deques: Vec<Mutex<VecDeque<T>>>,
+    /// the back. Tracked: a thread that asks for a second deque while it
+    /// holds one is stopped with [`DEQUE`]'s rule.
+    deques: Vec<TrackedMutex<VecDeque<T>>>,
     /// Successful steals so far.
     steals: AtomicU64,
 }
@@ -65,7 +76,9 @@ impl<T> StealingDeques<T> {
             return Err(ConfigError::NoWorkers);
         }
         Ok(Self {
-            deques: (0..workers).map(|_| Mutex::new(VecDeque::new())).collect(),
+            deques: (0..workers)
+                .map(|_| TrackedMutex::new(VecDeque::new(), &DEQUE))
+                .collect(),
             steals: AtomicU64::new(0),
         })
     }
@@ -77,12 +90,12 @@ impl<T> StealingDeques<T> {
 
     /// Adds `item` at the back of the deque of the worker at `owner`.
     pub fn push(&self, owner: usize, item: T) {
-        lock(&self.deques[owner]).push_back(item);
+        self.deques[owner].lock().push_back(item);
     }
 
     /// How many items wait in the deque of the worker at `owner`.
     pub fn len(&self, owner: usize) -> usize {
-        lock(&self.deques[owner]).len()
+        self.deques[owner].lock().len()
     }
 
     /// Whether every deque is empty.
@@ -106,11 +119,12 @@ impl<T> StealingDeques<T> {
     /// back of its own deque in their order. `None`, and no steal counted,
     /// when the victim has nothing or is the thief itself.
     pub fn steal(&self, thief: usize, victim: usize) -> Option<T> {
-        // TODO(2.3): take the back half, rounded up, of the victim's deque
-        // (`VecDeque::split_off`), release the victim's lock, then keep the
-        // oldest taken item to return and append the rest to the thief's
-        // deque. Count the steal in `self.steals` only when something was
-        // taken. Never hold two deque locks at once.
+        // TODO(2.3): move the back half of the victim's deque, rounded up, to
+        // the thief: the oldest of it to run now, the rest behind the thief's
+        // own items, in order. Count only steals that took something. The
+        // trap is the lock order: a thief that keeps one deque locked while
+        // it locks the other deadlocks with a thief robbing it back (the
+        // deques refuse it, with that message).
         todo!(
             "exercise 2.3: steal the back half of the victim's deque \
              (see workshop2/README.md, Implement 2.3)"
@@ -121,9 +135,10 @@ impl<T> StealingDeques<T> {
     /// stolen from the first victim with work, trying every other worker once,
     /// starting at a random one.
     pub fn next(&self, worker: usize, rng: &mut SimRng) -> Option<T> {
-        // TODO(2.3): own work first (`pop`). If there is none, pick a random
-        // first victim with `rng`, then try every worker once, in turn from
-        // there, and return the first successful `steal`.
+        // TODO(2.3): own work first. An idle worker then looks at every other
+        // worker once before it gives up, starting at a random one drawn from
+        // `rng`: if every idle worker started at the same victim, that victim
+        // would be robbed bare while the others stay full.
         todo!(
             "exercise 2.3: take own work, or steal from a random victim \
              (see workshop2/README.md, Implement 2.3)"

@@ -74,6 +74,6 @@ impl<T: Send + 'static> WorkerQueues<T> for FifoQueues<T> {
 /// Locks one queue. A poisoned lock means a panic elsewhere while it was
 /// held; a push or a pop cannot leave a queue half changed, so the queue is
 /// still sound and the panic that matters is reported where it happened.
-pub(crate) fn lock<T>(queue: &Mutex<VecDeque<T>>) -> std::sync::MutexGuard<'_, VecDeque<T>> {
+fn lock<T>(queue: &Mutex<VecDeque<T>>) -> std::sync::MutexGuard<'_, VecDeque<T>> {
     queue.lock().unwrap_or_else(PoisonError::into_inner)
 }

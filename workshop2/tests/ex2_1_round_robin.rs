@@ -113,3 +113,44 @@ fn round_robin_runs_a_batch_with_nothing_lost() {
         assert_each_ran_once(&report, LESSON);
     });
 }
+
+/// The list of candidates changes between calls (a machine leaves the
+/// rotation, another comes back): the rotation goes on over the list it is
+/// given each time, without panicking and without skipping anyone.
+#[test]
+fn the_rotation_survives_a_list_that_shrinks_and_grows() {
+    let mut rng = Seed::new(1).rng();
+    let mut placement = RoundRobin::new();
+    let lists = [3, 3, 2, 2, 2, 1, 3, 3, 3, 4, 4, 4, 4];
+    let mut chosen = Vec::new();
+    for (call, &count) in lists.iter().enumerate() {
+        let list = candidates(count);
+        let placed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            placement.place(WorkItemId::new(call as u64), &list, &mut rng)
+        }))
+        .unwrap_or_else(|_| {
+            panic!(
+                "{LESSON}: `place` panicked on call {} when the list of candidates went from \
+                 {} to {count} (a machine left the rotation). Keep the turn as a count and take \
+                 it modulo the length of the list you are given this time, not the last time.",
+                call + 1,
+                lists[call.saturating_sub(1)]
+            )
+        });
+        assert!(
+            (1..=count).contains(&placed.get()),
+            "{LESSON}: call {} chose {placed}, which is not among the {count} candidates",
+            call + 1
+        );
+        chosen.push(placed.get());
+    }
+    let last_four = &chosen[chosen.len() - 4..];
+    let mut visited = last_four.to_vec();
+    visited.sort_unstable();
+    assert_eq!(
+        visited,
+        vec![1, 2, 3, 4],
+        "{LESSON}: four calls in a row over the same four candidates chose {last_four:?}; a \
+         rotation visits each once"
+    );
+}

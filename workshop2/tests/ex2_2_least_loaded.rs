@@ -104,3 +104,29 @@ fn two_choices_are_within_1_35x_of_the_lower_bound_with_a_slow_machine() {
         assert_makespan_within(&run, &scenario, 1.35, LESSON);
     });
 }
+
+/// On a tie the candidate sampled first wins: with every load equal, d
+/// choices pick exactly what one choice would have picked from the same
+/// generator.
+#[test]
+fn on_a_tie_the_candidate_sampled_first_wins() {
+    let equal = loads(&[3; 8]);
+    for choices in [2, 3] {
+        for seed in 1..=64 {
+            let pick = |choices: usize| {
+                PowerOfChoices::new(choices)
+                    .expect("at least one choice")
+                    .place(WorkItemId::new(1), &equal, &mut Seed::new(seed).rng())
+            };
+            let first_sample = pick(1);
+            let chosen = pick(choices);
+            assert_eq!(
+                chosen, first_sample,
+                "{LESSON}: all eight candidates have 3 outstanding and {choices} choices chose \
+                 {chosen}, but the first sample was {first_sample} (seed {seed}). On a tie keep \
+                 the sample drawn first: replace it only when a later one is strictly less \
+                 loaded (`<`, not `<=`)."
+            );
+        }
+    }
+}

@@ -81,7 +81,10 @@ fn reject_answers_at_once_with_a_retry_after_hint() {
                 IntakeError::Full { retry_after: hint },
                 "{LESSON}: {id} should be refused as full, with the configured hint"
             );
-            assert!(error.is_retryable() && error.retry_after() == Some(hint));
+            assert!(
+                error.is_retryable() && error.retry_after() == Some(hint),
+                "{LESSON}: a full intake is worth trying again later, after the hint"
+            );
         }
         for arrival in flood() {
             assert_eq!(
@@ -96,8 +99,18 @@ fn reject_answers_at_once_with_a_retry_after_hint() {
             40,
             "{LESSON}: every job is processed or rejected"
         );
-        assert_eq!(intake.rejected(), run.refused.len());
-        assert!(intake.high_water() <= CAPACITY);
+        assert_eq!(
+            intake.rejected(),
+            run.refused.len(),
+            "{LESSON}: the intake counted {} rejections but {} submissions were refused",
+            intake.rejected(),
+            run.refused.len()
+        );
+        assert!(
+            intake.high_water() <= CAPACITY,
+            "{LESSON}: {} jobs were in the system at once; the bound is {CAPACITY}",
+            intake.high_water()
+        );
     });
 }
 
@@ -136,7 +149,11 @@ fn shed_drops_the_oldest_waiting_job_and_reports_every_one() {
                  shedding the oldest keeps it"
             );
         }
-        assert!(intake.high_water() <= CAPACITY);
+        assert!(
+            intake.high_water() <= CAPACITY,
+            "{LESSON}: {} jobs were in the system at once; the bound is {CAPACITY}",
+            intake.high_water()
+        );
     });
 }
 
@@ -163,9 +180,21 @@ fn shed_with_nothing_waiting_sheds_the_newcomer() {
             1,
             "{LESSON}: the shed newcomer must be reported"
         );
-        assert_eq!(shed[0].item.id(), WorkItemId::new(2));
-        assert_eq!(shed[0].reason, ShedReason::NoRoom);
-        assert_eq!(running.id(), WorkItemId::new(1));
+        assert_eq!(
+            shed[0].item.id(),
+            WorkItemId::new(2),
+            "{LESSON}: the newcomer, item-2, is the one shed"
+        );
+        assert_eq!(
+            shed[0].reason,
+            ShedReason::NoRoom,
+            "{LESSON}: with nothing waiting the reason is NoRoom"
+        );
+        assert_eq!(
+            running.id(),
+            WorkItemId::new(1),
+            "{LESSON}: the job already running is not touched"
+        );
     });
 }
 
@@ -225,7 +254,14 @@ fn a_closed_intake_refuses_new_work() {
             Err(IntakeError::Closed),
             "{LESSON}: check `closed` first"
         );
-        assert!(!IntakeError::Closed.is_retryable());
-        assert_eq!(intake.take().await, None);
+        assert!(
+            !IntakeError::Closed.is_retryable(),
+            "{LESSON}: closed is for good: retrying cannot help"
+        );
+        assert_eq!(
+            intake.take().await,
+            None,
+            "{LESSON}: a closed intake with nothing waiting hands out nothing more"
+        );
     });
 }

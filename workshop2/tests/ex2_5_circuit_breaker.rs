@@ -63,7 +63,29 @@ fn a_closed_breaker_opens_when_the_failure_rate_reaches_the_threshold() {
             BreakerState::Open { until: secs(10) },
             "{LESSON}: 5 of 5 failed at 5 s; open until 5 s + open_for"
         );
-        assert_eq!(breaker.transitions().len(), 1);
+        assert_eq!(
+            breaker.transitions().len(),
+            1,
+            "{LESSON}: one move so far, closed to open: {:?}",
+            breaker.transitions()
+        );
+    });
+}
+
+/// A failure rate exactly at the threshold opens the breaker: the threshold
+/// is the first rate that opens it, not the last one that is tolerated.
+#[test]
+fn a_failure_rate_exactly_at_the_threshold_opens_it() {
+    simulate(async {
+        let mut breaker = breaker();
+        calls(&mut breaker, &[true, false, true, false, true, false]).await;
+        assert_eq!(
+            breaker.state(),
+            BreakerState::Open { until: secs(11) },
+            "{LESSON}: 3 of the last 6 calls failed: a failure rate of 50%, exactly the \
+             failure_rate_threshold of 0.5. Reaching the threshold opens the breaker: compare \
+             with `>=`, not `>`."
+        );
     });
 }
 
@@ -120,7 +142,11 @@ fn after_the_wait_trials_go_through_and_successes_close_it() {
             Ok(()),
             "{LESSON}: the wait is over: a trial"
         );
-        assert!(matches!(breaker.state(), BreakerState::HalfOpen { .. }));
+        assert!(
+            matches!(breaker.state(), BreakerState::HalfOpen { .. }),
+            "{LESSON}: one of the two trials succeeded: still half-open until both have, got {}",
+            breaker.state()
+        );
         assert_eq!(breaker.try_call(now), Ok(()), "{LESSON}: a second trial");
         assert_eq!(
             breaker.try_call(now),
@@ -128,7 +154,11 @@ fn after_the_wait_trials_go_through_and_successes_close_it() {
             "{LESSON}: only 2 trials at once"
         );
         breaker.record(now, true);
-        assert!(matches!(breaker.state(), BreakerState::HalfOpen { .. }));
+        assert!(
+            matches!(breaker.state(), BreakerState::HalfOpen { .. }),
+            "{LESSON}: the wait is over, so the breaker is half-open, got {}",
+            breaker.state()
+        );
         breaker.record(now, true);
         assert_eq!(
             breaker.state(),

@@ -170,3 +170,43 @@ fn oscillating_load_does_not_make_it_flap() {
         );
     });
 }
+
+/// On a slow ramp down the pool shrinks in steps at least one cooldown
+/// apart: each scale-down waits a full cooldown after the last change, so a
+/// dip is not mistaken for the end of the load.
+#[test]
+fn it_scales_down_at_most_once_per_cooldown() {
+    simulate(async {
+        let mut autoscaler = autoscaler();
+        // 10 jobs a second, falling steadily to nothing over 40 minutes.
+        let ramp = |at: Duration| (10.0 * (1.0 - at.as_secs_f64() / 2_400.0)).max(0.0);
+        let run = drive(&mut autoscaler, ramp, minutes(60)).await;
+        let downs = run
+            .events
+            .iter()
+            .filter(|event| event.to < event.from)
+            .count();
+        assert!(
+            downs >= 2,
+            "{LESSON}: the load fell from 10 jobs a second to none, yet the pool shrank {downs} \
+             time(s). Events: {:?}",
+            run.events
+        );
+        for pair in run.events.windows(2) {
+            let (before, down) = (pair[0], pair[1]);
+            if down.to < down.from {
+                assert!(
+                    down.at - before.at >= SETTINGS.cooldown,
+                    "{LESSON}: scaled down at {:?}, only {:?} after the change before it at \
+                     {:?}; the cooldown is {:?}. Scale down only once a full cooldown has \
+                     passed since the last change (`last_scaled`). Events: {:?}",
+                    down.at,
+                    down.at - before.at,
+                    before.at,
+                    SETTINGS.cooldown,
+                    run.events
+                );
+            }
+        }
+    });
+}

@@ -39,17 +39,27 @@ fn scaling(min_workers: usize, max_workers: usize, target: usize) -> ScalingSett
 /// Zero workers are refused wherever workers are counted.
 #[test]
 fn zero_workers_are_refused() {
-    assert_eq!(Fleet::new(&[], Seed::new(1)), Err(ConfigError::NoWorkers));
+    assert_eq!(
+        Fleet::new(&[], Seed::new(1)),
+        Err(ConfigError::NoWorkers),
+        "a fleet without machines is refused"
+    );
     let empty: Vec<Arc<dyn Worker<Job>>> = Vec::new();
-    assert!(matches!(Workers::new(empty), Err(ConfigError::NoWorkers)));
-    assert!(matches!(
-        StealingDeques::<Job>::new(0),
-        Err(ConfigError::NoWorkers)
-    ));
-    assert!(matches!(
-        Autoscaler::new(scaling(0, 0, 5)),
-        Err(ConfigError::NoWorkers)
-    ));
+    assert!(
+        matches!(Workers::new(empty), Err(ConfigError::NoWorkers)),
+        "a pool without workers is refused"
+    );
+    assert!(
+        matches!(StealingDeques::<Job>::new(0), Err(ConfigError::NoWorkers)),
+        "stealing deques for no worker are refused"
+    );
+    assert!(
+        matches!(
+            Autoscaler::new(scaling(0, 0, 5)),
+            Err(ConfigError::NoWorkers)
+        ),
+        "an autoscaler with a maximum of 0 workers is refused"
+    );
 }
 
 /// A speed must be above 0 and at most 1: a quarter-speed machine is 0.25.
@@ -64,30 +74,48 @@ fn speeds_outside_zero_to_one_are_refused() {
             "speed {bad} must be refused"
         );
     }
-    assert!(Fleet::new(&[1.0, 0.25], Seed::new(1)).is_ok());
+    assert!(
+        Fleet::new(&[1.0, 0.25], Seed::new(1)).is_ok(),
+        "a quarter-speed machine is valid"
+    );
 }
 
 /// Zero capacity is refused: an intake that holds nothing, a breaker window
 /// of no calls, no random choice at all.
 #[test]
 fn zero_capacity_is_refused() {
-    assert!(matches!(
-        Intake::<Job>::new(0, Overflow::Wait),
-        Err(ConfigError::ZeroCapacity { .. })
-    ));
-    assert!(matches!(
-        CircuitBreaker::new(breaker(0.5, 0, 0)),
-        Err(ConfigError::ZeroCapacity { .. })
-    ));
-    assert!(matches!(
-        Autoscaler::new(scaling(1, 4, 0)),
-        Err(ConfigError::ZeroCapacity { .. })
-    ));
-    assert!(matches!(
-        PowerOfChoices::new(0),
-        Err(ConfigError::ZeroCapacity { .. })
-    ));
-    assert!(Intake::<Job>::new(1, Overflow::ShedOldest).is_ok());
+    assert!(
+        matches!(
+            Intake::<Job>::new(0, Overflow::Wait),
+            Err(ConfigError::ZeroCapacity { .. })
+        ),
+        "an intake of capacity 0 is refused"
+    );
+    assert!(
+        matches!(
+            CircuitBreaker::new(breaker(0.5, 0, 0)),
+            Err(ConfigError::ZeroCapacity { .. })
+        ),
+        "a breaker window of 0 calls is refused"
+    );
+    assert!(
+        matches!(
+            Autoscaler::new(scaling(1, 4, 0)),
+            Err(ConfigError::ZeroCapacity { .. })
+        ),
+        "a target depth of 0 per worker is refused"
+    );
+    assert!(
+        matches!(
+            PowerOfChoices::new(0),
+            Err(ConfigError::ZeroCapacity { .. })
+        ),
+        "zero random choices are refused"
+    );
+    assert!(
+        Intake::<Job>::new(1, Overflow::ShedOldest).is_ok(),
+        "an intake of capacity 1 is valid"
+    );
 }
 
 /// A failure-rate threshold outside 0..=1 is refused, NaN included.
@@ -102,8 +130,14 @@ fn thresholds_outside_zero_to_one_are_refused() {
             "threshold {bad} must be refused"
         );
     }
-    assert!(CircuitBreaker::new(breaker(0.0, 10, 5)).is_ok());
-    assert!(CircuitBreaker::new(breaker(1.0, 10, 5)).is_ok());
+    assert!(
+        CircuitBreaker::new(breaker(0.0, 10, 5)).is_ok(),
+        "a threshold of 0 is valid"
+    );
+    assert!(
+        CircuitBreaker::new(breaker(1.0, 10, 5)).is_ok(),
+        "a threshold of 1 is valid"
+    );
 }
 
 /// A minimum above its maximum is refused: no value could satisfy both.
@@ -115,13 +149,20 @@ fn min_above_max_is_refused() {
             setting: "autoscaler workers",
             min: 5,
             max: 2
-        })
+        }),
+        "a minimum of 5 workers above a maximum of 2 is refused with both"
     );
-    assert!(matches!(
-        CircuitBreaker::new(breaker(0.5, 10, 11)),
-        Err(ConfigError::MinAboveMax { .. })
-    ));
-    assert!(Autoscaler::new(scaling(2, 2, 10)).is_ok());
+    assert!(
+        matches!(
+            CircuitBreaker::new(breaker(0.5, 10, 11)),
+            Err(ConfigError::MinAboveMax { .. })
+        ),
+        "a minimum of 11 calls in a window of 10 is refused"
+    );
+    assert!(
+        Autoscaler::new(scaling(2, 2, 10)).is_ok(),
+        "a minimum equal to the maximum is valid"
+    );
 }
 
 /// Durations that must be positive are: a breaker that never stays open, a
@@ -132,14 +173,20 @@ fn zero_durations_are_refused() {
         open_for: Duration::ZERO,
         ..breaker(0.5, 10, 5)
     };
-    assert!(matches!(
-        CircuitBreaker::new(settings),
-        Err(ConfigError::ZeroDuration { .. })
-    ));
-    assert!(matches!(
-        HealthChecks::new(Duration::ZERO, breaker(0.5, 10, 5), |_, _| true),
-        Err(ConfigError::ZeroDuration { .. })
-    ));
+    assert!(
+        matches!(
+            CircuitBreaker::new(settings),
+            Err(ConfigError::ZeroDuration { .. })
+        ),
+        "a breaker that stays open for 0 s is refused"
+    );
+    assert!(
+        matches!(
+            HealthChecks::new(Duration::ZERO, breaker(0.5, 10, 5), |_, _| true),
+            Err(ConfigError::ZeroDuration { .. })
+        ),
+        "health checks every 0 s are refused"
+    );
 }
 
 /// A batch with two jobs of one id is refused before anything runs.
@@ -158,7 +205,8 @@ fn duplicate_job_ids_are_refused_before_anything_runs() {
             refused,
             Err(DistributeError::DuplicateItem(
                 coordination::WorkItemId::new(7)
-            ))
+            )),
+            "the batch with job 7 twice is refused, naming job 7"
         );
     });
 }
@@ -170,11 +218,26 @@ fn workloads_are_reproducible_from_their_seed() {
     let pace = fleet(&ONE_SLOW, Seed::new(1)).pace(rate(0.8));
     for workload in Workload::ALL {
         let first = workload.arrivals(100, pace, Seed::new(3));
-        assert_eq!(first, workload.arrivals(100, pace, Seed::new(3)));
-        assert_ne!(first, workload.arrivals(100, pace, Seed::new(4)));
-        assert_eq!(workload.to_string().parse(), Ok(workload));
+        assert_eq!(
+            first,
+            workload.arrivals(100, pace, Seed::new(3)),
+            "{workload}: the same seed must give the same jobs"
+        );
+        assert_ne!(
+            first,
+            workload.arrivals(100, pace, Seed::new(4)),
+            "{workload}: another seed should give other jobs"
+        );
+        assert_eq!(
+            workload.to_string().parse(),
+            Ok(workload),
+            "{workload}: its name reads back as itself"
+        );
     }
-    assert!("lumpy".parse::<Workload>().is_err());
+    assert!(
+        "lumpy".parse::<Workload>().is_err(),
+        "an unknown workload name is refused"
+    );
 }
 
 /// Heavy-tailed sizes stay between 10 and 200 ms, average near their stated
@@ -186,7 +249,8 @@ fn heavy_tailed_jobs_are_bounded_and_skewed() {
     assert!(
         sizes.iter().all(|size| {
             (Duration::from_millis(10)..=Duration::from_millis(200)).contains(size)
-        })
+        }),
+        "every heavy-tailed job takes between 10 and 200 ms"
     );
     let total: Duration = sizes.iter().sum();
     let mean = total / sizes.len() as u32;
@@ -212,9 +276,15 @@ fn one_giant_job_dominates_the_lower_bound() {
     sizes.sort_unstable();
     let giant = sizes.pop().expect("200 jobs");
     let rest: Duration = sizes.iter().sum();
-    assert!(giant.abs_diff(rest / 4) < Duration::from_millis(100));
+    assert!(
+        giant.abs_diff(rest / 4) < Duration::from_millis(100),
+        "the giant job is a quarter of all the others together"
+    );
     let bound = makespan_lower_bound(&timed_work(&arrivals), &[1.0; 8]);
-    assert_eq!(bound, giant);
+    assert_eq!(
+        bound, giant,
+        "the giant job alone sets the lower bound on eight machines"
+    );
 }
 
 /// A steady stream arrives at the stated share of the fleet's capacity.
@@ -246,15 +316,38 @@ fn machines_run_at_their_speed_and_refuse_during_outages() {
         let machines = fleet.machines();
         let job = Job::new(1, Duration::from_millis(100));
         machines[1].process(&job).await.expect("up");
-        assert_eq!(clock::elapsed(), Duration::from_millis(400));
+        assert_eq!(
+            clock::elapsed(),
+            Duration::from_millis(400),
+            "a 100 ms job takes 400 ms on a quarter-speed machine"
+        );
         tokio::time::sleep(Duration::from_millis(600)).await;
         let refused = machines[0].process(&job).await;
-        assert!(refused.is_err_and(|error| error.is_retryable()));
-        assert!(!fleet.is_up(WorkerId::new(1), Duration::from_millis(1_500)));
-        assert!(fleet.is_up(WorkerId::new(1), Duration::from_secs(2)));
-        assert!(!fleet.is_up(WorkerId::new(9), Duration::ZERO));
-        assert_eq!(machines[0].id(), WorkerId::new(1));
-        assert!((fleet.capacity() - 1.25).abs() < 1e-12);
+        assert!(
+            refused.is_err_and(|error| error.is_retryable()),
+            "a machine in an outage refuses with a retryable error"
+        );
+        assert!(
+            !fleet.is_up(WorkerId::new(1), Duration::from_millis(1_500)),
+            "worker-1 is down between 1 s and 2 s"
+        );
+        assert!(
+            fleet.is_up(WorkerId::new(1), Duration::from_secs(2)),
+            "worker-1 is up again at 2 s"
+        );
+        assert!(
+            !fleet.is_up(WorkerId::new(9), Duration::ZERO),
+            "a worker not in the fleet is never up"
+        );
+        assert_eq!(
+            machines[0].id(),
+            WorkerId::new(1),
+            "machines are numbered from worker-1"
+        );
+        assert!(
+            (fleet.capacity() - 1.25).abs() < 1e-12,
+            "a fleet of speeds 1.0 and 0.25 has a capacity of 1.25"
+        );
     });
 }
 
@@ -268,13 +361,31 @@ fn the_cluster_runs_every_job_once_and_reads_time_from_zero() {
         let second = scenario.run(ById).await;
         for run in [&first, &second] {
             workshop2::testing::assert_each_ran_once(&run.report, "given code");
-            assert_eq!(run.placed.values().sum::<usize>(), 100);
-            assert!(run.balance.makespan >= scenario.lower_bound);
+            assert_eq!(
+                run.placed.values().sum::<usize>(),
+                100,
+                "all 100 jobs were placed"
+            );
+            assert!(
+                run.balance.makespan >= scenario.lower_bound,
+                "no run beats the lower bound"
+            );
         }
-        assert_eq!(first.balance.makespan, second.balance.makespan);
+        assert_eq!(
+            first.balance.makespan, second.balance.makespan,
+            "two runs of one scenario take exactly as long: each reads time from zero"
+        );
         let job = Job::new(1, Duration::from_millis(10));
-        assert_eq!(job.id(), coordination::WorkItemId::new(1));
-        assert_eq!(Arrival::all_at_once([job])[0].at, Duration::ZERO);
+        assert_eq!(
+            job.id(),
+            coordination::WorkItemId::new(1),
+            "a job keeps its id"
+        );
+        assert_eq!(
+            Arrival::all_at_once([job])[0].at,
+            Duration::ZERO,
+            "a batch all at once arrives at time zero"
+        );
     });
 }
 
@@ -290,7 +401,10 @@ fn queues_on_threads_run_every_item_once() {
     )
     .expect("three threads");
     results.sort_unstable();
-    assert!(results.iter().copied().eq((0..1_000).map(|item| item * 2)));
+    assert!(
+        results.iter().copied().eq((0..1_000).map(|item| item * 2)),
+        "every item ran exactly once, doubled"
+    );
     assert_eq!(
         workshop2::run_on_threads::<u32, u32, workshop2::FifoQueues<u32>>(
             vec![1],

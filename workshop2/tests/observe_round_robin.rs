@@ -58,7 +58,11 @@ fn placing_by_id_skews_when_ids_share_a_stride() {
             .await
             .expect("ids are unique");
         let placed: Vec<usize> = run.placed.values().copied().collect();
-        assert_eq!(placed, vec![20, 0, 20, 0]);
+        assert_eq!(
+            placed,
+            vec![20, 0, 20, 0],
+            "ids 2, 4, 6 ... on four workers go to workers 1 and 3 only"
+        );
     });
 }
 
@@ -78,6 +82,6 @@ fn the_same_seed_gives_the_same_run_event_for_event() {
             scenario.run(ById).await.report.trace()
         })
     };
-    assert_eq!(trace(7), trace(7));
-    assert_ne!(trace(7), trace(8));
+    assert_eq!(trace(7), trace(7), "the same seed must give the same run");
+    assert_ne!(trace(7), trace(8), "another seed should give another run");
 }

@@ -80,8 +80,9 @@ fn simulate_explained<F: Future>(
             Ok(output) => output,
             Err(_) => panic!(
                 "probable deadlock or livelock in {name}: still running after {:?} of simulated \
-                 time. Look for a task waiting on something that never happens (a channel nobody \
-                 sends on, a loop that never sees its exit condition).{cause}",
+                 time. Look for a task waiting on something that never happens: a wake-up nobody \
+                 sends (a change made without notifying the waiters), a channel nobody sends on, \
+                 a loop that never sees its exit condition.{cause}",
                 guard.simulated
             ),
         }
@@ -301,9 +302,12 @@ impl Watchdog {
                 // exits below.
                 let _ = writeln!(
                     std::io::stderr(),
-                    "\nprobable livelock in {name}: no result after {limit:?} of real time. A task \
-                     is busy without ever awaiting (a loop without .await?), so simulated time \
-                     cannot move.{cause}\nStopping the test process.\n"
+                    "\nprobable livelock in {name}: no result after {limit:?} of real \
+                     time, so the runtime's thread never came back to move simulated time. \
+                     Either a task is busy without ever awaiting (a loop without .await), or the \
+                     thread is blocked on a lock: a std lock held across an .await and asked for \
+                     again, or two locks taken in different orders.{cause}\nStopping the test \
+                     process.\n"
                 );
                 std::process::exit(101);
             }

@@ -21,12 +21,13 @@
 //! - Check: `cargo test -p workshop2 --test ex2_4_backpressure`.
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use coordination::sim::clock;
 use coordination::{ConfigError, WorkItem};
 use tokio::sync::Notify;
+
+use crate::tracked_mutex::{LockKind, TrackedGuard, TrackedMutex};
 
 /// What a full intake does with one more item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,14 +98,25 @@ pub struct ShedItem<I> {
     pub reason: ShedReason,
 }
 
+/// The intake's books, and the rule that keeps its std mutex from blocking
+/// the runtime.
+static INTAKE: LockKind = LockKind {
+    what: "the intake's lock",
+    rule: "A task is holding the intake's guard across an `.await` (a lock held across a \
+           wait), and another task on the same thread now needs it: with a std mutex that \
+           blocks the thread for good. Keep the guard in a block that ends before \
+           `self.room.notified().await`.",
+};
+
 /// A bounded intake: at most `capacity` items waiting or being processed.
 pub struct Intake<I> {
     /// The bound on items in the system.
     capacity: usize,
     /// What to do when full.
     policy: Overflow,
-    /// Everything that changes. A std mutex: never held across an `.await`.
-    state: Mutex<IntakeState<I>>,
+    /// Everything that changes. A std mutex: never held across an `.await`;
+    /// tracked, so a guard that is ([`INTAKE`]'s rule) fails at once.
+    state: TrackedMutex<IntakeState<I>>,
     /// Woken when a slot frees up, for submitters waiting for room.
     room: Notify,
     /// Woken when an item waits or the intake closes, for takers.
@@ -167,15 +179,18 @@ impl<I: WorkItem> Intake<I> {
         Ok(Self {
             capacity,
             policy,
-            state: Mutex::new(IntakeState {
-                waiting: VecDeque::new(),
-                in_progress: 0,
-                shed: Vec::new(),
-                rejected: 0,
-                admitted: 0,
-                high_water: 0,
-                closed: false,
-            }),
+            state: TrackedMutex::new(
+                IntakeState {
+                    waiting: VecDeque::new(),
+                    in_progress: 0,
+                    shed: Vec::new(),
+                    rejected: 0,
+                    admitted: 0,
+                    high_water: 0,
+                    closed: false,
+                },
+                &INTAKE,
+            ),
             room: Notify::new(),
             work: Notify::new(),
         })
@@ -294,9 +309,10 @@ impl<I: WorkItem> Intake<I> {
         self.lock().shed.clone()
     }
 
-    fn lock(&self) -> MutexGuard<'_, IntakeState<I>> {
+    fn lock(&self) -> TrackedGuard<'_, IntakeState<I>> {
         // Every change above is a few lines with no panic between two writes,
-        // so a poisoned lock still guards consistent books.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        // so a poisoned lock (which `TrackedMutex` takes anyway) still guards
+        // consistent books.
+        self.state.lock()
     }
 }

@@ -15,7 +15,9 @@
 //! its own queue: one steal brings enough work to be worth its cost.
 //!
 //! The structure is synchronous: one std mutex per deque, never two held at
-//! once, so no lock order can deadlock. The same code runs on the simulated
+//! once, so no lock order can deadlock. The deques hold the rule themselves:
+//! a thread that asks for a second deque while it holds one is stopped with
+//! a message, on every run, rather than deadlocking on the unlucky ones. The same code runs on the simulated
 //! cluster and on operating-system threads in the benchmark
 //! (`cargo run --release -p workshop2 --example bench_stealing`).
 //!
@@ -27,7 +29,6 @@
 //! - Check: `cargo test -p workshop2 --test ex2_3_work_stealing`.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use coordination::{
@@ -35,14 +36,24 @@ use coordination::{
 };
 use rand::RngExt;
 
-use crate::worker_queues::lock;
+use crate::tracked_mutex::{LockKind, TrackedMutex};
 use crate::{Arrival, Cluster, ClusterRun, RoundRobin, WorkerQueues};
+
+/// A worker's deque, and the rule that keeps two thieves from deadlocking.
+static DEQUE: LockKind = LockKind {
+    what: "a worker's deque",
+    rule: "Never hold two deque locks at once: a thief that keeps its own deque locked while \
+           it takes the victim's deadlocks as soon as two workers rob each other at the same \
+           moment (two locks taken in different orders). Take the loot out of the victim's \
+           deque, let that lock go (end the block), then lock your own.",
+};
 
 /// One deque per worker; idle workers steal half of a random victim's.
 pub struct StealingDeques<T> {
     /// One deque per worker: the owner's end is the front, thieves take from
-    /// the back.
-    deques: Vec<Mutex<VecDeque<T>>>,
+    /// the back. Tracked: a thread that asks for a second deque while it
+    /// holds one is stopped with [`DEQUE`]'s rule.
+    deques: Vec<TrackedMutex<VecDeque<T>>>,
     /// Successful steals so far.
     steals: AtomicU64,
 }
@@ -57,7 +68,9 @@ impl<T> StealingDeques<T> {
             return Err(ConfigError::NoWorkers);
         }
         Ok(Self {
-            deques: (0..workers).map(|_| Mutex::new(VecDeque::new())).collect(),
+            deques: (0..workers)
+                .map(|_| TrackedMutex::new(VecDeque::new(), &DEQUE))
+                .collect(),
             steals: AtomicU64::new(0),
         })
     }
@@ -69,12 +82,12 @@ impl<T> StealingDeques<T> {
 
     /// Adds `item` at the back of the deque of the worker at `owner`.
     pub fn push(&self, owner: usize, item: T) {
-        lock(&self.deques[owner]).push_back(item);
+        self.deques[owner].lock().push_back(item);
     }
 
     /// How many items wait in the deque of the worker at `owner`.
     pub fn len(&self, owner: usize) -> usize {
-        lock(&self.deques[owner]).len()
+        self.deques[owner].lock().len()
     }
 
     /// Whether every deque is empty.
@@ -89,7 +102,7 @@ impl<T> StealingDeques<T> {
 
     /// The owner takes its oldest item, from the front of its deque.
     pub fn pop(&self, owner: usize) -> Option<T> {
-        lock(&self.deques[owner]).pop_front()
+        self.deques[owner].lock().pop_front()
     }
 
     /// The worker at `thief` takes the back half (rounded up) of `victim`'s
@@ -101,7 +114,7 @@ impl<T> StealingDeques<T> {
             return None;
         }
         let mut taken = {
-            let mut deque = lock(&self.deques[victim]);
+            let mut deque = self.deques[victim].lock();
             let keep = deque.len() / 2;
             deque.split_off(keep)
         };
@@ -109,7 +122,7 @@ impl<T> StealingDeques<T> {
         // two at once, so two thieves robbing each other cannot deadlock.
         let first = taken.pop_front()?;
         self.steals.fetch_add(1, Ordering::Relaxed);
-        lock(&self.deques[thief]).append(&mut taken);
+        self.deques[thief].lock().append(&mut taken);
         Some(first)
     }
 
