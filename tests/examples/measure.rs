@@ -82,7 +82,7 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
     );
     let mut chart = BarChart::new("messages per second of real time");
     if !flags.switch("skip-simulation") {
-        let seeds: u64 = flags.get("seeds")?;
+        let seeds: u64 = flags.count("seeds")?;
         let mut table = Table::new([
             "scenario",
             "seed",
@@ -119,7 +119,7 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
         }
         println!("Simulation: ten thousand messages per run\n\n{table}");
     }
-    let messages: usize = flags.get("messages")?;
+    let messages: usize = flags.count("messages")?;
     let loads = parse_loads(&flags.get::<String>("loads")?)?;
     let failovers: usize = flags.get("failovers")?;
     let program = std::env::current_exe()?;
@@ -194,10 +194,16 @@ fn parse_loads(text: &str) -> Result<Vec<(u64, u64)>, Box<dyn std::error::Error>
             let (producers, consumers) = pair
                 .split_once(':')
                 .ok_or_else(|| format!("--loads takes producers:consumers pairs, got {pair:?}"))?;
-            Ok((
-                producers.trim().parse::<u64>()?.max(1),
-                consumers.trim().parse::<u64>()?.max(1),
-            ))
+            let count = |text: &str| -> Result<u64, Box<dyn std::error::Error>> {
+                match text.trim().parse::<u64>()? {
+                    0 => Err(format!(
+                        "--loads takes at least one producer and one consumer, got {pair:?}"
+                    )
+                    .into()),
+                    count => Ok(count),
+                }
+            };
+            Ok((count(producers)?, count(consumers)?))
         })
         .collect()
 }

@@ -92,8 +92,8 @@ fn setup(flags: &Flags) -> Result<Setup, Box<dyn std::error::Error>> {
         );
     Ok(Setup {
         seed: Seed::new(flags.get("seed")?),
-        items: flags.get("items")?,
-        workers: flags.get("workers")?,
+        items: flags.count("items")?,
+        workers: flags.count("workers")?,
         faults,
         corrupt: Probability::new(flags.get("corrupt-rate")?)?,
         max_attempts: MaxAttempts::new(flags.get("max-attempts")?)?,

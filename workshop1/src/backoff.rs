@@ -15,7 +15,7 @@
 //! `u32::MAX`.
 //!
 //! - Read: `workshop1/README.md`, "Implement", 1.3.
-//! - Check: `cargo test -p workshop1 --test ex1_3_backoff`.
+//! - Check: `cargo test -p workshop1 --test workshop ex1_3_backoff`.
 
 #![allow(
     dead_code,

@@ -8,7 +8,7 @@
 //! message: it becomes visible again and waits its turn.
 //!
 //! - Read: `workshop1/README.md`, "Implement", 1.2.
-//! - Check: `cargo test -p workshop1 --test ex1_2_requeue`.
+//! - Check: `cargo test -p workshop1 --test workshop ex1_2_requeue`.
 
 #![allow(
     dead_code,

@@ -1,7 +1,7 @@
 //! Exercise 1.1: immediate retry. Edit `workshop1/src/immediate_retry.rs`.
 //!
 //! Read `workshop1/README.md`, "Implement", 1.1. Run just these tests with
-//! `cargo test -p workshop1 --test ex1_1_immediate_retry`.
+//! `cargo test -p workshop1 --test workshop ex1_1_immediate_retry`.
 
 use coordination::sim::FaultPlan;
 use coordination::{Happened, Seed, WorkDistributor, WorkError, WorkItemId, WorkStatus};

@@ -1,7 +1,7 @@
 //! Exercise 1.2: re-queue at the back. Edit `workshop1/src/requeue.rs`.
 //!
 //! Read `workshop1/README.md`, "Implement", 1.2. Run just these tests with
-//! `cargo test -p workshop1 --test ex1_2_requeue`.
+//! `cargo test -p workshop1 --test workshop ex1_2_requeue`.
 
 use coordination::sim::FaultPlan;
 use coordination::{Happened, WorkDistributor, WorkError, WorkItemId, WorkStatus};

@@ -62,7 +62,7 @@ fn main() {
 }
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
-    let read = |name: &str| flags.get::<usize>(name);
+    let read = |name: &str| flags.count::<usize>(name);
     let (images, size, passes, rounds) = (
         read("images")?,
         read("size")?,

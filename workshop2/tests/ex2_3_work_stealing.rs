@@ -1,7 +1,7 @@
 //! Exercise 2.3: work stealing. Edit `workshop2/src/work_stealing.rs`.
 //!
 //! Read `workshop2/README.md`, "Implement", 2.3. Run just these tests with
-//! `cargo test -p workshop2 --test ex2_3_work_stealing`.
+//! `cargo test -p workshop2 --test workshop ex2_3_work_stealing`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

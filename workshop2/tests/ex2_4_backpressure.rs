@@ -1,7 +1,7 @@
 //! Exercise 2.4: backpressure. Edit `workshop2/src/backpressure.rs`.
 //!
 //! Read `workshop2/README.md`, "Implement", 2.4. Run just these tests with
-//! `cargo test -p workshop2 --test ex2_4_backpressure`.
+//! `cargo test -p workshop2 --test workshop ex2_4_backpressure`.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -18,7 +18,7 @@
 //! ([`listen_for_heartbeats`]).
 //!
 //! - Read: `workshop3/README.md`, "Implement", 3.2.
-//! - Check: `cargo test -p workshop3 --test ex3_2_failure_detector`.
+//! - Check: `cargo test -p workshop3 --test workshop ex3_2_failure_detector`.
 
 #![allow(
     dead_code,

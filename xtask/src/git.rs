@@ -50,4 +50,20 @@ impl<'a> Git<'a> {
             })
         }
     }
+
+    /// The branch's upstream (`origin/main` after a clone), if it has one:
+    /// where stubs are read from, since it still has them after a learner
+    /// commits their work.
+    pub fn upstream(&self) -> Option<String> {
+        self.run(
+            &[
+                "rev-parse",
+                "--abbrev-ref",
+                "--symbolic-full-name",
+                "@{upstream}",
+            ],
+            &[],
+        )
+        .ok()
+    }
 }

@@ -17,6 +17,7 @@
 //! Written in Rust rather than shell so it runs the same on every machine that
 //! can build the workshops, and so its parsing is tested like everything else.
 
+pub mod bench_loop;
 pub mod cargo;
 pub mod catalogue;
 pub mod coaching;
@@ -31,7 +32,9 @@ pub mod learner;
 pub mod progress;
 pub mod progressive;
 pub mod solutions;
+pub mod stubs;
 pub mod ui;
+pub mod verdicts;
 pub mod verify;
 pub mod watch;
 pub mod workspace;

@@ -24,7 +24,7 @@
 //! the peaks; when the load really goes away, it shrinks one cooldown later.
 //!
 //! - Read: `workshop2/README.md`, "Implement", 2.6.
-//! - Check: `cargo test -p workshop2 --test ex2_6_autoscaling`.
+//! - Check: `cargo test -p workshop2 --test workshop ex2_6_autoscaling`.
 
 use std::collections::VecDeque;
 use std::time::Duration;

@@ -18,7 +18,7 @@
 //! rejected` always holds.
 //!
 //! - Read: `workshop2/README.md`, "Implement", 2.4.
-//! - Check: `cargo test -p workshop2 --test ex2_4_backpressure`.
+//! - Check: `cargo test -p workshop2 --test workshop ex2_4_backpressure`.
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard, PoisonError};

@@ -24,7 +24,7 @@
 //! cheaper, not the schedule better.
 //!
 //! - Read: `workshop2/README.md`, "Implement", 2.3.
-//! - Check: `cargo test -p workshop2 --test ex2_3_work_stealing`.
+//! - Check: `cargo test -p workshop2 --test workshop ex2_3_work_stealing`.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;

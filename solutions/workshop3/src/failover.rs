@@ -15,7 +15,7 @@
 //! all to the lease store.
 //!
 //! - Read: `workshop3/README.md`, "Implement", 3.3.
-//! - Check: `cargo test -p workshop3 --test ex3_3_failover`.
+//! - Check: `cargo test -p workshop3 --test workshop ex3_3_failover`.
 
 use tokio::time::Instant;
 

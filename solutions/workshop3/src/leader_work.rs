@@ -15,7 +15,7 @@
 //! "my write arrived". Exercise 3.5 closes it on the storage side.
 //!
 //! - Read: `workshop3/README.md`, "Implement", 3.4.
-//! - Check: `cargo test -p workshop3 --test ex3_4_split_brain`.
+//! - Check: `cargo test -p workshop3 --test workshop ex3_4_split_brain`.
 
 use std::time::Duration;
 
