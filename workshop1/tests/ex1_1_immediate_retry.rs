@@ -60,7 +60,7 @@ fn a_failed_attempt_is_retried_at_once_on_the_same_worker() {
         assert!(
             item_1_started_at.iter().all(|&at| at < item_2_started_at),
             "{LESSON}: the worker should retry item-1 on the spot, before it takes item-2. \
-             ({seed})\n{story}"
+             (seed {seed})\n{story}"
         );
     });
 }

@@ -44,7 +44,7 @@ fn a_failing_item_does_not_block_the_items_behind_it() {
             assert!(
                 finished <= retry_started,
                 "{LESSON}: item-{id} was waiting when item-1 failed, so it should finish before \
-                 item-1's retry starts. Put the failed item at the back of the queue. ({seed})\n{}",
+                 item-1's retry starts. Put the failed item at the back of the queue. (seed {seed})\n{}",
                 report.trace()
             );
         }

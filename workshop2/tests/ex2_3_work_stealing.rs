@@ -145,7 +145,7 @@ fn no_item_is_lost_or_taken_twice_under_random_interleavings() {
         taken.sort_unstable();
         assert_eq!(
             taken, pushed,
-            "{LESSON}: items taken differ from items pushed ({seed}): one was lost or taken twice"
+            "{LESSON}: items taken differ from items pushed (seed {seed}): one was lost or taken twice"
         );
     });
 }

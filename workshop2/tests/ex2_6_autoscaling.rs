@@ -97,7 +97,7 @@ fn it_never_leaves_min_and_max() {
         for &(at, workers) in &run.workers {
             assert!(
                 (2..=10).contains(&workers),
-                "{LESSON}: {workers} workers at {at:?}; keep within [2, 10] ({seed})"
+                "{LESSON}: {workers} workers at {at:?}; keep within [2, 10] (seed {seed})"
             );
         }
     });

@@ -84,7 +84,7 @@ pub fn run(workspace: &Workspace, options: &Options, style: Style) -> Result<()>
     println!(
         "  building the tool {:>8}\n  first `cargo workshop` {:>8}\n  {} {:>8}  (target: under 30 s)",
         human(tool),
-        human(first),
+        seconds(first),
         style.bold("first screen"),
         human(tool + first)
     );
