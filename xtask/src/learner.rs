@@ -489,14 +489,6 @@ fn status(workspace: &Workspace, options: &Options, style: Style) -> Result<bool
     let current = progress
         .current()
         .map(|exercise| exercise.exercise.id.clone());
-    let stretch_width = if progress
-        .exercises()
-        .any(|exercise| exercise.exercise.stretch)
-    {
-        STRETCH.len()
-    } else {
-        0
-    };
     for workshop in &progress.workshops {
         let here = if workshop.catalogue.workshop == progress.current_workshop {
             "  (current)"
@@ -521,7 +513,15 @@ fn status(workspace: &Workspace, options: &Options, style: Style) -> Result<bool
             .map(|exercise| exercise.exercise.title.chars().count())
             .max()
             .unwrap_or(0)
-            + stretch_width;
+            + if workshop
+                .exercises
+                .iter()
+                .any(|exercise| exercise.exercise.stretch)
+            {
+                STRETCH.len()
+            } else {
+                0
+            };
         for exercise in &workshop.exercises {
             let is_current = current.as_deref() == Some(exercise.exercise.id.as_str());
             let mark = if exercise.is_done() {
