@@ -483,6 +483,25 @@ mod tests {
     }
 
     #[test]
+    fn only_the_first_missing_tests_had_started() {
+        let outcomes = ["a", "b", "c", "d", "e"]
+            .iter()
+            .map(|name| (name.to_string(), Outcome::Missing))
+            .chain([("0".to_string(), Outcome::Passed)])
+            .collect();
+        let run = TestRun {
+            outcomes,
+            output: String::new(),
+            stopped_after: Some(Duration::from_secs(1)),
+        };
+        let started: Vec<&str> = ["a", "b", "c", "d", "e"]
+            .into_iter()
+            .take(test_threads())
+            .collect();
+        assert_eq!(run.unfinished(), started);
+    }
+
+    #[test]
     fn test_binaries_come_from_compiler_artifacts() {
         let json = r#"{"reason":"compiler-artifact","manifest_path":"/r/workshop1/Cargo.toml","target":{"name":"ex1_1_immediate_retry","kind":["test"]},"profile":{"test":true},"executable":"/r/target/debug/deps/ex1_1-abc"}
 {"reason":"compiler-artifact","manifest_path":"/r/workshop1/Cargo.toml","target":{"name":"workshop1","kind":["lib"]},"profile":{"test":false},"executable":null}

@@ -63,7 +63,8 @@ pub struct Exercise {
     /// them, simplest rule first: `check` reports the first failing one in
     /// this order, so a wrong exponent shows the test about the exponent,
     /// not a later test that fails because of it. Tests not listed come
-    /// after, in name order.
+    /// after, in name order. Without a list, the order the test file
+    /// declares them in.
     #[serde(default)]
     pub test_order: Vec<String>,
     /// What usually makes this exercise's tests hang, said when they are

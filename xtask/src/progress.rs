@@ -332,7 +332,8 @@ impl Measurer<'_> {
             let module = format!("{}::", exercise.exercise.test);
             let run = binary.run_selected(&[], Some(&module), Some(self.limit))?;
             exercise.tests = run.outcomes.len();
-            exercise.state = judge(&run, &exercise.exercise);
+            let order = test_order(self.workspace, catalogue, &exercise.exercise);
+            exercise.state = judge(&run, &exercise.exercise, &order);
             saved.insert(
                 exercise.exercise.id.clone(),
                 (exercise.tests, exercise.state.clone()),
@@ -362,17 +363,50 @@ impl Measurer<'_> {
 /// known without building, for the welcome and for exercises not started.
 fn count_tests(workspace: &Workspace, catalogue: &Catalogue, exercise: &Exercise) -> usize {
     std::fs::read_to_string(workspace.root.join(catalogue.test_path(exercise)))
-        .map(|text| {
-            text.lines()
-                .map(str::trim_start)
-                .filter(|line| line.starts_with("#[test]") || line.starts_with("#[tokio::test"))
-                .count()
-        })
+        .map(|text| declared_tests(&text).len())
         .unwrap_or(0)
 }
 
-/// Where an exercise stands after `run`, the run of its module's tests.
-fn judge(run: &TestRun, exercise: &Exercise) -> State {
+/// The order in which `exercise`'s failures are reported: its catalogue's
+/// `test_order` when it has one, else the order its test file declares the
+/// tests in, which is the order they are meant to be read in, simplest
+/// rule first.
+fn test_order(workspace: &Workspace, catalogue: &Catalogue, exercise: &Exercise) -> Vec<String> {
+    if !exercise.test_order.is_empty() {
+        return exercise.test_order.clone();
+    }
+    std::fs::read_to_string(workspace.root.join(catalogue.test_path(exercise)))
+        .map(|text| declared_tests(&text))
+        .unwrap_or_default()
+}
+
+/// The names of the test functions in `text`, in the order declared: each
+/// `fn` after a `#[test]` or `#[tokio::test]` attribute.
+fn declared_tests(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut attribute_seen = false;
+    for line in text.lines().map(str::trim_start) {
+        if line.starts_with("#[test]") || line.starts_with("#[tokio::test") {
+            attribute_seen = true;
+        } else if attribute_seen
+            && let Some(rest) = line
+                .strip_prefix("async fn ")
+                .or_else(|| line.strip_prefix("fn "))
+        {
+            let name: String = rest
+                .chars()
+                .take_while(|character| character.is_alphanumeric() || *character == '_')
+                .collect();
+            names.push(name);
+            attribute_seen = false;
+        }
+    }
+    names
+}
+
+/// Where an exercise stands after `run`, the run of its module's tests,
+/// reporting the first failure in `order`.
+fn judge(run: &TestRun, exercise: &Exercise, order: &[String]) -> State {
     let prefix = format!("{}::", exercise.test);
     let short = |name: &str| name.strip_prefix(&prefix).unwrap_or(name).to_string();
     if let Some(after) = run.stopped_after {
@@ -384,7 +418,7 @@ fn judge(run: &TestRun, exercise: &Exercise) -> State {
     if run.all_passed() {
         return State::Done;
     }
-    let first = first_failure_in_order(run, &prefix, &exercise.test_order).map(|mut failure| {
+    let first = first_failure_in_order(run, &prefix, order).map(|mut failure| {
         failure.test = short(&failure.test);
         failure
     });
@@ -529,6 +563,14 @@ impl BuildProgress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tests_are_read_in_the_order_their_file_declares_them() {
+        let text = "fn helper() {}\n#[test]\nfn b_second() {}\n\
+                    #[tokio::test(start_paused = true)]\nasync fn a_third() {}\n\
+                    /// Docs.\n#[test]\n#[should_panic]\nfn c_fourth() {}\n";
+        assert_eq!(declared_tests(text), ["b_second", "a_third", "c_fourth"]);
+    }
 
     #[test]
     fn a_workshop_build_reaches_its_dependencies_in_the_lock_file() {
