@@ -7,8 +7,8 @@
 //! soon as this tool is built.
 //!
 //! The stub is the file as git has it in the branch's upstream
-//! (`origin/main` after a clone), or in the last commit when there is no
-//! upstream: the same revision `cargo workshop reset` takes a stub from. A
+//! (`origin/main` after a clone; on a branch without one, the remote's
+//! default branch), or in the last commit when there is no remote: the same revision `cargo workshop reset` takes a stub from. A
 //! learner who pulls gets the new stubs in both places at once; a learner
 //! who commits their work keeps the upstream's stub to compare with. A file
 //! that equals its reference solution is never taken for a stub, so a clone
