@@ -330,7 +330,7 @@ impl TestBinary {
     }
 
     /// Runs the tests whose names contain `filter` (every test when `None`),
-    /// on [`TEST_THREADS`] threads, stopping the binary after `limit`, as
+    /// on [`test_threads`] threads, stopping the binary after `limit`, as
     /// [`run_within`](Self::run_within) does.
     ///
     /// # Errors
