@@ -119,7 +119,8 @@ fn setup(flags: &Flags) -> Result<Setup, Box<dyn std::error::Error>> {
         corrupt: Probability::new(flags.get("corrupt-rate")?)?,
         max_attempts: MaxAttempts::new(flags.get("max-attempts")?)?,
         visibility_timeout: Duration::from_secs(flags.get("visibility-timeout")?),
-        outage: Duration::from_secs_f64(flags.get("outage")?),
+        outage: Duration::try_from_secs_f64(flags.get("outage")?)
+            .map_err(|_| "--outage takes a number of seconds, 0 or more")?,
     })
 }
 
