@@ -193,6 +193,34 @@ impl Flags {
         })
     }
 
+    /// The value of `--name` as a count: a number above zero. Zero items,
+    /// workers or seeds would print a table of zeros, or quietly mean
+    /// something else; it is refused with a message instead.
+    ///
+    /// # Errors
+    /// As [`get`](Self::get), and [`FlagError::BadValue`] for zero or less.
+    pub fn count<T: FromStr + PartialOrd + Default>(&self, name: &str) -> Result<T, FlagError> {
+        let value: T = self.get(name)?;
+        if value > T::default() {
+            Ok(value)
+        } else {
+            Err(FlagError::BadValue {
+                flag: name.to_string(),
+                expected: "a number above 0",
+                value: self
+                    .given(name)
+                    .or_else(|| {
+                        self.known
+                            .iter()
+                            .find(|flag| flag.name == name)
+                            .and_then(|flag| flag.default)
+                    })
+                    .unwrap_or_default()
+                    .to_string(),
+            })
+        }
+    }
+
     /// Whether switch `--name` was given.
     pub fn switch(&self, name: &str) -> bool {
         self.given.contains_key(name)
@@ -467,6 +495,25 @@ mod tests {
         assert_eq!(
             text,
             "  strategy     lost\n  -----------  ----\n  naive          12\n  dead-letter     0\n"
+        );
+    }
+
+    #[test]
+    fn a_count_of_zero_is_refused_by_name() {
+        let flags = parse(&["--items", "0"]).expect("it parses");
+        assert_eq!(
+            flags.count::<u64>("items"),
+            Err(FlagError::BadValue {
+                flag: "items".into(),
+                expected: "a number above 0",
+                value: "0".into(),
+            })
+        );
+        assert_eq!(
+            parse(&["--items", "3"])
+                .expect("it parses")
+                .count::<u64>("items"),
+            Ok(3)
         );
     }
 }

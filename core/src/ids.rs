@@ -9,13 +9,22 @@
 use std::fmt;
 
 /// Defines an id: a newtype over an integer with `new`, `get` and a
-/// `Display` of the form `prefix-N`. Every id of the series has this shape;
+/// `Display` (and `Debug`) of the form `prefix-N`. Every id of the series has this shape;
 /// one definition keeps them identical.
 macro_rules! id {
     ($(#[$doc:meta])* $name:ident($raw:ty) displayed as $prefix:literal) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub struct $name($raw);
+
+        // Debug reads like Display, so an assertion that prints a list of
+        // ids (`[node-1, node-3]`) names them as every other message does,
+        // never as `NodeId(1)`.
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(self, f)
+            }
+        }
 
         impl $name {
             #[doc = concat!("Wraps a raw number as a `", stringify!($name), "`.")]

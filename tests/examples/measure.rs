@@ -93,7 +93,7 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
         BarChart::new("simulation: messages per second of the machine's time");
     let mut process_chart = BarChart::new("3 processes: messages per second");
     if !flags.switch("skip-simulation") {
-        let seeds: u64 = flags.get("seeds")?;
+        let seeds: u64 = flags.count("seeds")?;
         let mut table = Table::new([
             "scenario",
             "seed",
@@ -128,7 +128,7 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
         }
         println!("Simulation: ten thousand messages per run\n\n{table}");
     }
-    let messages: usize = flags.get("messages")?;
+    let messages: usize = flags.count("messages")?;
     let loads = parse_loads(&flags.get::<String>("loads")?)?;
     let failovers: usize = flags.get("failovers")?;
     let program = std::env::current_exe()?;
@@ -267,17 +267,16 @@ fn parse_loads(text: &str) -> Result<Vec<(u64, u64)>, Box<dyn std::error::Error>
             let (producers, consumers) = pair
                 .split_once(':')
                 .ok_or_else(|| format!("--loads takes producers:consumers pairs, got {pair:?}"))?;
-            let (producers, consumers) = (
-                producers.trim().parse::<u64>()?,
-                consumers.trim().parse::<u64>()?,
-            );
-            if producers == 0 || consumers == 0 {
-                return Err(format!(
-                    "--loads needs at least one producer and one consumer per pair, got {pair:?}"
-                )
-                .into());
-            }
-            Ok((producers, consumers))
+            let count = |text: &str| -> Result<u64, Box<dyn std::error::Error>> {
+                match text.trim().parse::<u64>()? {
+                    0 => Err(format!(
+                        "--loads takes at least one producer and one consumer, got {pair:?}"
+                    )
+                    .into()),
+                    count => Ok(count),
+                }
+            };
+            Ok((count(producers)?, count(consumers)?))
         })
         .collect()
 }

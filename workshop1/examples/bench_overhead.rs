@@ -143,9 +143,9 @@ fn main() {
 }
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
-    let count: u64 = flags.get("items")?;
-    let pool: u32 = flags.get("workers")?;
-    let rounds: usize = flags.get("rounds")?;
+    let count: u64 = flags.count("items")?;
+    let pool: u32 = flags.count("workers")?;
+    let rounds: usize = flags.count("rounds")?;
     if count == 0 || pool == 0 || rounds == 0 {
         return Err("items, workers and rounds must all be at least 1".into());
     }

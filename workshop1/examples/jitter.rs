@@ -218,7 +218,7 @@ fn main() {
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
     let seed = Seed::new(flags.get("seed")?);
-    let clients: u64 = flags.get("clients")?;
+    let clients: u64 = flags.count("clients")?;
     let backoff = Backoff {
         base: Duration::from_millis(flags.get("base-ms")?),
         cap: Duration::from_millis(flags.get("cap-ms")?),

@@ -4,6 +4,14 @@
 //! distributor in turn: naive, immediate retry (1.1), re-queue (1.2),
 //! backoff (1.4), dead-letter queue (1.5) and visibility timeout (1.6). A
 //! strategy whose exercise is not done yet shows which exercise unlocks it.
+//!
+//! The run starts while the image service restarts (`--outage`, 2 s by
+//! default): every attempt fails at once, as a connection refused does.
+//! Independent failures alone cannot tell re-queue from backoff, since a
+//! retry that waits fails just as often; an outage can. Re-queue spends an
+//! image's attempts as fast as the workers cycle through the queue, all of
+//! them inside the outage; backoff spaces them out until the service is
+//! back. `--outage 0` leaves only the independent failures.
 //! `--timeline` draws each run in the terminal, `--svg FILE` draws them all
 //! into one picture.
 //!
@@ -16,6 +24,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use coordination::sim::clock;
+
 use coordination::demo::{
     self, Flag, Flags, SEED, SVG, TIMELINE, Table, save_picture, unless_unfinished,
 };
@@ -23,18 +33,19 @@ use coordination::picture::{Picture, Terminal};
 use coordination::sim::{FaultPlan, Hang, simulate};
 use coordination::timeline::{Recording, Timeline};
 use coordination::{
-    ConfigError, MaxAttempts, Probability, RunReport, Seed, WorkDistributor, Workers,
+    ConfigError, MaxAttempts, Probability, RunReport, Seed, WorkDistributor, WorkError, Worker,
+    WorkerId, Workers, async_trait,
 };
-use workshop1::testing::image_workers;
+use workshop1::testing::mixed_pool;
 use workshop1::{
     BackoffDistributor, BackoffPolicy, DeadLetterDistributor, FailurePolicy, ImageWorkItem,
-    ImmediateRetryDistributor, InMemoryDeadLetterQueue, NaiveWorkDistributor, RequeueDistributor,
-    RetryPolicy, VisibilityTimeout, VisibilityTimeoutDistributor,
+    ImageWorker, ImmediateRetryDistributor, InMemoryDeadLetterQueue, NaiveWorkDistributor,
+    RequeueDistributor, RetryPolicy, VisibilityTimeout, VisibilityTimeoutDistributor,
 };
 
 const ABOUT: &str = "retry: every strategy of Workshop 1 on the same images and the same faults";
 
-const FLAGS: [Flag; 10] = [
+const FLAGS: [Flag; 11] = [
     SEED,
     Flag::value("items", "200", "how many images to process"),
     Flag::value("workers", "4", "how many workers"),
@@ -59,6 +70,11 @@ const FLAGS: [Flag; 10] = [
         "10",
         "seconds before a silent delivery is taken back",
     ),
+    Flag::value(
+        "outage",
+        "2",
+        "seconds at the start during which the image service refuses every attempt",
+    ),
     TIMELINE,
     SVG,
 ];
@@ -73,11 +89,16 @@ struct Setup {
     corrupt: Probability,
     max_attempts: MaxAttempts,
     visibility_timeout: Duration,
+    outage: Duration,
 }
 
-/// The backoff every retrying strategy uses.
-const BACKOFF_BASE: Duration = Duration::from_millis(100);
-const BACKOFF_CAP: Duration = Duration::from_secs(5);
+/// The backoff every retrying strategy uses: long enough, from the first
+/// retry, to matter against an outage of seconds.
+const BACKOFF_BASE: Duration = Duration::from_secs(1);
+const BACKOFF_CAP: Duration = Duration::from_secs(30);
+
+/// How long a refused attempt takes: a refused connection is quick.
+const REFUSED_AFTER: Duration = Duration::from_millis(10);
 
 fn main() {
     demo::launch(ABOUT, &FLAGS, |flags| compare(setup(flags)?, flags));
@@ -92,12 +113,14 @@ fn setup(flags: &Flags) -> Result<Setup, Box<dyn std::error::Error>> {
         );
     Ok(Setup {
         seed: Seed::new(flags.get("seed")?),
-        items: flags.get("items")?,
-        workers: flags.get("workers")?,
+        items: flags.count("items")?,
+        workers: flags.count("workers")?,
         faults,
         corrupt: Probability::new(flags.get("corrupt-rate")?)?,
         max_attempts: MaxAttempts::new(flags.get("max-attempts")?)?,
         visibility_timeout: Duration::from_secs(flags.get("visibility-timeout")?),
+        outage: Duration::try_from_secs_f64(flags.get("outage")?)
+            .map_err(|_| "--outage takes a number of seconds, 0 or more")?,
     })
 }
 
@@ -203,8 +226,8 @@ fn compare(setup: Setup, flags: &Flags) -> Result<(), Box<dyn std::error::Error>
         }
     }
     println!(
-        "{} images, {} workers, seed {}\n\n{table}",
-        setup.items, setup.workers, setup.seed
+        "{} images, {} workers, the image service down for the first {:?}, seed {}\n\n{table}",
+        setup.items, setup.workers, setup.outage, setup.seed
     );
     unfinished.dedup();
     for exercise in unfinished {
@@ -235,7 +258,16 @@ fn run(build: Build, setup: &Setup) -> Result<(Option<RunReport>, Timeline), Con
     let setup = *setup;
     let recording = Recording::start();
     let report = simulate(async move {
-        let pool = image_workers(setup.workers, setup.faults, setup.seed);
+        let pool = mixed_pool(
+            (1..=setup.workers)
+                .map(|id| {
+                    Arc::new(Restarting {
+                        worker: ImageWorker::new(id, setup.faults, setup.seed),
+                        until: setup.outage,
+                    }) as Arc<dyn Worker<ImageWorkItem>>
+                })
+                .collect(),
+        );
         let distributor = build(pool, &setup)?;
         let images = ImageWorkItem::batch(setup.items, setup.corrupt, setup.seed);
         let stall = Duration::from_secs(24 * 60 * 60);
@@ -245,4 +277,30 @@ fn run(build: Build, setup: &Setup) -> Result<(Option<RunReport>, Timeline), Con
             .map(|outcome| outcome.expect("a generated batch has unique ids")))
     })?;
     Ok((report, recording.finish()))
+}
+
+/// A worker whose downstream, the image service, is restarting until
+/// `until` (simulated time since the run began): until then every attempt
+/// is refused quickly with a retryable error, after that the worker is
+/// itself.
+struct Restarting {
+    worker: ImageWorker,
+    until: Duration,
+}
+
+#[async_trait]
+impl Worker<ImageWorkItem> for Restarting {
+    fn id(&self) -> WorkerId {
+        self.worker.id()
+    }
+
+    async fn process(&self, image: &ImageWorkItem) -> Result<(), WorkError> {
+        if clock::elapsed() < self.until {
+            tokio::time::sleep(REFUSED_AFTER).await;
+            return Err(WorkError::transient(
+                "the image service is restarting: connection refused",
+            ));
+        }
+        self.worker.process(image).await
+    }
 }

@@ -15,7 +15,8 @@
 //! `u32::MAX`.
 //!
 //! - Read: `workshop1/README.md`, "Implement", 1.3.
-//! - Check: `cargo test -p workshop1 --test ex1_3_backoff`.
+//! - Check: `cargo workshop check 1.3`, or all of its output with
+//!   `cargo test -p workshop1 --test workshop ex1_3_backoff`.
 
 #![allow(
     dead_code,

@@ -9,7 +9,8 @@
 //! worker moves straight on to the next item.
 //!
 //! - Read: `workshop1/README.md`, "Implement", 1.4.
-//! - Check: `cargo test -p workshop1 --test ex1_4_backoff_distributor`.
+//! - Check: `cargo workshop check 1.4`, or all of its output with
+//!   `cargo test -p workshop1 --test workshop ex1_4_backoff_distributor`.
 
 #![allow(
     dead_code,

@@ -16,7 +16,8 @@
 //!    when they run out.
 //!
 //! - Read: `workshop1/README.md`, "Implement", 1.5.
-//! - Check: `cargo test -p workshop1 --test ex1_5_dead_letter_queue`.
+//! - Check: `cargo workshop check 1.5`, or all of its output with
+//!   `cargo test -p workshop1 --test workshop ex1_5_dead_letter_queue`.
 
 #![allow(
     dead_code,

@@ -3,7 +3,7 @@
 //! Every consumer takes an item, processes it, and moves on. When an attempt
 //! fails, the item is dropped. The code is short and looks reasonable, and with
 //! a 10% transient failure rate it loses about one image in ten. Run
-//! `cargo run -p workshop1 --example observe` and count.
+//! `cargo run -p workshop1 --example observe_naive` and count.
 
 use std::sync::Arc;
 

@@ -8,7 +8,8 @@
 //! message: it becomes visible again and waits its turn.
 //!
 //! - Read: `workshop1/README.md`, "Implement", 1.2.
-//! - Check: `cargo test -p workshop1 --test ex1_2_requeue`.
+//! - Check: `cargo workshop check 1.2`, or all of its output with
+//!   `cargo test -p workshop1 --test workshop ex1_2_requeue`.
 
 #![allow(
     dead_code,

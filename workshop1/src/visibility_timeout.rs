@@ -16,7 +16,8 @@
 //! ([`WorkError::TimedOut`]) under the same policy as any other failure.
 //!
 //! - Read: `workshop1/README.md`, "Implement", 1.6.
-//! - Check: `cargo test -p workshop1 --test ex1_6_visibility_timeout`.
+//! - Check: `cargo workshop check 1.6`, or all of its output with
+//!   `cargo test -p workshop1 --test workshop ex1_6_visibility_timeout`.
 
 #![allow(
     dead_code,

@@ -1,7 +1,7 @@
 //! Exercise 1.1: immediate retry. Edit `workshop1/src/immediate_retry.rs`.
 //!
 //! Read `workshop1/README.md`, "Implement", 1.1. Run just these tests with
-//! `cargo test -p workshop1 --test ex1_1_immediate_retry`.
+//! `cargo test -p workshop1 --test workshop ex1_1_immediate_retry`.
 
 use coordination::sim::FaultPlan;
 use coordination::{Happened, Seed, WorkDistributor, WorkError, WorkItemId, WorkStatus};
@@ -60,7 +60,7 @@ fn a_failed_attempt_is_retried_at_once_on_the_same_worker() {
         assert!(
             item_1_started_at.iter().all(|&at| at < item_2_started_at),
             "{LESSON}: the worker should retry item-1 on the spot, before it takes item-2. \
-             ({seed})\n{story}"
+             (seed {seed})\n{story}"
         );
     });
 }

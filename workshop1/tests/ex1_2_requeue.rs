@@ -1,7 +1,7 @@
 //! Exercise 1.2: re-queue at the back. Edit `workshop1/src/requeue.rs`.
 //!
 //! Read `workshop1/README.md`, "Implement", 1.2. Run just these tests with
-//! `cargo test -p workshop1 --test ex1_2_requeue`.
+//! `cargo test -p workshop1 --test workshop ex1_2_requeue`.
 
 use coordination::sim::FaultPlan;
 use coordination::{Happened, WorkDistributor, WorkError, WorkItemId, WorkStatus};
@@ -44,7 +44,7 @@ fn a_failing_item_does_not_block_the_items_behind_it() {
             assert!(
                 finished <= retry_started,
                 "{LESSON}: item-{id} was waiting when item-1 failed, so it should finish before \
-                 item-1's retry starts. Put the failed item at the back of the queue. ({seed})\n{}",
+                 item-1's retry starts. Put the failed item at the back of the queue. (seed {seed})\n{}",
                 report.trace()
             );
         }

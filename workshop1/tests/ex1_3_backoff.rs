@@ -1,7 +1,7 @@
 //! Exercise 1.3: the backoff policy. Edit `workshop1/src/backoff.rs`.
 //!
 //! Read `workshop1/README.md`, "Implement", 1.3. Run just these tests with
-//! `cargo test -p workshop1 --test ex1_3_backoff`.
+//! `cargo test -p workshop1 --test workshop ex1_3_backoff`.
 
 use std::time::Duration;
 

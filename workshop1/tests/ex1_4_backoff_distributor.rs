@@ -2,7 +2,7 @@
 //! `workshop1/src/backoff_distributor.rs`.
 //!
 //! Read `workshop1/README.md`, "Implement", 1.4. Run just these tests with
-//! `cargo test -p workshop1 --test ex1_4_backoff_distributor`.
+//! `cargo test -p workshop1 --test workshop ex1_4_backoff_distributor`.
 
 use std::time::Duration;
 

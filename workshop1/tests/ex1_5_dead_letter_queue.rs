@@ -2,7 +2,7 @@
 //! `workshop1/src/dead_letter_queue.rs`.
 //!
 //! Read `workshop1/README.md`, "Implement", 1.5. Run just these tests with
-//! `cargo test -p workshop1 --test ex1_5_dead_letter_queue`.
+//! `cargo test -p workshop1 --test workshop ex1_5_dead_letter_queue`.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! `workshop1/src/visibility_timeout.rs`.
 //!
 //! Read `workshop1/README.md`, "Implement", 1.6. Run just these tests with
-//! `cargo test -p workshop1 --test ex1_6_visibility_timeout`.
+//! `cargo test -p workshop1 --test workshop ex1_6_visibility_timeout`.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -62,18 +62,18 @@ fn main() {
 }
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
-    let read = |name: &str| flags.get::<usize>(name);
+    let read = |name: &str| flags.count::<usize>(name);
     let (images, size, passes, rounds) = (
         read("images")?,
         read("size")?,
         read("passes")?,
         read("rounds")?,
     );
-    if images == 0 || size < 8 || rounds == 0 {
-        return Err("--images and --rounds must be at least 1, --size at least 8".into());
+    if size < 8 {
+        return Err("--size must be at least 8".into());
     }
     let seed = Seed::new(flags.get::<u64>("seed")?);
-    let threads = match read("threads")? {
+    let threads = match flags.get::<usize>("threads")? {
         0 => std::thread::available_parallelism().map_or(1, usize::from),
         threads => threads,
     };

@@ -33,8 +33,8 @@ fn main() {
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
     let seed = Seed::new(flags.get("seed")?);
-    let balls: usize = flags.get("balls")?;
-    let most_choices: usize = flags.get("choices")?;
+    let balls: usize = flags.count("balls")?;
+    let most_choices: usize = flags.count("choices")?;
     if !(3..=u32::MAX as usize).contains(&balls) || most_choices == 0 {
         return Err(format!(
             "--balls must be between 3 and {} and --choices at least 1",

@@ -288,9 +288,9 @@ struct Settings {
 }
 
 fn read(flags: &Flags) -> Result<Settings, String> {
-    let number = |name: &str| flags.get::<u64>(name).map_err(|error| error.to_string());
-    let seed = Seed::new(number("seed")?);
-    let seeds = number("seeds")?.max(1);
+    let number = |name: &str| flags.count::<u64>(name).map_err(|error| error.to_string());
+    let seed = Seed::new(flags.get("seed").map_err(|error| error.to_string())?);
+    let seeds = number("seeds")?;
     let workload = flags
         .get::<String>("workload")
         .map_err(|error| error.to_string())?

@@ -24,7 +24,8 @@
 //! the peaks; when the load really goes away, it shrinks one cooldown later.
 //!
 //! - Read: `workshop2/README.md`, "Implement", 2.6.
-//! - Check: `cargo test -p workshop2 --test ex2_6_autoscaling`.
+//! - Check: `cargo workshop check 2.6`, or all of its output with
+//!   `cargo test -p workshop2 --test workshop ex2_6_autoscaling`.
 
 #![allow(
     dead_code,

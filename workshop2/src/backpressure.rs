@@ -18,7 +18,8 @@
 //! rejected` always holds.
 //!
 //! - Read: `workshop2/README.md`, "Implement", 2.4.
-//! - Check: `cargo test -p workshop2 --test ex2_4_backpressure`.
+//! - Check: `cargo workshop check 2.4`, or all of its output with
+//!   `cargo test -p workshop2 --test workshop ex2_4_backpressure`.
 
 #![allow(
     dead_code,

@@ -30,7 +30,8 @@
 //! type guards a call to a failing downstream.
 //!
 //! - Read: `workshop2/README.md`, "Implement", 2.5.
-//! - Check: `cargo test -p workshop2 --test ex2_5_circuit_breaker`.
+//! - Check: `cargo workshop check 2.5`, or all of its output with
+//!   `cargo test -p workshop2 --test workshop ex2_5_circuit_breaker`.
 
 #![allow(
     dead_code,

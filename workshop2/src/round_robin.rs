@@ -13,7 +13,8 @@
 //! finishes its share four times later than the others.
 //!
 //! - Read: `workshop2/README.md`, "Implement", 2.1.
-//! - Check: `cargo test -p workshop2 --test ex2_1_round_robin`.
+//! - Check: `cargo workshop check 2.1`, or all of its output with
+//!   `cargo test -p workshop2 --test workshop ex2_1_round_robin`.
 
 #![allow(
     dead_code,

@@ -26,7 +26,8 @@
 //! cheaper, not the schedule better.
 //!
 //! - Read: `workshop2/README.md`, "Implement", 2.3.
-//! - Check: `cargo test -p workshop2 --test ex2_3_work_stealing`.
+//! - Check: `cargo workshop check 2.3`, or all of its output with
+//!   `cargo test -p workshop2 --test workshop ex2_3_work_stealing`.
 
 #![allow(
     dead_code,

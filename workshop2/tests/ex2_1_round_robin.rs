@@ -1,7 +1,7 @@
 //! Exercise 2.1: round-robin. Edit `workshop2/src/round_robin.rs`.
 //!
 //! Read `workshop2/README.md`, "Implement", 2.1. Run just these tests with
-//! `cargo test -p workshop2 --test ex2_1_round_robin`.
+//! `cargo test -p workshop2 --test workshop ex2_1_round_robin`.
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! `workshop2/src/least_loaded.rs`.
 //!
 //! Read `workshop2/README.md`, "Implement", 2.2. Run just these tests with
-//! `cargo test -p workshop2 --test ex2_2_least_loaded`.
+//! `cargo test -p workshop2 --test workshop ex2_2_least_loaded`.
 
 use coordination::{Seed, WorkItemId, WorkerId};
 use workshop2::testing::{

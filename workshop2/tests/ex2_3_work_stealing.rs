@@ -1,7 +1,7 @@
 //! Exercise 2.3: work stealing. Edit `workshop2/src/work_stealing.rs`.
 //!
 //! Read `workshop2/README.md`, "Implement", 2.3. Run just these tests with
-//! `cargo test -p workshop2 --test ex2_3_work_stealing`.
+//! `cargo test -p workshop2 --test workshop ex2_3_work_stealing`.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
@@ -167,7 +167,7 @@ fn no_item_is_lost_or_taken_twice_under_random_interleavings() {
         taken.sort_unstable();
         assert_eq!(
             taken, pushed,
-            "{LESSON}: items taken differ from items pushed ({seed}): one was lost or taken twice"
+            "{LESSON}: items taken differ from items pushed (seed {seed}): one was lost or taken twice"
         );
     });
 }

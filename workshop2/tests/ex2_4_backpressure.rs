@@ -1,7 +1,7 @@
 //! Exercise 2.4: backpressure. Edit `workshop2/src/backpressure.rs`.
 //!
 //! Read `workshop2/README.md`, "Implement", 2.4. Run just these tests with
-//! `cargo test -p workshop2 --test ex2_4_backpressure`.
+//! `cargo test -p workshop2 --test workshop ex2_4_backpressure`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -227,13 +227,13 @@ fn the_bound_holds_under_every_policy() {
         let run = drive_intake(Arc::clone(&intake), arrivals, rng.random_range(1..=3)).await;
         assert!(
             intake.high_water() <= capacity && run.most_in_system <= capacity,
-            "{LESSON}: {policy:?} let {} jobs in at once; the bound is {capacity} ({seed})",
+            "{LESSON}: {policy:?} let {} jobs in at once; the bound is {capacity} (seed {seed})",
             intake.high_water().max(run.most_in_system)
         );
         assert_eq!(
             run.finished.len() + intake.rejected() + intake.shed().len(),
             60,
-            "{LESSON}: {policy:?} lost track of a job: processed {}, rejected {}, shed {} ({seed})",
+            "{LESSON}: {policy:?} lost track of a job: processed {}, rejected {}, shed {} (seed {seed})",
             run.finished.len(),
             intake.rejected(),
             intake.shed().len()

@@ -2,7 +2,7 @@
 //! `workshop2/src/circuit_breaker.rs`.
 //!
 //! Read `workshop2/README.md`, "Implement", 2.5. Run just these tests with
-//! `cargo test -p workshop2 --test ex2_5_circuit_breaker`.
+//! `cargo test -p workshop2 --test workshop ex2_5_circuit_breaker`.
 
 use std::time::Duration;
 

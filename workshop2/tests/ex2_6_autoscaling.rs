@@ -2,7 +2,7 @@
 //! `workshop2/src/autoscaler.rs`.
 //!
 //! Read `workshop2/README.md`, "Implement", 2.6. Run just these tests with
-//! `cargo test -p workshop2 --test ex2_6_autoscaling`.
+//! `cargo test -p workshop2 --test workshop ex2_6_autoscaling`.
 
 use std::time::Duration;
 
@@ -97,7 +97,7 @@ fn it_never_leaves_min_and_max() {
         for &(at, workers) in &run.workers {
             assert!(
                 (2..=10).contains(&workers),
-                "{LESSON}: {workers} workers at {at:?}; keep within [2, 10] ({seed})"
+                "{LESSON}: {workers} workers at {at:?}; keep within [2, 10] (seed {seed})"
             );
         }
     });

@@ -61,8 +61,8 @@ fn main() {
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
     let first: u64 = flags.get("seed")?;
-    let seeds: u64 = flags.get("seeds")?;
-    let candidates: u32 = flags.get("candidates")?;
+    let seeds: u64 = flags.count("seeds")?;
+    let candidates: u32 = flags.count("candidates")?;
     let config = ClusterConfig::new(candidates);
     let bound = failover_bound(&config);
 

@@ -65,7 +65,7 @@ fn main() {
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
     let seed = Seed::new(flags.get("seed")?);
     let pause = Duration::from_secs(flags.get("pause")?);
-    let candidates: u32 = flags.get("candidates")?;
+    let candidates: u32 = flags.count("candidates")?;
     logging::init_for_demo(flags.switch("verbose"));
 
     let mut table = Table::new([

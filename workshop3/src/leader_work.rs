@@ -15,7 +15,8 @@
 //! "my write arrived". Exercise 3.5 closes it on the storage side.
 //!
 //! - Read: `workshop3/README.md`, "Implement", 3.4.
-//! - Check: `cargo test -p workshop3 --test ex3_4_split_brain`.
+//! - Check: `cargo workshop check 3.4`, or all of its output with
+//!   `cargo test -p workshop3 --test workshop ex3_4_split_brain`.
 
 #![allow(
     dead_code,

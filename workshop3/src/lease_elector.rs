@@ -21,7 +21,8 @@
 //! steps down when it must ([`LeaseElector::hold`]).
 //!
 //! - Read: `workshop3/README.md`, "Implement", 3.1.
-//! - Check: `cargo test -p workshop3 --test ex3_1_lease`.
+//! - Check: `cargo workshop check 3.1`, or all of its output with
+//!   `cargo test -p workshop3 --test workshop ex3_1_lease`.
 
 #![allow(
     dead_code,

@@ -303,6 +303,12 @@ impl Story {
                         timeline.push_point(mark(Mark::Restarted));
                     }
                 }
+                Event::Fault(NetworkEvent::Partitioned(_) | NetworkEvent::Disconnected(_)) => {
+                    timeline.push_point(mark(Mark::Partitioned));
+                }
+                Event::Fault(NetworkEvent::Healed | NetworkEvent::Connected(_)) => {
+                    timeline.push_point(mark(Mark::Healed));
+                }
                 Event::Fault(_) => {
                     timeline.push_point(mark(Mark::Note));
                 }

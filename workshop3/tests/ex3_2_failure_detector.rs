@@ -2,7 +2,7 @@
 //! `workshop3/src/failure_detector.rs`.
 //!
 //! Read `workshop3/README.md`, "Implement", 3.2. Run just these tests with
-//! `cargo test -p workshop3 --test ex3_2_failure_detector`.
+//! `cargo test -p workshop3 --test workshop ex3_2_failure_detector`.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;

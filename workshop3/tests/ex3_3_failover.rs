@@ -1,7 +1,7 @@
 //! Exercise 3.3: failover. Edit `workshop3/src/failover.rs`.
 //!
 //! Read `workshop3/README.md`, "Implement", 3.3. Run just these tests with
-//! `cargo test -p workshop3 --test ex3_3_failover`.
+//! `cargo test -p workshop3 --test workshop ex3_3_failover`.
 
 use coordination::sim::clock;
 use workshop3::testing::{

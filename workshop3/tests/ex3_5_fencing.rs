@@ -1,7 +1,7 @@
 //! Exercise 3.5: fencing tokens. Edit `workshop3/src/fencing.rs`.
 //!
 //! Read `workshop3/README.md`, "Implement", 3.5. Run just these tests with
-//! `cargo test -p workshop3 --test ex3_5_fencing`.
+//! `cargo test -p workshop3 --test workshop ex3_5_fencing`.
 
 use coordination::FencingToken;
 use coordination::sim::NetworkConditions;

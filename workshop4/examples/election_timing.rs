@@ -69,7 +69,7 @@ fn main() {
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
     let seed = Seed::new(flags.get("seed")?);
-    let trials = flags.get::<u64>("trials")?;
+    let trials = flags.count::<u64>("trials")?;
     let give_up = Duration::from_secs(flags.get("give-up")?);
     let latency = (
         Duration::from_millis(flags.get("latency-min")?),

@@ -47,7 +47,7 @@ fn main() {
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
     let seed = Seed::new(flags.get("seed")?);
-    let commands = flags.get("commands")?;
+    let commands = flags.count("commands")?;
     let recording = Recording::start();
     let outcome = unless_unfinished(|| simulate(afternoon(seed, commands)));
     let timeline = recording.finish();

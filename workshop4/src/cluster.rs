@@ -952,6 +952,12 @@ impl<C: Command> RaftCluster<C> {
                 timeline::point(node, Mark::Note, format_args!("commit {}", index.get()));
             }
             ClusterEvent::Fault(Fault::Crashed) => timeline::point(node, Mark::Crashed, "crashed"),
+            ClusterEvent::Fault(fault @ (Fault::Partitioned | Fault::Disconnected)) => {
+                timeline::point(node, Mark::Partitioned, fault);
+            }
+            ClusterEvent::Fault(fault @ (Fault::Healed | Fault::Connected)) => {
+                timeline::point(node, Mark::Healed, fault);
+            }
             ClusterEvent::LostEntries(report) => timeline::point(node, Mark::Note, report),
             ClusterEvent::Fault(fault) => timeline::point(node, Mark::Note, fault),
         }

@@ -24,7 +24,8 @@
 //! out the newly committed entries in order.
 //!
 //! - Read: `workshop4/README.md`, "Implement", 4.3.
-//! - Check: `cargo test -p workshop4 --test ex4_3_commit`.
+//! - Check: `cargo workshop check 4.3`, or all of its output with
+//!   `cargo test -p workshop4 --test workshop ex4_3_commit`.
 
 #![allow(
     dead_code,

@@ -22,7 +22,8 @@
 //! `reset_election_timer`, `send`, `quorum`.
 //!
 //! - Read: `workshop4/README.md`, "Implement", 4.1.
-//! - Check: `cargo test -p workshop4 --test ex4_1_election`.
+//! - Check: `cargo workshop check 4.1`, or all of its output with
+//!   `cargo test -p workshop4 --test workshop ex4_1_election`.
 
 #![allow(
     dead_code,

@@ -30,7 +30,8 @@
 //! methods.
 //!
 //! - Read: `workshop4/README.md`, "Implement", 4.2.
-//! - Check: `cargo test -p workshop4 --test ex4_2_replication`.
+//! - Check: `cargo workshop check 4.2`, or all of its output with
+//!   `cargo test -p workshop4 --test workshop ex4_2_replication`.
 
 #![allow(
     dead_code,

@@ -1,7 +1,7 @@
 //! Exercise 4.1: elections. Edit `workshop4/src/election.rs`.
 //!
 //! Read `workshop4/README.md`, "Implement", 4.1. Run just these tests with
-//! `cargo test -p workshop4 --test ex4_1_election`. The first tests step
+//! `cargo test -p workshop4 --test workshop ex4_1_election`. The first tests step
 //! messages into one node by hand; the last ones run whole clusters on the
 //! simulated network, after the Raft lab's election tests (6.5840, 3A).
 

@@ -1,7 +1,7 @@
 //! Exercise 4.2: log replication. Edit `workshop4/src/replication.rs`.
 //!
 //! Read `workshop4/README.md`, "Implement", 4.2. Run just these tests with
-//! `cargo test -p workshop4 --test ex4_2_replication`. They step messages
+//! `cargo test -p workshop4 --test workshop ex4_2_replication`. They step messages
 //! into nodes by hand: a follower's answers to appends, and a leader's
 //! backoff, up to the moment a follower accepts (what the leader does with
 //! an acceptance is exercise 4.3). The leaders are elected with your 4.1.

@@ -1,7 +1,7 @@
 //! Exercise 4.3: commit and apply. Edit `workshop4/src/commit.rs`.
 //!
 //! Read `workshop4/README.md`, "Implement", 4.3. Run just these tests with
-//! `cargo test -p workshop4 --test ex4_3_commit`. The first tests step
+//! `cargo test -p workshop4 --test workshop ex4_3_commit`. The first tests step
 //! messages into one node by hand; the rest run whole clusters through the
 //! scenarios of the Raft lab's agreement tests (6.5840, 3B and 3C), which
 //! need exercises 4.1 to 4.3 together.

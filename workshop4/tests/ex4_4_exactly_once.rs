@@ -2,7 +2,7 @@
 //! `workshop4/src/exactly_once.rs`.
 //!
 //! Read `workshop4/README.md`, "Implement", 4.4. Run just these tests with
-//! `cargo test -p workshop4 --test ex4_4_exactly_once`. The first tests call
+//! `cargo test -p workshop4 --test workshop ex4_4_exactly_once`. The first tests call
 //! the table directly; then clients retry deposits over an unreliable
 //! network; the last test replicates the table with Raft-lite (4.1-4.3).
 

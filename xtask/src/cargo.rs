@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -103,34 +103,100 @@ impl Cargo {
     /// # Errors
     /// When the build fails.
     pub fn build_tests(&self, package: &str, features: &[&str]) -> Result<Vec<TestBinary>> {
+        self.build(package, &["--tests"], features, &mut |_| {})
+    }
+
+    /// Builds one test target of `package` in exercise mode and returns its
+    /// binary, calling `on_artifact` for every crate cargo finishes, so a
+    /// long first build can show its progress. Only the target is built: a
+    /// learner's check does not need the library's unit tests, which would
+    /// compile the library a second time.
+    ///
+    /// # Errors
+    /// When the build fails, or produces no test binary.
+    pub fn build_test_target(
+        &self,
+        package: &str,
+        target: &str,
+        on_artifact: &mut dyn FnMut(&Artifact),
+    ) -> Result<TestBinary> {
+        self.build(package, &["--test", target], &[], on_artifact)?
+            .into_iter()
+            .find(|binary| binary.target == target)
+            .ok_or_else(|| Error::Check(format!("{package} has no test target {target:?}")))
+    }
+
+    fn build(
+        &self,
+        package: &str,
+        selection: &[&str],
+        features: &[&str],
+        on_artifact: &mut dyn FnMut(&Artifact),
+    ) -> Result<Vec<TestBinary>> {
         let mut args = vec![
             "test",
             "--quiet",
             "--no-run",
-            "--tests",
             "--message-format=json-render-diagnostics",
             "-p",
             package,
         ];
+        args.extend(selection);
         let joined = features.join(",");
         if !features.is_empty() {
             args.extend(["--features", &joined]);
         }
-        let output = self
+        let mut child = self
             .command(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
-            .output()
+            .spawn()
             .context(|| format!("building the tests of {package}"))?;
-        if !output.status.success() {
+        // cargo writes one JSON message per line as each crate finishes;
+        // reading them as they come is what lets a long build show progress.
+        let mut binaries = Vec::new();
+        if let Some(stdout) = child.stdout.take() {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let Ok(message) = serde_json::from_str::<serde_json::Value>(&line) else {
+                    continue;
+                };
+                if message["reason"] != "compiler-artifact" {
+                    continue;
+                }
+                on_artifact(&Artifact {
+                    name: message["target"]["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                    fresh: message["fresh"] == true,
+                });
+                binaries.extend(test_binary(&message));
+            }
+        }
+        let status = child
+            .wait()
+            .context(|| format!("building the tests of {package}"))?;
+        if !status.success() {
             return Err(Error::CommandFailed {
                 command: format!("cargo {}", args.join(" ")),
-                status: output.status.to_string(),
+                status: status.to_string(),
                 hint: "\nthe compiler's messages are above".into(),
             });
         }
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        Ok(test_binaries(&stdout))
+        binaries.sort_by(|a, b| a.target.cmp(&b.target));
+        Ok(binaries)
     }
+}
+
+/// A crate cargo finished building (or found up to date).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    /// The crate's target name.
+    pub name: String,
+    /// Whether it was up to date, so nothing was compiled.
+    pub fresh: bool,
 }
 
 /// A compiled test binary.
@@ -150,21 +216,25 @@ pub fn test_binaries(json_lines: &str) -> Vec<TestBinary> {
     let mut binaries: Vec<TestBinary> = json_lines
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|message| message["reason"] == "compiler-artifact")
-        .filter(|message| message["profile"]["test"] == true)
-        .filter_map(|message| {
-            let path = message["executable"].as_str()?;
-            let target = message["target"]["name"].as_str()?;
-            let manifest = message["manifest_path"].as_str()?;
-            Some(TestBinary {
-                target: target.replace('-', "_"),
-                path: PathBuf::from(path),
-                package_dir: Path::new(manifest).parent()?.to_path_buf(),
-            })
-        })
+        .filter_map(|message| test_binary(&message))
         .collect();
     binaries.sort_by(|a, b| a.target.cmp(&b.target));
     binaries
+}
+
+/// The test binary in one of cargo's JSON messages, if it announces one.
+fn test_binary(message: &serde_json::Value) -> Option<TestBinary> {
+    if message["reason"] != "compiler-artifact" || message["profile"]["test"] != true {
+        return None;
+    }
+    let path = message["executable"].as_str()?;
+    let target = message["target"]["name"].as_str()?;
+    let manifest = message["manifest_path"].as_str()?;
+    Some(TestBinary {
+        target: target.replace('-', "_"),
+        path: PathBuf::from(path),
+        package_dir: Path::new(manifest).parent()?.to_path_buf(),
+    })
 }
 
 /// What happened to one test.
@@ -217,6 +287,19 @@ impl TestRun {
             .collect()
     }
 
+    /// The tests that had started and not finished when the run stopped.
+    ///
+    /// libtest starts tests in name order, at most [`test_threads`] at a
+    /// time, and starts the next one only when one finishes. So when a run
+    /// stops, the tests still running are the first missing ones in name
+    /// order, as many as there are threads; the missing tests after them
+    /// never started.
+    pub fn unfinished(&self) -> Vec<&str> {
+        let mut missing = self.missing();
+        missing.truncate(test_threads());
+        missing
+    }
+
     fn count(&self, wanted: Outcome) -> usize {
         self.outcomes
             .values()
@@ -243,9 +326,28 @@ impl TestBinary {
     /// # Errors
     /// When the binary cannot be started.
     pub fn run_within(&self, env: &[(&str, &str)], limit: Option<Duration>) -> Result<TestRun> {
+        self.run_selected(env, None, limit)
+    }
+
+    /// Runs the tests whose names contain `filter` (every test when `None`),
+    /// on [`test_threads`] threads, stopping the binary after `limit`, as
+    /// [`run_within`](Self::run_within) does.
+    ///
+    /// # Errors
+    /// When the binary cannot be started.
+    pub fn run_selected(
+        &self,
+        env: &[(&str, &str)],
+        filter: Option<&str>,
+        limit: Option<Duration>,
+    ) -> Result<TestRun> {
+        let threads = format!("--test-threads={}", test_threads());
         let command = |args: &[&str]| {
             let mut command = Command::new(&self.path);
-            command.args(args).current_dir(&self.package_dir);
+            command
+                .args(args)
+                .args(filter)
+                .current_dir(&self.package_dir);
             for (key, value) in env {
                 command.env(key, value);
             }
@@ -259,7 +361,7 @@ impl TestBinary {
             .filter_map(|line| line.strip_suffix(": test"))
             .map(|name| (name.to_string(), Outcome::Missing))
             .collect();
-        let ran = run_limited(command(&[]), limit)
+        let ran = run_limited(command(&[&threads]), limit)
             .context(|| format!("running {}", self.path.display()))?;
         for (name, outcome) in parse_results(&ran.stdout) {
             outcomes.insert(name, outcome);
@@ -270,6 +372,13 @@ impl TestBinary {
             stopped_after: ran.stopped_after,
         })
     }
+}
+
+/// How many tests a test binary runs at once: libtest's own default, made
+/// explicit because which tests had started when a run was stopped follows
+/// from it (see [`TestRun::unfinished`]).
+pub fn test_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// What a process printed, and whether it had to be stopped.
@@ -371,6 +480,25 @@ mod tests {
                 ("d".to_string(), Outcome::Ignored),
             ]
         );
+    }
+
+    #[test]
+    fn only_the_first_missing_tests_had_started() {
+        let outcomes = ["a", "b", "c", "d", "e"]
+            .iter()
+            .map(|name| (name.to_string(), Outcome::Missing))
+            .chain([("0".to_string(), Outcome::Passed)])
+            .collect();
+        let run = TestRun {
+            outcomes,
+            output: String::new(),
+            stopped_after: Some(Duration::from_secs(1)),
+        };
+        let started: Vec<&str> = ["a", "b", "c", "d", "e"]
+            .into_iter()
+            .take(test_threads())
+            .collect();
+        assert_eq!(run.unfinished(), started);
     }
 
     #[test]

@@ -48,7 +48,9 @@ pub struct Exercise {
     pub title: String,
     /// The file a learner edits, relative to the workshop crate.
     pub file: String,
-    /// The test target (a file in `tests/`) that checks it.
+    /// The test module that checks it: a file in `tests/`, declared in
+    /// the workshop's one test binary, `tests/workshop.rs` (see
+    /// [`TEST_TARGET`]).
     pub test: String,
     /// How long it takes in a room.
     pub minutes: u32,
@@ -57,7 +59,24 @@ pub struct Exercise {
     /// Whether it is optional for a 90-minute session.
     #[serde(default)]
     pub stretch: bool,
+    /// Its tests (names within its module) in the order a learner meets
+    /// them, simplest rule first: `check` reports the first failing one in
+    /// this order, so a wrong exponent shows the test about the exponent,
+    /// not a later test that fails because of it. Tests not listed come
+    /// after, in name order. Without a list, the order the test file
+    /// declares them in.
+    #[serde(default)]
+    pub test_order: Vec<String>,
+    /// What usually makes this exercise's tests hang, said when they are
+    /// stopped at the time limit.
+    #[serde(default)]
+    pub hang_cause: Option<String>,
 }
+
+/// The one integration test target of every workshop: `tests/workshop.rs`
+/// declares each file of `tests/` as a module, so cargo links one binary
+/// after an edit instead of one per file.
+pub const TEST_TARGET: &str = "workshop";
 
 /// One demo: an example of the workshop crate.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -70,6 +89,10 @@ pub struct Demo {
     /// Arguments for the integrity check's quick run of it.
     #[serde(default)]
     pub check_args: Vec<String>,
+    /// Whether `cargo workshop demo` builds it optimised: a demo of many
+    /// long runs takes minutes unoptimised.
+    #[serde(default)]
+    pub optimised: bool,
 }
 
 impl Catalogue {
@@ -120,11 +143,18 @@ impl Catalogue {
             .join(format!("{}.rs", exercise.test))
     }
 
-    /// The exercise whose tests are in test target `target`, if any.
-    pub fn exercise_tested_by(&self, target: &str) -> Option<&Exercise> {
+    /// The exercise whose tests are in test module `module`, if any.
+    pub fn exercise_tested_by(&self, module: &str) -> Option<&Exercise> {
         self.exercises
             .iter()
-            .find(|exercise| exercise.test == target)
+            .find(|exercise| exercise.test == module)
+    }
+
+    /// The test binary's main file, relative to the repository root.
+    pub fn test_main_path(&self) -> PathBuf {
+        Path::new(&self.package())
+            .join("tests")
+            .join(format!("{TEST_TARGET}.rs"))
     }
 
     fn check(&self, root: &Path) -> Result<()> {
@@ -206,12 +236,50 @@ impl Catalogue {
                 )));
             }
         }
+        self.check_test_modules(root)?;
         check_demos(
             &self.path,
             &self.demos,
             &root.join(self.package()).join("examples"),
         )?;
         crate::instructor::check(&root.join(self.package()).join("INSTRUCTOR.md"))
+    }
+}
+
+impl Catalogue {
+    /// Refuses a file in `tests/` that the test binary does not declare
+    /// (its tests would never run) or a declaration without its file.
+    fn check_test_modules(&self, root: &Path) -> Result<()> {
+        let main = self.test_main_path();
+        let text = std::fs::read_to_string(root.join(&main))
+            .context(|| format!("reading {}", main.display()))?;
+        let mut declared: Vec<&str> = text
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("mod ")?.strip_suffix(';'))
+            .collect();
+        declared.sort_unstable();
+        let folder = root.join(self.package()).join("tests");
+        let mut present: Vec<String> = std::fs::read_dir(&folder)
+            .context(|| format!("reading {}", folder.display()))?
+            .filter_map(|entry| {
+                let name = entry.ok()?.file_name().to_string_lossy().into_owned();
+                Some(name.strip_suffix(".rs")?.to_string())
+            })
+            .filter(|name| name != TEST_TARGET)
+            .collect();
+        present.sort_unstable();
+        if declared != present {
+            return Err(Error::Catalogue {
+                path: self.path.clone(),
+                message: format!(
+                    "{} declares the modules {declared:?}, but {} holds {present:?}; declare \
+                     every test file as a module (`mod NAME;`), so its tests run",
+                    main.display(),
+                    folder.display()
+                ),
+            });
+        }
+        Ok(())
     }
 }
 

@@ -7,10 +7,12 @@
 //! and replay command, so `cargo workshop check` can show three lines
 //! instead of a screenful.
 
+use serde::{Deserialize, Serialize};
+
 use crate::cargo::{Outcome, TestRun};
 
 /// The first failure of a test run, as a learner needs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
     /// The failing test's name.
     pub test: String,
@@ -22,7 +24,7 @@ pub struct Failure {
 }
 
 /// A failed seed and how to run it alone.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Replay {
     /// The seed.
     pub seed: u64,
@@ -44,11 +46,25 @@ impl Failure {
 
 /// The first failed test of `run` (in name order) and what it said.
 pub fn first_failure(run: &TestRun) -> Option<Failure> {
-    let test = run
-        .outcomes
+    first_failure_in_order(run, "", &[])
+}
+
+/// The first failed test of `run` in `order` (names after `prefix`, the
+/// module path), then in name order, and what it said. An exercise lists
+/// its simplest rule first, so the learner sees the cause before its
+/// consequences.
+pub fn first_failure_in_order(run: &TestRun, prefix: &str, order: &[String]) -> Option<Failure> {
+    let failed = |name: &str| run.outcomes.get(name) == Some(&Outcome::Failed);
+    let test = order
         .iter()
-        .find(|(_, outcome)| **outcome == Outcome::Failed)
-        .map(|(name, _)| name.clone())?;
+        .map(|name| format!("{prefix}{name}"))
+        .find(|name| failed(name))
+        .or_else(|| {
+            run.outcomes
+                .iter()
+                .find(|(_, outcome)| **outcome == Outcome::Failed)
+                .map(|(name, _)| name.clone())
+        })?;
     let section = section_of(&run.output, &test).unwrap_or_default();
     Some(Failure {
         message: panic_message(section),
@@ -173,6 +189,19 @@ failures:
             })
         );
         assert!(!failure.is_unstarted_stub());
+    }
+
+    #[test]
+    fn the_declared_order_picks_the_simplest_failing_rule() {
+        let failure =
+            first_failure_in_order(&run(SWEPT, &["a", "b"]), "", &["b".into()]).expect("b failed");
+        assert_eq!(failure.test, "b");
+        let unlisted =
+            first_failure_in_order(&run(SWEPT, &["a", "b"]), "", &["c".into()]).expect("a failed");
+        assert_eq!(
+            unlisted.test, "a",
+            "tests not listed come after, in name order"
+        );
     }
 
     #[test]

@@ -59,17 +59,7 @@ pub fn stub(
         .exercise_path(exercise)
         .to_string_lossy()
         .replace('\\', "/");
-    let upstream = git
-        .run(
-            &[
-                "rev-parse",
-                "--abbrev-ref",
-                "--symbolic-full-name",
-                "@{upstream}",
-            ],
-            &[],
-        )
-        .ok();
+    let upstream = git.upstream();
     for revision in upstream.iter().map(String::as_str).chain(["HEAD"]) {
         if let Ok(content) = git.output(&["show", &format!("{revision}:{path}")], &[]) {
             return Ok((content, revision.to_string()));
@@ -126,6 +116,8 @@ pub fn reset(
 
 /// Puts the reference solutions of every exercise before `target` in its
 /// workshop in place; `target` and later exercises are left as they are.
+/// Without a `target`, every exercise of the workshop gets its solution:
+/// the checkpoint past its last exercise.
 ///
 /// Files that already hold the solution are left alone; files that hold
 /// neither the stub nor the solution are the learner's work, and need a yes
@@ -136,13 +128,13 @@ pub fn reset(
 pub fn checkpoint(
     workspace: &Workspace,
     catalogue: &Catalogue,
-    target: &Exercise,
+    target: Option<&Exercise>,
     confirm: Confirm,
 ) -> Result<Vec<Replaced>> {
     let earlier: Vec<&Exercise> = catalogue
         .exercises
         .iter()
-        .take_while(|exercise| exercise.id != target.id)
+        .take_while(|exercise| target.is_none_or(|target| exercise.id != target.id))
         .collect();
     let mut plan = Vec::new();
     let mut own_work = Vec::new();
@@ -167,7 +159,10 @@ pub fn checkpoint(
             &format!(
                 "Checkpoint {} replaces your work in {} with the reference solutions \
                  (your versions are saved under target/workshop/backups/). Go ahead?",
-                target.id,
+                target.map_or_else(
+                    || catalogue.workshop.to_string(),
+                    |target| target.id.clone()
+                ),
                 own_work.join(", ")
             ),
             "checkpoint",

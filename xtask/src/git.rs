@@ -50,4 +50,20 @@ impl<'a> Git<'a> {
             })
         }
     }
+
+    /// Where stubs are read from: the branch's upstream (`origin/main`
+    /// after a clone), else the remote's default branch (a learner who
+    /// made a branch of their own and committed to it), if there is one.
+    /// Either still has the stubs after a learner commits their work.
+    pub fn upstream(&self) -> Option<String> {
+        let resolve = |name: &str| {
+            self.run(
+                &["rev-parse", "--abbrev-ref", "--symbolic-full-name", name],
+                &[],
+            )
+            .ok()
+            .filter(|resolved| !resolved.is_empty())
+        };
+        resolve("@{upstream}").or_else(|| resolve("origin/HEAD"))
+    }
 }

@@ -100,6 +100,8 @@ mod tests {
             minutes: 1,
             hints: vec!["gentle".into(), "explicit".into()],
             stretch: false,
+            test_order: Vec::new(),
+            hang_cause: None,
         };
         hints.forget(&exercise);
         let shown: Vec<(usize, String, bool)> = (0..3)

@@ -11,17 +11,20 @@
 //! The binary (`src/bin/workshop.rs`) only calls [`main`]; each command is a
 //! function here, built on the modules the maintainers' check also uses.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::cargo::Cargo;
+use crate::catalogue::TEST_TARGET;
 use crate::catalogue::{Catalogue, Exercise};
 use crate::doctor::{self, Verdict};
 use crate::error::{Error, Result};
 use crate::exercise_files::{self, Confirm};
 use crate::hints::Hints;
-use crate::progress::{DEFAULT_TIME_LIMIT, ExerciseProgress, Progress, Scope, State};
+use crate::progress::{
+    self, DEFAULT_TIME_LIMIT, ExerciseProgress, Progress, Scope, State, WorkshopProgress,
+};
 use crate::solutions;
 use crate::ui::Style;
 use crate::watch::{self, POLL_INTERVAL, Trigger};
@@ -33,23 +36,29 @@ cargo workshop: where you are, what to do next, and help on the way
 
 USAGE:
     cargo workshop                      welcome, and the status of every exercise
-    cargo workshop check [EXERCISE]     run one exercise's tests (default: the current one)
+    cargo workshop start N              make workshop N the current one (status, check,
+                                        hint and watch start from it)
+    cargo workshop check [EXERCISE]     run one exercise's tests (default: the one you
+                                        are working on in the current workshop)
     cargo workshop hint [EXERCISE]      the next hint, gentle to explicit
-    cargo workshop watch [--manual]     check the current exercise again on every save
+    cargo workshop watch [EXERCISE] [--manual]
+                                        check again on every save
                                         (--manual: when Enter is pressed)
     cargo workshop demo N [NAME] [-- FLAGS]
-                                        list workshop N's demos, or run one
+                                        list workshop N's demos, or run one on your code
                                         (N = capstone: the capstone's demos)
     cargo workshop reset EXERCISE [--yes]
                                         put the exercise's stub back (asks first)
     cargo workshop checkpoint EXERCISE [--yes]
                                         put the solutions of the exercises before it in place
+    cargo workshop checkpoint N [--yes] put the solutions of every exercise of workshop N
+                                        in place
     cargo workshop doctor               is this machine ready (toolchain, offline crates, terminal)?
     cargo workshop solutions-branch     create or update the local `solutions` branch
 
 OPTIONS:
     --timeout SECONDS    how long an exercise's tests may run before they count as hung
-                         (check, watch and the status; default 10)
+                         (status, check, hint and watch; default 10)
 
 EXERCISE is an id such as 1.3. Output has colour on a terminal unless NO_COLOR
 is set, and ASCII marks when DWC_ASCII is set.";
@@ -71,6 +80,7 @@ pub fn main(args: &[String]) -> ExitCode {
 }
 
 /// The parsed command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Options {
     /// Words that are not options: the command and its arguments.
     words: Vec<String>,
@@ -78,10 +88,16 @@ struct Options {
     yes: bool,
     /// `--manual`.
     manual: bool,
-    /// `--timeout SECONDS`.
-    time_limit: Duration,
-    /// Everything after `--`, for demos.
-    passed_on: Vec<String>,
+    /// `--timeout SECONDS`, when given.
+    timeout: Option<Duration>,
+    /// Everything after `--`, for demos; `None` without a `--`.
+    passed_on: Option<Vec<String>>,
+}
+
+impl Options {
+    fn time_limit(&self) -> Duration {
+        self.timeout.unwrap_or(DEFAULT_TIME_LIMIT)
+    }
 }
 
 fn parse(args: &[String]) -> Result<Options> {
@@ -89,14 +105,14 @@ fn parse(args: &[String]) -> Result<Options> {
         words: Vec::new(),
         yes: false,
         manual: false,
-        time_limit: DEFAULT_TIME_LIMIT,
-        passed_on: Vec::new(),
+        timeout: None,
+        passed_on: None,
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--" => {
-                options.passed_on = args.cloned().collect();
+                options.passed_on = Some(args.cloned().collect());
                 break;
             }
             "--yes" | "-y" => options.yes = true,
@@ -115,7 +131,7 @@ fn parse(args: &[String]) -> Result<Options> {
                              {value:?}"
                         ))
                     })?;
-                options.time_limit = Duration::from_secs(seconds);
+                options.timeout = Some(Duration::from_secs(seconds));
             }
             "--help" | "-h" => options.words.insert(0, "help".into()),
             flag if flag.starts_with('-') => {
@@ -127,57 +143,336 @@ fn parse(args: &[String]) -> Result<Options> {
     Ok(options)
 }
 
+/// A command, as the words of a command line name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Command {
+    Status,
+    Start(String),
+    Check(Option<String>),
+    Hint(Option<String>),
+    Watch(Option<String>),
+    Demo(String, Option<String>),
+    Reset(String),
+    Checkpoint(String),
+    Doctor,
+    SolutionsBranch,
+    Help,
+}
+
+impl Command {
+    /// The command `words` name, refusing an option it would ignore: a
+    /// learner who typed `--timeout 30` for a command that has no time
+    /// limit would otherwise think it applied.
+    fn from(options: &Options) -> Result<Self> {
+        let words: Vec<&str> = options.words.iter().map(String::as_str).collect();
+        let owned = |word: &&str| word.to_string();
+        let command = match words.as_slice() {
+            [] | ["status"] => Self::Status,
+            ["start", which] => Self::Start(which.to_string()),
+            ["check", rest @ ..] if rest.len() < 2 => Self::Check(rest.first().map(owned)),
+            ["hint", rest @ ..] if rest.len() < 2 => Self::Hint(rest.first().map(owned)),
+            ["watch", rest @ ..] if rest.len() < 2 => Self::Watch(rest.first().map(owned)),
+            ["demo", which, rest @ ..] if rest.len() < 2 => {
+                Self::Demo(which.to_string(), rest.first().map(owned))
+            }
+            ["reset", id] => Self::Reset(id.to_string()),
+            ["checkpoint", id] => Self::Checkpoint(id.to_string()),
+            ["doctor"] => Self::Doctor,
+            ["solutions-branch"] => Self::SolutionsBranch,
+            ["help", ..] => Self::Help,
+            ["demo"] => {
+                return Err(Error::Usage(
+                    "demo needs a workshop number: `cargo workshop demo 1` lists Workshop 1's \
+                     demos"
+                        .into(),
+                ));
+            }
+            ["start"] => {
+                return Err(Error::Usage(
+                    "start needs a workshop number, such as `cargo workshop start 3`".into(),
+                ));
+            }
+            [command @ ("reset" | "checkpoint")] => {
+                return Err(Error::Usage(format!(
+                    "{command} needs an exercise, such as `cargo workshop {command} 1.3`"
+                )));
+            }
+            [command, ..] => {
+                let known = [
+                    "status",
+                    "start",
+                    "check",
+                    "hint",
+                    "watch",
+                    "demo",
+                    "reset",
+                    "checkpoint",
+                    "doctor",
+                    "solutions-branch",
+                    "help",
+                ];
+                return Err(Error::Usage(if known.contains(command) {
+                    format!("{command} was given too many words: {}", words.join(" "))
+                } else {
+                    format!("there is no command {command:?}")
+                }));
+            }
+        };
+        let name = options.words.first().map_or("status", String::as_str);
+        let unused = [
+            (
+                options.timeout.is_some()
+                    && !matches!(
+                        command,
+                        Self::Status | Self::Check(_) | Self::Hint(None) | Self::Watch(_)
+                    ),
+                "--timeout",
+            ),
+            (
+                options.manual && !matches!(command, Self::Watch(_)),
+                "--manual",
+            ),
+            (
+                options.yes && !matches!(command, Self::Reset(_) | Self::Checkpoint(_)),
+                "--yes",
+            ),
+            (
+                options.passed_on.is_some() && !matches!(command, Self::Demo(_, Some(_))),
+                "-- FLAGS",
+            ),
+        ];
+        if let Some((_, flag)) = unused.iter().find(|(unused, _)| *unused) {
+            return Err(Error::Usage(format!(
+                "{name} does not take {flag}; `cargo workshop help` lists what each command \
+                 takes"
+            )));
+        }
+        Ok(command)
+    }
+}
+
 fn run(args: &[String], style: Style) -> Result<bool> {
     let options = parse(args)?;
+    let command = Command::from(&options)?;
     let workspace = Workspace::locate()?;
-    let words: Vec<&str> = options.words.iter().map(String::as_str).collect();
-    match words.as_slice() {
-        [] | ["status"] => status(&workspace, &options, style),
-        ["check"] => check(&workspace, None, &options, style),
-        ["check", id] => check(&workspace, Some(id), &options, style),
-        ["hint"] => hint(&workspace, None, &options, style),
-        ["hint", id] => hint(&workspace, Some(id), &options, style),
-        ["watch"] => {
+    match command {
+        Command::Status => status(&workspace, &options, style),
+        Command::Start(which) => start(&workspace, &which, &options, style),
+        Command::Check(id) => check(&workspace, id.as_deref(), &options, style),
+        Command::Hint(id) => hint(&workspace, id.as_deref(), &options, style),
+        Command::Watch(id) => {
             let trigger = if options.manual {
                 Trigger::Manual
             } else {
                 Trigger::Poll(POLL_INTERVAL)
             };
             let catalogues = workspace.catalogues()?;
+            if let Some(id) = &id {
+                find(&catalogues, id)?;
+            }
             watch::watch(&workspace, &catalogues, trigger, || {
                 println!("\n{}", style.dim(&"-".repeat(60)));
-                check(&workspace, None, &options, style).map(|_| ())
+                check(&workspace, id.as_deref(), &options, style).map(|_| ())
             })?;
             Ok(true)
         }
-        ["demo", number, rest @ ..] => demo(&workspace, number, rest.first().copied(), &options),
-        ["reset", id] => reset(&workspace, id, &options, style),
-        ["checkpoint", id] => checkpoint(&workspace, id, &options, style),
-        ["doctor"] => Ok(doctor(&workspace, style)),
-        ["solutions-branch"] => {
+        Command::Demo(which, name) => demo(&workspace, &which, name.as_deref(), &options),
+        Command::Reset(id) => reset(&workspace, &id, &options, style),
+        Command::Checkpoint(id) => checkpoint(&workspace, &id, &options, style),
+        Command::Doctor => Ok(doctor(&workspace, style)),
+        Command::SolutionsBranch => {
             println!("{}", solutions::create_or_update(&workspace, "HEAD")?);
             Ok(true)
         }
-        ["help"] => {
+        Command::Help => {
             println!("{USAGE}");
             Ok(true)
         }
-        ["demo"] => Err(Error::Usage(
-            "demo needs a workshop number: `cargo workshop demo 1` lists Workshop 1's demos".into(),
-        )),
-        [command @ ("reset" | "checkpoint")] => Err(Error::Usage(format!(
-            "{command} needs an exercise, such as `cargo workshop {command} 1.3`"
-        ))),
-        [command, ..] => Err(Error::Usage(format!(
-            "there is no command {command:?} (or it was given too many words)"
-        ))),
     }
+}
+
+/// The problems of every `cargo workshop ...` command that `text` names
+/// between backticks: a command that does not exist, names an exercise or
+/// workshop that does not exist, or, in the hints of `exercise`, a
+/// checkpoint that would not move past it (the hint is for a learner stuck
+/// on it).
+pub fn command_problems(
+    text: &str,
+    catalogues: &[Catalogue],
+    exercise: Option<&Exercise>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for quoted in text.split('`').skip(1).step_by(2) {
+        let Some(rest) = quoted.trim().strip_prefix("cargo workshop") else {
+            continue;
+        };
+        let args: Vec<String> = rest.split_whitespace().map(str::to_string).collect();
+        // Placeholders (`NAME`, `N.M`, `<id>`) stand for what the reader
+        // picks; options are lower case.
+        let placeholder = |arg: &String| {
+            arg.contains(['<', '>'])
+                || !arg.starts_with('-') && arg.chars().any(|letter| letter.is_ascii_uppercase())
+        };
+        if args.iter().any(placeholder) {
+            continue;
+        }
+        let command = parse(&args).and_then(|options| Command::from(&options));
+        let problem = match command {
+            Err(error) => Some(error.to_string()),
+            Ok(
+                Command::Check(Some(id))
+                | Command::Hint(Some(id))
+                | Command::Watch(Some(id))
+                | Command::Reset(id),
+            ) => find(catalogues, &id).err().map(|error| error.to_string()),
+            Ok(Command::Start(which)) => workshop_named(catalogues, &which)
+                .err()
+                .map(|error| error.to_string()),
+            Ok(Command::Checkpoint(which)) => match checkpoint_target(catalogues, &which) {
+                Err(error) => Some(error.to_string()),
+                Ok((catalogue, until)) => exercise.and_then(|stuck| {
+                    let moves_past = catalogue.exercise(&stuck.id).is_some()
+                        && until.is_none_or(|until| {
+                            position(catalogue, &until.id) > position(catalogue, &stuck.id)
+                        });
+                    (!moves_past).then(|| {
+                        format!(
+                            "`cargo workshop checkpoint {which}` leaves {} unsolved",
+                            stuck.id
+                        )
+                    })
+                }),
+            },
+            Ok(_) => None,
+        };
+        if let Some(problem) = problem {
+            problems.push(format!("`{}`: {problem}", quoted.trim()));
+        }
+    }
+    problems
+}
+
+/// Checks every `cargo workshop ...` command the learners are told to type:
+/// in the hints (a checkpoint there must move past the exercise it helps
+/// with), in the advice after each exercise's last hint, and in the
+/// READMEs and instructor notes.
+///
+/// # Errors
+/// [`Error::Check`] listing every command that would not do what it says.
+pub fn check_named_commands(workspace: &Workspace, catalogues: &[Catalogue]) -> Result<()> {
+    let mut problems = Vec::new();
+    for catalogue in catalogues {
+        for exercise in &catalogue.exercises {
+            let texts = exercise
+                .hints
+                .iter()
+                .cloned()
+                .chain([last_hint_advice(catalogue, exercise)]);
+            for text in texts {
+                problems.extend(
+                    command_problems(&text, catalogues, Some(exercise))
+                        .into_iter()
+                        .map(|problem| {
+                            format!("{} hint of {}: {problem}", catalogue.package(), exercise.id)
+                        }),
+                );
+            }
+        }
+    }
+    let mut documents = vec![PathBuf::from("README.md"), PathBuf::from("tests/README.md")];
+    for catalogue in catalogues {
+        documents.push(Path::new(&catalogue.package()).join("README.md"));
+        documents.push(Path::new(&catalogue.package()).join("INSTRUCTOR.md"));
+    }
+    for document in documents {
+        let Ok(text) = std::fs::read_to_string(workspace.root.join(&document)) else {
+            continue;
+        };
+        // A command may wrap across lines inside its backticks.
+        let text = text.replace('\n', " ");
+        problems.extend(
+            command_problems(&text, catalogues, None)
+                .into_iter()
+                .map(|problem| format!("{}: {problem}", document.display())),
+        );
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Check(format!(
+            "commands named to learners that would not work:\n  {}",
+            problems.join("\n  ")
+        )))
+    }
+}
+
+fn position(catalogue: &Catalogue, id: &str) -> usize {
+    catalogue
+        .exercises
+        .iter()
+        .position(|exercise| exercise.id == id)
+        .unwrap_or(usize::MAX)
+}
+
+/// `cargo workshop start N`: makes workshop N (or the workshop of exercise
+/// N.M) the current one.
+fn start(workspace: &Workspace, which: &str, options: &Options, style: Style) -> Result<bool> {
+    let catalogues = workspace.catalogues()?;
+    let catalogue = workshop_named(&catalogues, which)?;
+    progress::choose_workshop(workspace, catalogue.workshop)?;
+    println!(
+        "{} Workshop {}, {}, is the current workshop: `cargo workshop`, `check`, `hint` and \
+         `watch` start from it.\n  Its story is in {}/README.md.",
+        style.pass(),
+        catalogue.workshop,
+        catalogue.title,
+        catalogue.package()
+    );
+    let progress = Progress::measure(
+        workspace,
+        &catalogues,
+        Scope::Workshop(catalogue.workshop),
+        options.time_limit(),
+    )?;
+    match progress.current() {
+        Some(exercise) if exercise.workshop == catalogue.workshop => println!(
+            "{} {} {}: open {}, then `cargo workshop check`.",
+            style.yellow("Next:"),
+            exercise.exercise.id,
+            exercise.exercise.title,
+            slash(&exercise.file)
+        ),
+        _ => println!(
+            "  Every exercise of Workshop {} is done already.",
+            catalogue.workshop
+        ),
+    }
+    Ok(true)
+}
+
+/// The workshop `which` names: a number such as `3`, or an exercise id such
+/// as `3.2`.
+fn workshop_named<'a>(catalogues: &'a [Catalogue], which: &str) -> Result<&'a Catalogue> {
+    let number = which.split('.').next().unwrap_or(which);
+    catalogues
+        .iter()
+        .find(|catalogue| catalogue.workshop.to_string() == number)
+        .ok_or_else(|| {
+            let numbers: Vec<String> = catalogues
+                .iter()
+                .map(|catalogue| catalogue.workshop.to_string())
+                .collect();
+            Error::Usage(format!(
+                "there is no workshop {which:?}; the workshops are {}",
+                numbers.join(", ")
+            ))
+        })
 }
 
 /// The welcome, when it is wanted, and every exercise's state.
 fn status(workspace: &Workspace, options: &Options, style: Style) -> Result<bool> {
     let catalogues = workspace.catalogues()?;
-    let progress = Progress::measure(workspace, &catalogues, Scope::All, options.time_limit)?;
+    let progress = Progress::measure(workspace, &catalogues, Scope::All, options.time_limit())?;
     let marker = workspace.target_dir().join("workshop").join("welcomed");
     let nothing_done = progress.exercises().all(|exercise| !exercise.is_done());
     println!(
@@ -195,8 +490,13 @@ fn status(workspace: &Workspace, options: &Options, style: Style) -> Result<bool
         .current()
         .map(|exercise| exercise.exercise.id.clone());
     for workshop in &progress.workshops {
+        let here = if workshop.catalogue.workshop == progress.current_workshop {
+            "  (current)"
+        } else {
+            ""
+        };
         println!(
-            "\n{}  {}",
+            "\n{}  {}{here}",
             style.bold(&format!(
                 "Workshop {}: {}",
                 workshop.catalogue.workshop, workshop.catalogue.title
@@ -212,7 +512,16 @@ fn status(workspace: &Workspace, options: &Options, style: Style) -> Result<bool
             .iter()
             .map(|exercise| exercise.exercise.title.chars().count())
             .max()
-            .unwrap_or(0);
+            .unwrap_or(0)
+            + if workshop
+                .exercises
+                .iter()
+                .any(|exercise| exercise.exercise.stretch)
+            {
+                STRETCH.len()
+            } else {
+                0
+            };
         for exercise in &workshop.exercises {
             let is_current = current.as_deref() == Some(exercise.exercise.id.as_str());
             let mark = if exercise.is_done() {
@@ -223,18 +532,11 @@ fn status(workspace: &Workspace, options: &Options, style: Style) -> Result<bool
                 style.pending()
             };
             let stretch = if exercise.exercise.stretch {
-                " (stretch)"
+                STRETCH
             } else {
                 ""
             };
             let title = format!("{}{stretch}", exercise.exercise.title);
-            let width = width
-                + 10 * usize::from(
-                    workshop
-                        .exercises
-                        .iter()
-                        .any(|exercise| exercise.exercise.stretch),
-                );
             let mut line = format!(
                 "  {mark} {:<4} {title:<width$}  {}",
                 exercise.exercise.id,
@@ -258,14 +560,19 @@ fn status(workspace: &Workspace, options: &Options, style: Style) -> Result<bool
         Some(exercise) => {
             println!(
                 "\n{} open {} and write exercise {}\nwhere its TODO({}) comments say, then run:\n    \
-                 cargo workshop check\nStuck? `cargo workshop hint {}`. Checking on every save: \
+                 cargo workshop check\nStuck? `cargo workshop hint`. Checking on every save: \
                  `cargo workshop watch`.",
                 style.yellow("Next:"),
                 slash(&exercise.file),
                 exercise.exercise.id,
                 exercise.exercise.id,
-                exercise.exercise.id
             );
+            if exercise.workshop != progress.current_workshop || progress.current_workshop == 1 {
+                println!(
+                    "Starting another workshop? `cargo workshop start N` makes workshop N the \
+                     current one."
+                );
+            }
         }
         None => println!(
             "\n{} Every exercise is done. Compare your code with the reference: \
@@ -277,6 +584,9 @@ fn status(workspace: &Workspace, options: &Options, style: Style) -> Result<bool
     }
     Ok(true)
 }
+
+/// The mark after a stretch exercise's title.
+const STRETCH: &str = " (stretch)";
 
 /// The welcome for a newcomer: why everything is red, and how it goes.
 fn welcome(progress: &Progress) {
@@ -307,24 +617,63 @@ fn state_text(exercise: &ExerciseProgress, compiled: bool) -> String {
     }
 }
 
-/// Runs one exercise's tests and prints a short verdict.
+/// The exercise a check without an id is about: in the current workshop,
+/// the exercise file saved last among those that are not stubs (what the
+/// learner is working on, so finishing it reads "done"), else the first
+/// exercise not done.
+fn focus<'a>(
+    workspace: &Workspace,
+    workshop: &'a WorkshopProgress,
+) -> Option<&'a ExerciseProgress> {
+    let modified = |exercise: &ExerciseProgress| {
+        std::fs::metadata(workspace.root.join(&exercise.file))
+            .and_then(|metadata| metadata.modified())
+            .ok()
+    };
+    workshop
+        .exercises
+        .iter()
+        .filter(|exercise| exercise.state != State::NotStarted)
+        .max_by_key(|exercise| modified(exercise))
+        .or_else(|| {
+            workshop
+                .exercises
+                .iter()
+                .find(|exercise| !exercise.is_done())
+        })
+}
+
+/// Runs one exercise's tests and prints a short verdict; `true` when every
+/// test passes.
 fn check(workspace: &Workspace, id: Option<&str>, options: &Options, style: Style) -> Result<bool> {
     let catalogues = workspace.catalogues()?;
-    let scope = match id {
-        Some(id) => {
-            find(&catalogues, id)?;
-            Scope::Only(id)
+    let number = match id {
+        Some(id) => find(&catalogues, id)?.0.workshop,
+        None => {
+            let stubs = crate::stubs::Stubs::find(workspace, &catalogues);
+            progress::current_workshop(workspace, &catalogues, &stubs)
         }
-        None => Scope::All,
     };
-    let progress = Progress::measure(workspace, &catalogues, scope, options.time_limit)?;
+    let progress = Progress::measure(
+        workspace,
+        &catalogues,
+        Scope::Workshop(number),
+        options.time_limit(),
+    )?;
+    let Some(workshop) = progress.workshop(number) else {
+        return Err(Error::Usage(format!("there is no workshop {number}")));
+    };
     let exercise = match id {
-        Some(id) => progress.exercise(id),
-        None => progress.current(),
+        Some(id) => workshop
+            .exercises
+            .iter()
+            .find(|exercise| exercise.exercise.id == id),
+        None => focus(workspace, workshop),
     };
     let Some(exercise) = exercise else {
         println!(
-            "{} Every exercise is done. `cargo workshop` shows the whole list.",
+            "{} Every exercise of Workshop {number} is done. `cargo workshop` shows the whole \
+             list.",
             style.pass()
         );
         return Ok(true);
@@ -332,36 +681,44 @@ fn check(workspace: &Workspace, id: Option<&str>, options: &Options, style: Styl
     let id = &exercise.exercise.id;
     let title = &exercise.exercise.title;
     let file = slash(&exercise.file);
-    let package = format!("workshop{}", exercise.workshop);
-    let test = &exercise.exercise.test;
+    let package = workshop.catalogue.package();
+    let module = &exercise.exercise.test;
+    let one_test = |name: &str| {
+        format!("cargo test -p {package} --test {TEST_TARGET} -- {module}::{name} --exact")
+    };
     match &exercise.state {
         State::Done => {
             println!(
-                "{} {id} {title}: {} of {} tests pass.\n  Compare with the reference \
+                "{} {id} done: {} of {} tests pass ({title}).\n  Compare with the reference \
                  solution, {}.",
                 style.pass(),
                 exercise.tests,
                 exercise.tests,
                 slash(&exercise.solution)
             );
-            match progress.exercises().find(|next| {
-                !next.is_done() && next.workshop == exercise.workshop && next.exercise.id != *id
-            }) {
-                Some(next) if matches!(scope, Scope::All) => println!(
-                    "  Next: {} {} in {}; `cargo workshop check` checks it.",
+            let next = workshop
+                .exercises
+                .iter()
+                .skip_while(|candidate| candidate.exercise.id != *id)
+                .chain(&workshop.exercises)
+                .find(|candidate| !candidate.is_done());
+            match next {
+                Some(next) => println!(
+                    "{} {} {}: open {}, then `cargo workshop check`.",
+                    style.yellow("Next:"),
                     next.exercise.id,
                     next.exercise.title,
                     slash(&next.file)
                 ),
-                _ => println!("  `cargo workshop` shows what is next."),
+                None => workshop_complete(&catalogues, workshop, style),
             }
             Ok(true)
         }
         State::NotStarted => {
             println!(
-                "{} {id} {title} is not started: {file} still has its todo!().\n  Open it, read \
-                 the TODO({id}) comments, write the code, then `cargo workshop check` again.\n  \
-                 A first hint: `cargo workshop hint {id}`.",
+                "{} {id} {title} is not started: {file} is still its stub.\n  Open it, read the \
+                 TODO({id}) comments, write the code, then `cargo workshop check` again.\n  A \
+                 first hint: `cargo workshop hint {id}`.",
                 style.current()
             );
             Ok(false)
@@ -380,16 +737,17 @@ fn check(workspace: &Workspace, id: Option<&str>, options: &Options, style: Styl
                 for line in first.message.lines() {
                     println!("    {line}");
                 }
-                if let Some(replay) = &first.replay {
-                    println!(
+                match &first.replay {
+                    Some(replay) => println!(
                         "  It failed for seed {}. Replay just that run:\n    {}",
                         replay.seed, replay.command
-                    );
+                    ),
+                    None => println!("  Run it alone: {}", one_test(&first.test)),
                 }
             }
             println!(
-                "  All of its output: cargo test -p {package} --test {test}\n  Stuck? `cargo \
-                 workshop hint {id}`."
+                "  All of its output: cargo test -p {package} --test {TEST_TARGET} {module}\n  \
+                 Stuck? `cargo workshop hint {id}`."
             );
             Ok(false)
         }
@@ -402,11 +760,16 @@ fn check(workspace: &Workspace, id: Option<&str>, options: &Options, style: Styl
             for test in running {
                 println!("    still running: {test}");
             }
+            if let Some(cause) = &exercise.exercise.hang_cause {
+                println!("  In {id}, a hang is usually {cause}");
+            }
             println!(
                 "  Probable infinite loop or hang in {file}: look for a loop that never ends, or \
-                 never reaches an .await (then simulated time cannot move).\n  Run one test \
-                 alone: cargo test -p {package} --test {test} -- NAME --exact"
+                 never reaches an .await (then simulated time cannot move)."
             );
+            if let Some(test) = running.first() {
+                println!("  Run it alone: {}", one_test(test));
+            }
             Ok(false)
         }
         State::NotBuilt => {
@@ -420,14 +783,49 @@ fn check(workspace: &Workspace, id: Option<&str>, options: &Options, style: Styl
     }
 }
 
+/// What a learner who finished a workshop reads: it is complete, their own
+/// code can be watched at work in its demos, and where to go next.
+fn workshop_complete(catalogues: &[Catalogue], workshop: &WorkshopProgress, style: Style) {
+    let number = workshop.catalogue.workshop;
+    println!(
+        "{} Workshop {number} is complete: all {} exercises pass.\n  Watch your own code at \
+         work: `cargo workshop demo {number}` lists the demos, which run on your code.",
+        style.green("Well done!"),
+        workshop.exercises.len()
+    );
+    match catalogues
+        .iter()
+        .find(|catalogue| catalogue.workshop > number)
+    {
+        Some(next) => println!(
+            "{} Workshop {}, {}: `cargo workshop start {}`.",
+            style.yellow("Next:"),
+            next.workshop,
+            next.title,
+            next.workshop
+        ),
+        None => println!(
+            "{} the capstone runs a replicated queue built from all four workshops on your \
+             code: `cargo test -p capstone` (tests/README.md).",
+            style.yellow("Next:")
+        ),
+    }
+}
+
 /// Shows the next hint of an exercise (default: the current one).
 fn hint(workspace: &Workspace, id: Option<&str>, options: &Options, style: Style) -> Result<bool> {
     let catalogues = workspace.catalogues()?;
     let (catalogue, exercise) = match id {
         Some(id) => find(&catalogues, id)?,
         None => {
-            let progress =
-                Progress::measure(workspace, &catalogues, Scope::All, options.time_limit)?;
+            let stubs = crate::stubs::Stubs::find(workspace, &catalogues);
+            let number = progress::current_workshop(workspace, &catalogues, &stubs);
+            let progress = Progress::measure(
+                workspace,
+                &catalogues,
+                Scope::Workshop(number),
+                options.time_limit(),
+            )?;
             let Some(current) = progress.current() else {
                 println!("Every exercise is done: no hints needed.");
                 return Ok(true);
@@ -452,30 +850,38 @@ fn hint(workspace: &Workspace, id: Option<&str>, options: &Options, style: Style
         );
     } else {
         println!(
-            "That is the last hint{}. The reference solution is {}; to go on without it,\n\
-             `cargo workshop checkpoint {}` puts the solutions of the exercises before the next \
-             one in place.",
+            "That is the last hint{}. {}",
             if hint.repeated { " (shown again)" } else { "" },
-            slash(&catalogue.solution_path(exercise)),
-            next_id(catalogue, exercise)
+            last_hint_advice(catalogue, exercise)
         );
     }
     Ok(true)
 }
 
-/// The id after `exercise` in its workshop, or its own when it is the last.
-fn next_id(catalogue: &Catalogue, exercise: &Exercise) -> String {
-    let position = catalogue
+/// What the last hint adds: where the reference solution is, and the
+/// checkpoint that moves a learner past `exercise` without it.
+fn last_hint_advice(catalogue: &Catalogue, exercise: &Exercise) -> String {
+    let next = catalogue
         .exercises
         .iter()
-        .position(|candidate| candidate.id == exercise.id)
-        .unwrap_or(0);
-    catalogue
-        .exercises
-        .get(position + 1)
-        .unwrap_or(exercise)
-        .id
-        .clone()
+        .skip_while(|candidate| candidate.id != exercise.id)
+        .nth(1);
+    let checkpoint = match next {
+        Some(next) => format!(
+            "`cargo workshop checkpoint {}` puts the solutions of the exercises before {} in \
+             place",
+            next.id, next.id
+        ),
+        None => format!(
+            "`cargo workshop checkpoint {}` puts the solutions of every exercise of Workshop {} \
+             in place",
+            catalogue.workshop, catalogue.workshop
+        ),
+    };
+    format!(
+        "The reference solution is {}; to go on without writing it,\n{checkpoint}.",
+        slash(&catalogue.solution_path(exercise))
+    )
 }
 
 /// Lists a workshop's demos (or the capstone's), or runs one in exercise
@@ -511,15 +917,21 @@ fn demo(workspace: &Workspace, which: &str, name: Option<&str>, options: &Option
         );
         return Ok(true);
     };
-    if !demos.iter().any(|demo| demo.name == name) {
+    let Some(chosen) = demos.iter().find(|demo| demo.name == name) else {
         let names: Vec<&str> = demos.iter().map(|demo| demo.name.as_str()).collect();
         return Err(Error::Usage(format!(
             "{title} has no demo {name:?}; its demos are {}",
             names.join(", ")
         )));
+    };
+    let mut args = vec!["run", "--quiet", "-p", &package, "--example", name];
+    if chosen.optimised {
+        // Its runs are many and long: unoptimised, it takes minutes.
+        eprintln!("  {name} runs optimised (cargo run --release): its runs are many and long.");
+        args.push("--release");
     }
-    let mut args = vec!["run", "--quiet", "-p", &package, "--example", name, "--"];
-    args.extend(options.passed_on.iter().map(String::as_str));
+    args.push("--");
+    args.extend(options.passed_on.iter().flatten().map(String::as_str));
     Cargo::new(&workspace.root).run(&args)?;
     Ok(true)
 }
@@ -556,18 +968,22 @@ fn reset(workspace: &Workspace, id: &str, options: &Options, style: Style) -> Re
     Ok(true)
 }
 
-fn checkpoint(workspace: &Workspace, id: &str, options: &Options, style: Style) -> Result<bool> {
+fn checkpoint(workspace: &Workspace, which: &str, options: &Options, style: Style) -> Result<bool> {
     let catalogues = workspace.catalogues()?;
-    let (catalogue, exercise) = find(&catalogues, id)?;
+    let (catalogue, until) = checkpoint_target(&catalogues, which)?;
     let confirm = if options.yes {
         Confirm::Yes
     } else {
         Confirm::Ask
     };
-    let replaced = exercise_files::checkpoint(workspace, catalogue, exercise, confirm)?;
+    let replaced = exercise_files::checkpoint(workspace, catalogue, until, confirm)?;
+    let before = match until {
+        Some(exercise) => format!("before {}", exercise.id),
+        None => format!("of Workshop {}", catalogue.workshop),
+    };
     if replaced.is_empty() {
         println!(
-            "{} Every exercise before {id} already holds its solution; nothing to do.",
+            "{} Every exercise {before} already holds its solution; nothing to do.",
             style.pass()
         );
     } else {
@@ -585,11 +1001,47 @@ fn checkpoint(workspace: &Workspace, id: &str, options: &Options, style: Style) 
             );
         }
     }
-    println!(
-        "Exercise {id} is next: {}. Run `cargo workshop check {id}`.",
-        slash(&catalogue.exercise_path(exercise))
-    );
+    match until {
+        Some(exercise) => println!(
+            "Exercise {} is next: {}. Run `cargo workshop check {}`.",
+            exercise.id,
+            slash(&catalogue.exercise_path(exercise)),
+            exercise.id
+        ),
+        None => workshop_complete_hint(&catalogues, catalogue),
+    }
     Ok(true)
+}
+
+/// After a checkpoint past a workshop's last exercise: where to go next.
+fn workshop_complete_hint(catalogues: &[Catalogue], catalogue: &Catalogue) {
+    match catalogues
+        .iter()
+        .find(|next| next.workshop > catalogue.workshop)
+    {
+        Some(next) => println!(
+            "Workshop {} holds every solution. Next: `cargo workshop start {}`.",
+            catalogue.workshop, next.workshop
+        ),
+        None => println!(
+            "Workshop {} holds every solution. The capstone runs on it: `cargo test -p capstone`.",
+            catalogue.workshop
+        ),
+    }
+}
+
+/// What `checkpoint WHICH` solves: an exercise id solves the exercises
+/// before it (`Some`), a workshop number every exercise of it (`None`).
+fn checkpoint_target<'a>(
+    catalogues: &'a [Catalogue],
+    which: &str,
+) -> Result<(&'a Catalogue, Option<&'a Exercise>)> {
+    if which.contains('.') {
+        let (catalogue, exercise) = find(catalogues, which)?;
+        Ok((catalogue, Some(exercise)))
+    } else {
+        Ok((workshop_named(catalogues, which)?, None))
+    }
 }
 
 fn doctor(workspace: &Workspace, style: Style) -> bool {
@@ -648,4 +1100,90 @@ fn slash(path: &Path) -> String {
 /// `path` relative to the repository root if it is inside it.
 fn relative(workspace: &Workspace, path: &Path) -> String {
     slash(path.strip_prefix(&workspace.root).unwrap_or(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalogues() -> Vec<Catalogue> {
+        Workspace::locate()
+            .and_then(|workspace| workspace.catalogues())
+            .expect("the catalogues load")
+    }
+
+    #[test]
+    fn the_last_hint_of_a_workshop_checkpoints_past_its_last_exercise() {
+        let catalogues = catalogues();
+        for catalogue in &catalogues {
+            for exercise in &catalogue.exercises {
+                let advice = last_hint_advice(catalogue, exercise);
+                assert_eq!(
+                    command_problems(&advice, &catalogues, Some(exercise)),
+                    Vec::<String>::new(),
+                    "{advice}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_command_that_would_not_work_is_found() {
+        let catalogues = catalogues();
+        let last = catalogues[0]
+            .exercises
+            .last()
+            .expect("a workshop has exercises");
+        let stuck = command_problems(
+            &format!("`cargo workshop checkpoint {}`", last.id),
+            &catalogues,
+            Some(last),
+        );
+        assert_eq!(
+            stuck.len(),
+            1,
+            "a checkpoint that leaves {} a stub",
+            last.id
+        );
+        for wrong in [
+            "`cargo workshop chek`",
+            "`cargo workshop check 9.9`",
+            "`cargo workshop demo 1 -- --seed 2 --yes`",
+        ] {
+            assert_eq!(
+                command_problems(wrong, &catalogues, None).len(),
+                1,
+                "{wrong}"
+            );
+        }
+        for right in [
+            "`cargo workshop watch 2.1`",
+            "`cargo workshop start 3`",
+            "`cargo workshop checkpoint 1`",
+        ] {
+            assert_eq!(
+                command_problems(right, &catalogues, None),
+                Vec::<String>::new(),
+                "{right}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_option_a_command_ignores_is_refused() {
+        let words = |line: &str| {
+            line.split_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        let command = |line: &str| parse(&words(line)).and_then(|options| Command::from(&options));
+        assert!(command("hint 1.2 --manual").is_err());
+        assert!(command("reset 1.2 --timeout 3").is_err());
+        assert!(command("check -- --nocapture").is_err());
+        assert!(command("status --yes").is_err());
+        assert_eq!(
+            command("watch 2.1 --manual --timeout 3").expect("watch takes both"),
+            Command::Watch(Some("2.1".into()))
+        );
+    }
 }

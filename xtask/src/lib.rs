@@ -5,10 +5,13 @@
 //! solution mode, the progressive check that proves each exercise's tests fail
 //! on its stub and pass on its solution in order, a seed sweep, the demos, and
 //! a build of the generated solutions branch. `cargo xtask solutions-branch`
-//! writes that branch.
+//! writes that branch, and `cargo xtask bench-loop` ([`bench_loop`])
+//! measures what a learner waits for.
 //!
 //! `cargo workshop` ([`learner`]) is the learners' and instructors' tool:
-//! status derived from the tests ([`progress`]), checks that coach
+//! status derived from the code and its tests ([`progress`], with
+//! [`stubs`] and [`verdicts`] sparing builds that cannot change the
+//! answer), checks that coach
 //! ([`coaching`]), hints one level at a time ([`hints`]), a watch mode with a
 //! time limit ([`watch`]), reset and checkpoint ([`exercise_files`]), and a
 //! readiness check ([`doctor`]). Both tools share the catalogue, cargo and
@@ -17,6 +20,7 @@
 //! Written in Rust rather than shell so it runs the same on every machine that
 //! can build the workshops, and so its parsing is tested like everything else.
 
+pub mod bench_loop;
 pub mod cargo;
 pub mod catalogue;
 pub mod coaching;
@@ -32,7 +36,9 @@ pub mod learner;
 pub mod progress;
 pub mod progressive;
 pub mod solutions;
+pub mod stubs;
 pub mod ui;
+pub mod verdicts;
 pub mod verify;
 pub mod watch;
 pub mod workspace;

@@ -32,6 +32,12 @@ USAGE:
         Reruns the commands behind the figures the READMEs quote
         (xtask/figures.toml) and lists every figure that drifted by more
         than 20%. Minutes long; run it on idle cores. Not part of verify.
+    cargo xtask bench-loop [--runs N] [--fresh]
+        Measures what a learner waits for, on a scratch copy: the first
+        screen of a fresh clone, a warm `cargo workshop`, and the time
+        from a one-line edit to `cargo workshop check`'s verdict, with its
+        breakdown (median of N runs, default 5; --fresh: from an empty
+        target folder).
 ";
 
 fn main() -> ExitCode {
@@ -79,6 +85,25 @@ fn run(args: &[String]) -> Result<()> {
                 ));
             }
             Ok(())
+        Some("bench-loop") => {
+            let mut options = xtask::bench_loop::Options::default();
+            let mut args = args[1..].iter();
+            while let Some(flag) = args.next() {
+                match flag.as_str() {
+                    "--fresh" => options.fresh = true,
+                    "--runs" => {
+                        options.runs = args
+                            .next()
+                            .and_then(|value| value.parse().ok())
+                            .filter(|runs| *runs > 0)
+                            .ok_or_else(|| {
+                                Error::Usage("--runs takes a number above 0, such as 5".into())
+                            })?;
+                    }
+                    _ => return Err(Error::Usage(format!("unknown option {flag:?}"))),
+                }
+            }
+            xtask::bench_loop::run(&workspace, &options, style)
         }
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");

@@ -19,11 +19,12 @@
 //! lives, so a copy built into the main target folder would overwrite the main
 //! build's artifacts, and each would then be taken for the other's.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
 use crate::cargo::{Cargo, Outcome, TestRun};
-use crate::catalogue::Catalogue;
+use crate::catalogue::{Catalogue, TEST_TARGET};
 use crate::error::{Context, Error, Result};
 use crate::ui::{Style, human};
 use crate::workspace::Workspace;
@@ -45,7 +46,11 @@ pub fn check(workspace: &Workspace, catalogues: &[Catalogue], style: Style) -> R
             let mut state_problems = Vec::new();
             for binary in &binaries {
                 let run = binary.run(&[])?;
-                state_problems.extend(judge(catalogue, solved, &binary.target, &run));
+                if binary.target == TEST_TARGET {
+                    state_problems.extend(judge_modules(catalogue, solved, &run));
+                } else {
+                    state_problems.extend(judge(catalogue, solved, &binary.target, &run));
+                }
             }
             let label = match solved {
                 0 => format!("{}: all stubs", catalogue.package()),
@@ -108,7 +113,63 @@ fn place_solutions(
     Ok(())
 }
 
-/// The broken expectations of one test binary in one state.
+/// The broken expectations of the workshop's test binary in one state: its
+/// tests are judged module by module, each module being one exercise's
+/// tests or tests outside any exercise. An exercise whose module ran no
+/// test, or whose `test_order` names a test that does not exist, is a
+/// problem too.
+fn judge_modules(catalogue: &Catalogue, solved: usize, run: &TestRun) -> Vec<String> {
+    let mut modules: BTreeMap<&str, TestRun> = BTreeMap::new();
+    for (name, outcome) in &run.outcomes {
+        let module = name.split("::").next().unwrap_or(name);
+        modules
+            .entry(module)
+            .or_insert_with(|| TestRun {
+                outcomes: BTreeMap::new(),
+                output: run.output.clone(),
+                stopped_after: run.stopped_after,
+            })
+            .outcomes
+            .insert(name.clone(), *outcome);
+    }
+    let mut problems = Vec::new();
+    for exercise in &catalogue.exercises {
+        let tests = modules.get(exercise.test.as_str());
+        if tests.is_none() {
+            problems.push(format!(
+                "{}/{TEST_TARGET}: exercise {}'s module {} has no tests",
+                catalogue.package(),
+                exercise.id,
+                exercise.test
+            ));
+        }
+        for name in &exercise.test_order {
+            let full = format!("{}::{name}", exercise.test);
+            if !tests.is_some_and(|tests| tests.outcomes.contains_key(&full)) {
+                problems.push(format!(
+                    "{}: exercise {}'s test_order names {name}, which is not a test of {}",
+                    catalogue.path.display(),
+                    exercise.id,
+                    exercise.test
+                ));
+            }
+        }
+    }
+    if solved == 0 {
+        problems.sort();
+        problems.dedup();
+    } else {
+        // Reported once, with every exercise a stub.
+        problems.clear();
+    }
+    for (module, part) in &modules {
+        problems.extend(judge(catalogue, solved, module, part));
+    }
+    problems
+}
+
+/// The broken expectations of one test binary (or one module of the
+/// workshop's test binary) in one state.
 fn judge(catalogue: &Catalogue, solved: usize, target: &str, run: &TestRun) -> Vec<String> {
     let state = match solved {
         0 => "with every exercise a stub".to_string(),
@@ -129,7 +190,11 @@ fn judge(catalogue: &Catalogue, solved: usize, target: &str, run: &TestRun) -> V
         ));
     }
     for (name, outcome) in &run.outcomes {
-        let test = format!("{}/{target}::{name}", catalogue.package());
+        let test = if name.starts_with(&format!("{target}::")) {
+            format!("{}/{name}", catalogue.package())
+        } else {
+            format!("{}/{target}::{name}", catalogue.package())
+        };
         let problem = match (exercise, outcome) {
             (_, Outcome::Ignored) => Some(format!(
                 "{test} is ignored {state}; every test runs in every state"
@@ -188,8 +253,6 @@ fn indent(text: &str, max_lines: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use crate::catalogue::Exercise;
 
@@ -202,6 +265,8 @@ mod tests {
             minutes: 1,
             hints: vec![],
             stretch: false,
+            test_order: Vec::new(),
+            hang_cause: None,
         };
         Catalogue {
             workshop: 9,
@@ -247,6 +312,19 @@ mod tests {
             1
         );
         assert!(judge(&catalogue(), 0, "observe", &run(&[("t", Outcome::Passed)])).is_empty());
+    }
+
+    #[test]
+    fn the_workshop_binary_is_judged_module_by_module() {
+        let outcomes = run(&[
+            ("ex9_1::a", Outcome::Passed),
+            ("ex9_2::b", Outcome::Failed),
+            ("observe::c", Outcome::Passed),
+        ]);
+        assert!(judge_modules(&catalogue(), 1, &outcomes).is_empty());
+        let problems = judge_modules(&catalogue(), 0, &outcomes);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("workshop9/ex9_1::a passed on the stub of exercise 9.1"));
     }
 
     #[test]

@@ -169,6 +169,7 @@ fn load_catalogues(workspace: &Workspace, catalogues: &mut Vec<Catalogue>) -> Re
             catalogue.demos.len()
         );
     }
+    crate::learner::check_named_commands(workspace, catalogues)?;
     if let Some(capstone) = workspace.capstone()? {
         capstone.verify()?;
         println!("    {}: {} demos", capstone.package, capstone.demos.len());

@@ -319,6 +319,8 @@ fn watch_reports_a_hang_within_its_time_limit() {
     scratch.all_stubs();
     run.assert_says("were still running after 2 s and were stopped");
     run.assert_says("Probable infinite loop");
+    run.assert_says("In 1.1, a hang is usually");
+    run.assert_says("-- ex1_1_immediate_retry::");
     run.assert_says("Press Enter to check again");
     assert!(
         run.took < Duration::from_secs(20),
@@ -403,4 +405,62 @@ fn a_mistyped_command_says_what_to_do() {
     assert!(run.stderr.contains("cargo workshop help"), "{run}");
     let run = scratch.workshop(&["check", "9.9"]);
     assert!(run.stderr.contains("the exercises are 1.1"), "{run}");
+}
+
+/// A check of a solved exercise says it is done, with its count, and names
+/// what is next; after the last exercise, that the workshop is complete.
+/// Both exit successfully.
+#[test]
+fn a_passing_check_says_done_and_what_is_next() {
+    let guard = scratch();
+    let scratch = guard.as_ref().expect("made above");
+    scratch.all_stubs();
+    let (file, solution) = scratch.exercise("1.2");
+    scratch.place(&file, &scratch.read_source(&solution));
+    let run = scratch.workshop(&["check"]);
+    assert!(run.success, "a passing check exits 0:\n{run}");
+    run.assert_says("1.2 done: ");
+    run.assert_says("Next: 1.3");
+
+    for exercise in &scratch.catalogue.exercises {
+        let (file, solution) = scratch.exercise(&exercise.id);
+        scratch.place(&file, &scratch.read_source(&solution));
+    }
+    let last = scratch
+        .catalogue
+        .exercises
+        .last()
+        .expect("it has exercises");
+    let run = scratch.workshop(&["check", &last.id]);
+    scratch.all_stubs();
+    assert!(run.success, "{run}");
+    run.assert_says("Workshop 1 is complete");
+    run.assert_says("cargo workshop start 2");
+}
+
+/// `start 3` makes Workshop 3 current without building it (its exercises
+/// are stubs), and options a command would ignore are refused.
+#[test]
+fn start_chooses_the_workshop_and_ignored_options_are_refused() {
+    let guard = scratch();
+    let scratch = guard.as_ref().expect("made above");
+    scratch.all_stubs();
+    let run = scratch.workshop(&["start", "3"]);
+    assert!(run.success, "{run}");
+    run.assert_says("Next: 3.1");
+    let status = scratch.workshop(&[]);
+    let _ = scratch.workshop(&["start", "1"]);
+    assert!(status.success, "{status}");
+    assert!(
+        status_line(&status.stdout, "3.1")
+            .trim_start()
+            .starts_with('>'),
+        "3.1 is current after start 3:\n{status}"
+    );
+    let refused = scratch.workshop(&["hint", "1.1", "--manual"]);
+    assert!(!refused.success, "{refused}");
+    assert!(
+        refused.stderr.contains("does not take --manual"),
+        "{refused}"
+    );
 }

@@ -88,6 +88,11 @@ pub enum Mark {
     Crashed,
     /// A node started again after a crash.
     Restarted,
+    /// The network was cut: this node can no longer reach some others (a
+    /// partition, or the node disconnected).
+    Partitioned,
+    /// The cut was healed: the node reaches every other again.
+    Healed,
     /// Anything else worth pointing at; the label says what.
     Note,
 }
@@ -126,6 +131,10 @@ pub enum Shape {
     Cross,
     /// A vertical line across the lane.
     Tick,
+    /// A slanted line across the lane: a cut.
+    Slash,
+    /// A hollow circle.
+    Ring,
     /// A short arrow from one lane to another.
     Arrow,
 }
@@ -155,6 +164,18 @@ impl Activity {
     /// How a span of this activity with `outcome` looks; `None` is a span
     /// still running when the run ended.
     pub fn look(self, outcome: Option<Outcome>) -> Look {
+        if self == Activity::Paused {
+            // A node that is down must never read as a node that leads,
+            // whose bar is solid: without colour, the symbol is all there
+            // is to tell them apart.
+            return Look {
+                unicode: '░',
+                ascii: '_',
+                colour: BLACK,
+                shape: Shape::Bar,
+                legend: self.name(),
+            };
+        }
         let colour = match outcome {
             Some(Outcome::Succeeded) => GREEN,
             Some(Outcome::Failed) => RED,
@@ -244,6 +265,8 @@ impl Mark {
             }
             Mark::Crashed => ('☓', 'X', BLACK, Shape::Cross, "crashed"),
             Mark::Restarted => ('△', '^', GREEN, Shape::TriangleUp, "restarted"),
+            Mark::Partitioned => ('⫽', '/', ORANGE, Shape::Slash, "cut off by a partition"),
+            Mark::Healed => ('○', 'o', GREEN, Shape::Ring, "partition healed"),
             Mark::Note => ('•', '*', GREY, Shape::Circle, "note"),
         };
         Look {
@@ -262,9 +285,10 @@ impl Mark {
             Mark::DeadLettered
             | Mark::StaleTokenRejected { .. }
             | Mark::StaleTokenAccepted { .. }
-            | Mark::Crashed => 5,
+            | Mark::Crashed
+            | Mark::Partitioned => 5,
             Mark::LeaderElected { .. } | Mark::LateResultRejected => 4,
-            Mark::Restarted | Mark::FencingToken { .. } => 3,
+            Mark::Restarted | Mark::Healed | Mark::FencingToken { .. } => 3,
             Mark::TermStarted { .. } | Mark::RetryScheduled { .. } => 2,
             Mark::Note => 1,
         }
@@ -284,6 +308,8 @@ impl fmt::Display for Mark {
             Mark::StaleTokenAccepted { token } => write!(f, "stale token {token} accepted"),
             Mark::Crashed => f.write_str("crashed"),
             Mark::Restarted => f.write_str("restarted"),
+            Mark::Partitioned => f.write_str("partitioned"),
+            Mark::Healed => f.write_str("partition healed"),
             Mark::Note => f.write_str("note"),
         }
     }
@@ -306,6 +332,51 @@ pub(crate) fn message_look(delivered: bool) -> Look {
             colour: RED,
             shape: Shape::Arrow,
             legend: "message dropped",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Without colour, the symbol is all a reader has: every fault, and a
+    /// node that is down, has one no other kind uses.
+    #[test]
+    fn every_fault_has_a_symbol_of_its_own_in_ascii_and_unicode() {
+        let marks = [
+            Mark::RetryScheduled {
+                delay: Duration::ZERO,
+            },
+            Mark::DeadLettered,
+            Mark::LateResultRejected,
+            Mark::TermStarted { term: 1 },
+            Mark::LeaderElected { term: 1 },
+            Mark::FencingToken { token: 1 },
+            Mark::StaleTokenRejected { token: 1 },
+            Mark::StaleTokenAccepted { token: 1 },
+            Mark::Crashed,
+            Mark::Restarted,
+            Mark::Partitioned,
+            Mark::Healed,
+            Mark::Note,
+        ];
+        let mut looks: Vec<Look> = marks.iter().map(|mark| mark.look()).collect();
+        looks.push(Activity::Paused.look(Some(Outcome::Ended)));
+        looks.push(Activity::Leadership.look(Some(Outcome::Ended)));
+        for (position, look) in looks.iter().enumerate() {
+            for other in &looks[position + 1..] {
+                assert_ne!(
+                    look.ascii, other.ascii,
+                    "{} and {}",
+                    look.legend, other.legend
+                );
+                assert_ne!(
+                    look.unicode, other.unicode,
+                    "{} and {}",
+                    look.legend, other.legend
+                );
+            }
         }
     }
 }

@@ -105,14 +105,14 @@ impl Timeline {
                     });
                 }
                 NetworkEvent::Disconnected(node) | NetworkEvent::Connected(node) => {
-                    let what = if matches!(entry.event, NetworkEvent::Disconnected(_)) {
-                        "disconnected"
+                    let (what, mark) = if matches!(entry.event, NetworkEvent::Disconnected(_)) {
+                        ("disconnected", Mark::Partitioned)
                     } else {
-                        "connected again"
+                        ("connected again", Mark::Healed)
                     };
                     self.push_point(Point {
                         lane: Lane::from(*node),
-                        mark: Mark::Note,
+                        mark,
                         label: format!("{node} {what}"),
                         at,
                     });
@@ -128,7 +128,7 @@ impl Timeline {
                     for node in groups.iter().flatten() {
                         self.push_point(Point {
                             lane: Lane::from(*node),
-                            mark: Mark::Note,
+                            mark: Mark::Partitioned,
                             label: format!("partitioned: {}", sides.join(" | ")),
                             at,
                         });
@@ -137,7 +137,7 @@ impl Timeline {
                 NetworkEvent::Healed => {
                     self.push_point(Point {
                         lane: Lane::new("network"),
-                        mark: Mark::Note,
+                        mark: Mark::Healed,
                         label: "partition healed".into(),
                         at,
                     });

@@ -430,6 +430,33 @@ fn shape(svg: &mut Svg, look: &Look, x: f64, y: f64, lane: f64) {
                 ],
             );
         }
+        Shape::Slash => {
+            let d = lane / 2.0;
+            svg.empty(
+                "line",
+                &[
+                    ("x1", (x - d / 2.0).into()),
+                    ("y1", (y + d).into()),
+                    ("x2", (x + d / 2.0).into()),
+                    ("y2", (y - d).into()),
+                    ("stroke", fill.into()),
+                    ("stroke-width", 2.5.into()),
+                ],
+            );
+        }
+        Shape::Ring => {
+            svg.empty(
+                "circle",
+                &[
+                    ("cx", Value::from(x)),
+                    ("cy", y.into()),
+                    ("r", (size * 0.8).into()),
+                    ("fill", "none".into()),
+                    ("stroke", fill.into()),
+                    ("stroke-width", 2.0.into()),
+                ],
+            );
+        }
         Shape::Arrow => arrow(svg, look, (x - size, y), (x + size, y), true),
     }
 }

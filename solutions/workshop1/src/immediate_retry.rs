@@ -10,7 +10,8 @@
 //! last microseconds. Exercise 1.2 shows what it costs.
 //!
 //! - Read: `workshop1/README.md`, "Implement", 1.1.
-//! - Check: `cargo test -p workshop1 --test ex1_1_immediate_retry`.
+//! - Check: `cargo workshop check 1.1`, or all of its output with
+//!   `cargo test -p workshop1 --test workshop ex1_1_immediate_retry`.
 
 use std::sync::Arc;
 

@@ -18,7 +18,8 @@
 //! exactly this, with `choice_count` defaulting to 2.
 //!
 //! - Read: `workshop2/README.md`, "Implement", 2.2.
-//! - Check: `cargo test -p workshop2 --test ex2_2_least_loaded`.
+//! - Check: `cargo workshop check 2.2`, or all of its output with
+//!   `cargo test -p workshop2 --test workshop ex2_2_least_loaded`.
 
 use coordination::{ConfigError, SimRng, WorkItemId, WorkerId};
 use rand::RngExt;

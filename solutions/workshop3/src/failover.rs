@@ -15,7 +15,8 @@
 //! all to the lease store.
 //!
 //! - Read: `workshop3/README.md`, "Implement", 3.3.
-//! - Check: `cargo test -p workshop3 --test ex3_3_failover`.
+//! - Check: `cargo workshop check 3.3`, or all of its output with
+//!   `cargo test -p workshop3 --test workshop ex3_3_failover`.
 
 use tokio::time::Instant;
 

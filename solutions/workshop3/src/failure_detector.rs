@@ -18,7 +18,8 @@
 //! ([`listen_for_heartbeats`]).
 //!
 //! - Read: `workshop3/README.md`, "Implement", 3.2.
-//! - Check: `cargo test -p workshop3 --test ex3_2_failure_detector`.
+//! - Check: `cargo workshop check 3.2`, or all of its output with
+//!   `cargo test -p workshop3 --test workshop ex3_2_failure_detector`.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;

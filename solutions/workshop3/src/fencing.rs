@@ -15,7 +15,8 @@
 //! through when fencing is on.
 //!
 //! - Read: `workshop3/README.md`, "Implement", 3.5.
-//! - Check: `cargo test -p workshop3 --test ex3_5_fencing`.
+//! - Check: `cargo workshop check 3.5`, or all of its output with
+//!   `cargo test -p workshop3 --test workshop ex3_5_fencing`.
 
 use coordination::FencingToken;
 

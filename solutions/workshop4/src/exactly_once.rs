@@ -24,7 +24,8 @@
 //! replicated state machine, not something beside it.
 //!
 //! - Read: `workshop4/README.md`, "Implement", 4.4.
-//! - Check: `cargo test -p workshop4 --test ex4_4_exactly_once`.
+//! - Check: `cargo workshop check 4.4`, or all of its output with
+//!   `cargo test -p workshop4 --test workshop ex4_4_exactly_once`.
 
 use std::collections::BTreeMap;
 

@@ -24,7 +24,8 @@
 //! change on every delivery: a key made from them deduplicates nothing.
 //!
 //! - Read: `workshop4/README.md`, "Implement", 4.5.
-//! - Check: `cargo test -p workshop4 --test ex4_5_pipeline`.
+//! - Check: `cargo workshop check 4.5`, or all of its output with
+//!   `cargo test -p workshop4 --test workshop ex4_5_pipeline`.
 
 use crate::pipeline::{
     Crashed, DeduplicationId, Delivery, Effects, IdempotencyKey, ImageId, Job, Stage,

@@ -7,9 +7,9 @@
 //! lost images in the table.
 //!
 //! ```text
-//! cargo run -p workshop1 --example observe
-//! cargo run -p workshop1 --example observe -- --seed 7 --items 40 --failure-rate 0.3
-//! cargo run -p workshop1 --example observe -- --svg observe.svg
+//! cargo run -p workshop1 --example observe_naive
+//! cargo run -p workshop1 --example observe_naive -- --seed 7 --items 40 --failure-rate 0.3
+//! cargo run -p workshop1 --example observe_naive -- --svg observe.svg
 //! ```
 
 use coordination::demo::{self, Flag, Flags, SEED, SVG, Table, VERBOSE, save_picture};
@@ -20,7 +20,8 @@ use coordination::{Probability, Seed, WorkDistributor};
 use workshop1::testing::image_workers;
 use workshop1::{ImageWorkItem, NaiveWorkDistributor};
 
-const ABOUT: &str = "observe: the naive distributor tries each image once and loses the failures";
+const ABOUT: &str =
+    "observe_naive: the naive distributor tries each image once and loses the failures";
 
 const FLAGS: [Flag; 7] = [
     SEED,
@@ -42,8 +43,8 @@ fn main() {
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
     let seed = Seed::new(flags.get("seed")?);
-    let items: u64 = flags.get("items")?;
-    let workers: u32 = flags.get("workers")?;
+    let items: u64 = flags.count("items")?;
+    let workers: u32 = flags.count("workers")?;
     let failures = Probability::new(flags.get("failure-rate")?)?;
     let corrupt = Probability::new(flags.get("corrupt-rate")?)?;
     logging::init_for_demo(flags.switch("verbose"));
@@ -77,7 +78,7 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
     );
     save_picture(flags, || {
         let mut picture = Picture::new(format!(
-            "observe: the naive distributor, {items} images, {workers} workers, seed {seed}"
+            "observe_naive: the naive distributor, {items} images, {workers} workers, seed {seed}"
         ));
         picture.add(
             format!("{} of {} images lost", lost.len(), report.submitted()),

@@ -10,8 +10,8 @@
 //! trust their queues publish some photos twice.
 //!
 //! ```text
-//! cargo run -p workshop4 --example observe
-//! cargo run -p workshop4 --features solution --example observe -- --seed 3
+//! cargo run -p workshop4 --example observe_duplicates
+//! cargo run -p workshop4 --features solution --example observe_duplicates -- --seed 3
 //! ```
 
 use coordination::Seed;
@@ -22,7 +22,8 @@ use workshop4::idempotent_stage::idempotent_stage;
 use workshop4::pipeline::{PipelineFaults, naive_stage, run_pipeline};
 use workshop4::{Deduplication, run_account_service};
 
-const ABOUT: &str = "observe: at-least-once delivery makes duplicates; exactly-once takes work";
+const ABOUT: &str =
+    "observe_duplicates: at-least-once delivery makes duplicates; exactly-once takes work";
 
 const FLAGS: [Flag; 5] = [
     SEED,
@@ -38,7 +39,7 @@ fn main() {
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
     let seed = Seed::new(flags.get("seed")?);
-    let clients = flags.get::<u64>("clients")?;
+    let clients = flags.count::<u64>("clients")?;
     let deposits = flags.get::<u64>("deposits")?;
     let images = flags.get::<u64>("images")?;
     let mut unfinished = Vec::new();
@@ -139,7 +140,7 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
     }
     save_picture(flags, || {
         let mut picture = Picture::new(format!(
-            "observe: at-least-once delivery and its duplicates, seed {seed}"
+            "observe_duplicates: at-least-once delivery and its duplicates, seed {seed}"
         ));
         picture.add("deposits retried after lost replies", overcharged);
         picture.add("images through crashing, redelivering stages", duplicated);

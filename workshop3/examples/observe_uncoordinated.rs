@@ -6,9 +6,9 @@
 //! everything, so its log holds all three writers' entries, interleaved.
 //!
 //! ```text
-//! cargo run -p workshop3 --example observe
-//! cargo run -p workshop3 --example observe -- --replicas 2 --seconds 5 --timeline
-//! cargo run -p workshop3 --example observe -- --svg observe.svg
+//! cargo run -p workshop3 --example observe_uncoordinated
+//! cargo run -p workshop3 --example observe_uncoordinated -- --replicas 2 --seconds 5 --timeline
+//! cargo run -p workshop3 --example observe_uncoordinated -- --svg observe.svg
 //! ```
 
 use std::collections::BTreeMap;
@@ -20,7 +20,8 @@ use coordination::sim::{logging, simulate};
 use coordination::{NodeId, Seed};
 use workshop3::{Cluster, ClusterConfig, StoredWrite, Story, act_without_election};
 
-const ABOUT: &str = "observe: without an election every replica writes, and storage takes it all";
+const ABOUT: &str =
+    "observe_uncoordinated: without an election every replica writes, and storage takes it all";
 
 const FLAGS: [Flag; 6] = [
     SEED,
@@ -37,8 +38,8 @@ fn main() {
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
     let seed = Seed::new(flags.get("seed")?);
-    let replicas: u32 = flags.get("replicas")?;
-    let seconds: u64 = flags.get("seconds")?;
+    let replicas: u32 = flags.count("replicas")?;
+    let seconds: u64 = flags.count("seconds")?;
     logging::init_for_demo(flags.switch("verbose"));
 
     let (log, story): (Vec<StoredWrite>, Story) = simulate(async move {
@@ -86,7 +87,7 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
     );
     save_picture(flags, || {
         let mut picture = Picture::new(format!(
-            "observe: {replicas} replicas without an election, {seconds} s, seed {seed}"
+            "observe_uncoordinated: {replicas} replicas without an election, {seconds} s, seed {seed}"
         ));
         picture.add(
             format!("every replica writes to storage: {} entries", log.len()),
