@@ -85,6 +85,7 @@ fn run(args: &[String]) -> Result<()> {
                 ));
             }
             Ok(())
+        }
         Some("bench-loop") => {
             let mut options = xtask::bench_loop::Options::default();
             let mut args = args[1..].iter();
