@@ -156,3 +156,29 @@ fn the_same_seed_gives_the_same_delays() {
         "{LESSON}: a different seed should give different delays"
     );
 }
+
+/// Full jitter includes both ends: zero and the ceiling itself can be drawn.
+/// With a ceiling of 2 ns there are only three delays, and each comes up.
+#[test]
+fn the_ceiling_itself_can_be_drawn() {
+    for_each_seed(|seed| async move {
+        let backoff = policy(Duration::from_nanos(1), Duration::from_nanos(2));
+        let mut rng = seed.rng();
+        let mut drawn = [0_u32; 3];
+        for _ in 0..300 {
+            let delay = backoff.delay(attempt(2), &mut rng);
+            let nanos = usize::try_from(delay.as_nanos()).unwrap_or(usize::MAX);
+            assert!(
+                nanos <= 2,
+                "{LESSON}: the ceiling is 2 ns and {delay:?} was drawn"
+            );
+            drawn[nanos] += 1;
+        }
+        assert!(
+            drawn.iter().all(|&count| count > 0),
+            "{LESSON}: with a ceiling of 2 ns, 300 draws gave 0, 1 and 2 ns {drawn:?} times. \
+             Full jitter draws from zero to the ceiling inclusive (`0..=ceiling`); an \
+             exclusive range never waits the full ceiling."
+        );
+    });
+}
