@@ -17,6 +17,7 @@
 //! Written in Rust rather than shell so it runs the same on every machine that
 //! can build the workshops, and so its parsing is tested like everything else.
 
+pub mod assertions;
 pub mod cargo;
 pub mod catalogue;
 pub mod coaching;
@@ -28,8 +29,10 @@ pub mod given_code;
 pub mod hints;
 pub mod instructor;
 pub mod learner;
+pub mod mutants;
 pub mod progress;
 pub mod progressive;
+pub mod rust_tokens;
 pub mod solutions;
 pub mod ui;
 pub mod verify;

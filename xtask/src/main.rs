@@ -3,6 +3,7 @@
 //! ```text
 //! cargo xtask verify [--skip STEP]... [--seeds N] [--capstone-seeds N]
 //! cargo xtask solutions-branch [--from REV]
+//! cargo xtask mutants [WORKSHOP]...
 //! ```
 
 use std::process::ExitCode;
@@ -27,6 +28,12 @@ USAGE:
     cargo xtask solutions-branch [--from REV]
         Creates or updates the local `solutions` branch from REV (default
         HEAD): every exercise file replaced by its reference solution.
+
+    cargo xtask mutants [WORKSHOP]...
+        Runs cargo-mutants over the reference solutions of the workshops named
+        by number (default: all), on the solutions branch of HEAD; writes
+        workshopN/mutants.toml and fails while a survivor has no reason. Slow:
+        tens of minutes per workshop. Needs `cargo install cargo-mutants --locked`.
 ";
 
 fn main() -> ExitCode {
@@ -60,6 +67,17 @@ fn run(args: &[String]) -> Result<()> {
             };
             println!("{}", xtask::solutions::create_or_update(&workspace, &from)?);
             Ok(())
+        }
+        Some("mutants") => {
+            let workshops = args[1..]
+                .iter()
+                .map(|number| {
+                    number.parse().map_err(|_| {
+                        Error::Usage(format!("mutants takes workshop numbers, got {number:?}"))
+                    })
+                })
+                .collect::<Result<Vec<u32>>>()?;
+            xtask::mutants::run(&workspace, &workshops, style)
         }
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");
