@@ -346,12 +346,11 @@ fn arguments(catalogue: &Catalogue, output: &Path) -> Vec<String> {
     let package = catalogue.package();
     let mut args: Vec<String> = [
         "mutants",
-        // The worktree is a scratch copy already; copying it again per job
-        // would only cost time and disk.
+        // The worktree is a scratch copy already; copying it again would
+        // only cost time and disk. In place means one mutant at a time,
+        // which is also what a machine shared with other builds can afford.
         "--in-place",
         "--no-shuffle",
-        "--jobs",
-        "1",
         "--timeout",
         TEST_TIMEOUT_SECONDS,
         "--build-timeout",
