@@ -22,8 +22,8 @@ USAGE:
         tests in solution mode, the progressive check, a seed sweep (N seeds,
         default 200), the capstone's scenarios (N seeds each, default 20),
         the demos, and the generated solutions branch.
-        Steps: catalogues, format, lints, lints-solution, docs, tests,
-        progressive, sweep, capstone, demos, solutions-branch.
+        Steps: catalogues, assertions, minutes, format, lints, lints-solution,
+        docs, tests, progressive, sweep, capstone, demos, solutions-branch.
 
     cargo xtask solutions-branch [--from REV]
         Creates or updates the local `solutions` branch from REV (default
