@@ -26,6 +26,7 @@ pub mod error;
 pub mod exercise_files;
 pub mod git;
 pub mod given_code;
+pub mod hint_code;
 pub mod hints;
 pub mod instructor;
 pub mod learner;

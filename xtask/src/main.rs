@@ -23,7 +23,8 @@ USAGE:
         default 200), the capstone's scenarios (N seeds each, default 20),
         the demos, and the generated solutions branch.
         Steps: catalogues, assertions, minutes, format, lints, lints-solution,
-        docs, tests, progressive, sweep, capstone, demos, solutions-branch.
+        hint-code, docs, tests, progressive, sweep, capstone, demos,
+        solutions-branch.
 
     cargo xtask solutions-branch [--from REV]
         Creates or updates the local `solutions` branch from REV (default

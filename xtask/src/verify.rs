@@ -7,7 +7,9 @@
 //!    message ([`crate::assertions`]); each workshop's exercises, stretch
 //!    ones aside, fit their 60 minutes;
 //! 2. `cargo fmt --check`;
-//! 3. clippy with warnings denied, exercise mode, then solution mode;
+//! 3. clippy with warnings denied, exercise mode, then solution mode; the
+//!    code shown in hints compiles inside the reference solutions
+//!    ([`crate::hint_code`]);
 //! 4. the documentation builds without warnings (broken links included);
 //! 5. every test in solution mode;
 //! 6. the progressive check ([`crate::progressive`]);
@@ -53,13 +55,14 @@ impl Default for Options {
 }
 
 /// The names of the steps, for `--skip`.
-pub const STEPS: [&str; 13] = [
+pub const STEPS: [&str; 14] = [
     "catalogues",
     "assertions",
     "minutes",
     "format",
     "lints",
     "lints-solution",
+    "hint-code",
     "docs",
     "tests",
     "progressive",
@@ -105,6 +108,8 @@ pub fn run(workspace: &Workspace, options: &Options, style: Style) -> Result<()>
             "format" => cargo.run(&["fmt", "--all", "--", "--check"]),
             "lints" => cargo.run(&lint_args(false)),
             "lints-solution" => cargo.run(&lint_args(true)),
+            "hint-code" => with_catalogues(workspace, &mut catalogues)
+                .and_then(|catalogues| crate::hint_code::check(workspace, catalogues)),
             "docs" => cargo.clone().env("RUSTDOCFLAGS", "-D warnings").run(&[
                 "doc",
                 "--workspace",
@@ -148,6 +153,7 @@ fn describe(step: &str) -> &'static str {
         "format" => "formatting (cargo fmt --check)",
         "lints" => "clippy, exercise mode, warnings denied",
         "lints-solution" => "clippy, solution mode, warnings denied",
+        "hint-code" => "the code in hints compiles in the reference solutions",
         "docs" => "documentation builds without warnings",
         "tests" => "every test in solution mode",
         "progressive" => "progressive check: stubs fail, solutions pass, in order",
