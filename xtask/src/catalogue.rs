@@ -283,6 +283,52 @@ impl Catalogue {
     }
 }
 
+/// The most minutes a workshop's exercises, stretch ones aside, may take: a
+/// session is 90 minutes, and Context, Observe, Discuss and Reflect need the
+/// rest.
+pub const EXERCISE_MINUTES_PER_SESSION: u32 = 60;
+
+impl Catalogue {
+    /// The minutes of the exercises that are not `stretch`.
+    pub fn planned_minutes(&self) -> u32 {
+        self.exercises
+            .iter()
+            .filter(|exercise| !exercise.stretch)
+            .map(|exercise| exercise.minutes)
+            .sum()
+    }
+
+    /// Checks that the exercises, stretch ones aside, fit
+    /// [`EXERCISE_MINUTES_PER_SESSION`].
+    ///
+    /// # Errors
+    /// [`Error::Catalogue`] with the minutes of each exercise.
+    pub fn check_minutes(&self) -> Result<()> {
+        let planned = self.planned_minutes();
+        if planned <= EXERCISE_MINUTES_PER_SESSION {
+            return Ok(());
+        }
+        let each: Vec<String> = self
+            .exercises
+            .iter()
+            .map(|exercise| {
+                let stretch = if exercise.stretch { " stretch" } else { "" };
+                format!("{} {} min{stretch}", exercise.id, exercise.minutes)
+            })
+            .collect();
+        Err(Error::Catalogue {
+            path: self.path.clone(),
+            message: format!(
+                "the exercises not marked `stretch = true` take {planned} minutes ({}); at most \
+                 {EXERCISE_MINUTES_PER_SESSION} fit a 90-minute session, which also needs its \
+                 Context, Observe, Discuss and Reflect. Mark an exercise as stretch, or give \
+                 the learner the part that does not carry the idea",
+                each.join(", ")
+            ),
+        })
+    }
+}
+
 /// The capstone's catalogue, `tests/demos.toml`: its demos and nothing
 /// else. The capstone has no exercises of its own (it runs on the
 /// workshops'), so it is not a [`Catalogue`]: nothing about it is
@@ -389,6 +435,37 @@ mod tests {
             .expect("the repository has a capstone");
         capstone.verify().expect("its demos are its examples");
         assert_eq!(capstone.package, "capstone");
+    }
+
+    #[test]
+    fn stretch_exercises_are_left_out_of_the_session_minutes() {
+        let catalogue: Catalogue = toml::from_str(
+            "workshop = 9\ntitle = \"t\"\n\
+             [[exercise]]\nid = \"9.1\"\ntitle = \"a\"\nfile = \"a\"\ntest = \"a\"\n\
+             minutes = 40\nhints = []\n\
+             [[exercise]]\nid = \"9.2\"\ntitle = \"b\"\nfile = \"b\"\ntest = \"b\"\n\
+             minutes = 30\nhints = []\nstretch = true\n",
+        )
+        .expect("the catalogue is valid TOML");
+        assert_eq!(
+            catalogue.planned_minutes(),
+            40,
+            "the stretch exercise is not counted"
+        );
+        assert!(
+            catalogue.check_minutes().is_ok(),
+            "40 minutes fit a session"
+        );
+        let mut without_stretch = catalogue.clone();
+        without_stretch.exercises[1].stretch = false;
+        let refused = without_stretch
+            .check_minutes()
+            .expect_err("70 minutes do not fit")
+            .to_string();
+        assert!(
+            refused.contains("take 70 minutes") && refused.contains("9.2 30 min"),
+            "the message gives the total and each exercise's minutes, got {refused}"
+        );
     }
 
     #[test]

@@ -20,6 +20,7 @@
 //! Written in Rust rather than shell so it runs the same on every machine that
 //! can build the workshops, and so its parsing is tested like everything else.
 
+pub mod assertions;
 pub mod bench_loop;
 pub mod cargo;
 pub mod catalogue;
@@ -30,11 +31,14 @@ pub mod exercise_files;
 pub mod figures;
 pub mod git;
 pub mod given_code;
+pub mod hint_code;
 pub mod hints;
 pub mod instructor;
 pub mod learner;
+pub mod mutants;
 pub mod progress;
 pub mod progressive;
+pub mod rust_tokens;
 pub mod solutions;
 pub mod stubs;
 pub mod ui;

@@ -3,6 +3,7 @@
 //! ```text
 //! cargo xtask verify [--skip STEP]... [--seeds N] [--capstone-seeds N]
 //! cargo xtask solutions-branch [--from REV]
+//! cargo xtask mutants [WORKSHOP]...
 //! ```
 
 use std::process::ExitCode;
@@ -21,8 +22,9 @@ USAGE:
         tests in solution mode, the progressive check, a seed sweep (N seeds,
         default 200), the capstone's scenarios (N seeds each, default 20),
         the demos, and the generated solutions branch.
-        Steps: catalogues, format, lints, lints-solution, docs, tests,
-        progressive, sweep, capstone, demos, solutions-branch.
+        Steps: catalogues, assertions, minutes, format, lints, lints-solution,
+        hint-code, docs, tests, progressive, sweep, capstone, demos,
+        solutions-branch.
 
     cargo xtask solutions-branch [--from REV]
         Creates or updates the local `solutions` branch from REV (default
@@ -38,6 +40,12 @@ USAGE:
         from a one-line edit to `cargo workshop check`'s verdict, with its
         breakdown (median of N runs, default 5; --fresh: from an empty
         target folder).
+
+    cargo xtask mutants [WORKSHOP]...
+        Runs cargo-mutants over the reference solutions of the workshops named
+        by number (default: all), on the solutions branch of HEAD; writes
+        workshopN/mutants.toml and fails while a survivor has no reason. Slow:
+        tens of minutes per workshop. Needs `cargo install cargo-mutants --locked`.
 ";
 
 fn main() -> ExitCode {
@@ -105,6 +113,17 @@ fn run(args: &[String]) -> Result<()> {
                 }
             }
             xtask::bench_loop::run(&workspace, &options, style)
+        }
+        Some("mutants") => {
+            let workshops = args[1..]
+                .iter()
+                .map(|number| {
+                    number.parse().map_err(|_| {
+                        Error::Usage(format!("mutants takes workshop numbers, got {number:?}"))
+                    })
+                })
+                .collect::<Result<Vec<u32>>>()?;
+            xtask::mutants::run(&workspace, &workshops, style)
         }
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");

@@ -125,7 +125,20 @@ pub fn update_branch(workspace: &Workspace, commit: &str) -> Result<()> {
 /// # Errors
 /// When git fails.
 pub fn add_worktree(workspace: &Workspace, commit: &str) -> Result<std::path::PathBuf> {
-    let folder = workspace.scratch("solutions-worktree");
+    add_worktree_named(workspace, commit, "solutions-worktree")
+}
+
+/// As [`add_worktree`], in the scratch folder `name`, so tools that check
+/// the branch out at the same time do not share a folder.
+///
+/// # Errors
+/// When git fails.
+pub fn add_worktree_named(
+    workspace: &Workspace,
+    commit: &str,
+    name: &str,
+) -> Result<std::path::PathBuf> {
+    let folder = workspace.scratch(name);
     remove_worktree(workspace, &folder);
     Git::new(&workspace.root).run(
         &[

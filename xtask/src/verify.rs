@@ -3,9 +3,13 @@
 //! The steps, in the order that fails fastest on the usual mistakes:
 //!
 //! 1. catalogues load and agree with the files, and each stub's given code
-//!    with its solution's;
+//!    with its solution's; every assertion in the workshops' tests has a
+//!    message ([`crate::assertions`]); each workshop's exercises, stretch
+//!    ones aside, fit their 60 minutes;
 //! 2. `cargo fmt --check`;
-//! 3. clippy with warnings denied, exercise mode, then solution mode;
+//! 3. clippy with warnings denied, exercise mode, then solution mode; the
+//!    code shown in hints compiles inside the reference solutions
+//!    ([`crate::hint_code`]);
 //! 4. the documentation builds without warnings (broken links included);
 //! 5. every test in solution mode;
 //! 6. the progressive check ([`crate::progressive`]);
@@ -51,11 +55,14 @@ impl Default for Options {
 }
 
 /// The names of the steps, for `--skip`.
-pub const STEPS: [&str; 11] = [
+pub const STEPS: [&str; 14] = [
     "catalogues",
+    "assertions",
+    "minutes",
     "format",
     "lints",
     "lints-solution",
+    "hint-code",
     "docs",
     "tests",
     "progressive",
@@ -94,9 +101,15 @@ pub fn run(workspace: &Workspace, options: &Options, style: Style) -> Result<()>
         let step_started = Instant::now();
         let outcome = match name {
             "catalogues" => load_catalogues(workspace, &mut catalogues),
+            "assertions" => with_catalogues(workspace, &mut catalogues)
+                .and_then(|catalogues| crate::assertions::check(&workspace.root, catalogues)),
+            "minutes" => with_catalogues(workspace, &mut catalogues)
+                .and_then(|catalogues| every_workshop(catalogues, Catalogue::check_minutes)),
             "format" => cargo.run(&["fmt", "--all", "--", "--check"]),
             "lints" => cargo.run(&lint_args(false)),
             "lints-solution" => cargo.run(&lint_args(true)),
+            "hint-code" => with_catalogues(workspace, &mut catalogues)
+                .and_then(|catalogues| crate::hint_code::check(workspace, catalogues)),
             "docs" => cargo.clone().env("RUSTDOCFLAGS", "-D warnings").run(&[
                 "doc",
                 "--workspace",
@@ -135,9 +148,12 @@ pub fn run(workspace: &Workspace, options: &Options, style: Style) -> Result<()>
 fn describe(step: &str) -> &'static str {
     match step {
         "catalogues" => "catalogues agree with the files",
+        "assertions" => "every assertion in the workshops' tests has a message",
+        "minutes" => "each workshop's exercises, stretch aside, fit 60 minutes",
         "format" => "formatting (cargo fmt --check)",
         "lints" => "clippy, exercise mode, warnings denied",
         "lints-solution" => "clippy, solution mode, warnings denied",
+        "hint-code" => "the code in hints compiles in the reference solutions",
         "docs" => "documentation builds without warnings",
         "tests" => "every test in solution mode",
         "progressive" => "progressive check: stubs fail, solutions pass, in order",
@@ -185,6 +201,21 @@ fn with_catalogues<'a>(
         *catalogues = workspace.catalogues()?;
     }
     Ok(catalogues)
+}
+
+/// Runs `check` on every catalogue and reports every workshop that fails
+/// it, not only the first.
+fn every_workshop(catalogues: &[Catalogue], check: fn(&Catalogue) -> Result<()>) -> Result<()> {
+    let problems: Vec<String> = catalogues
+        .iter()
+        .filter_map(|catalogue| check(catalogue).err())
+        .map(|error| error.to_string())
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Check(problems.join("\n")))
+    }
 }
 
 fn sweep(cargo: &Cargo, catalogues: &[Catalogue], seeds: u32) -> Result<()> {
