@@ -28,6 +28,7 @@ pub mod given_code;
 pub mod hints;
 pub mod instructor;
 pub mod learner;
+pub mod nats_server;
 pub mod progress;
 pub mod progressive;
 pub mod solutions;

@@ -59,8 +59,8 @@ impl fmt::Display for ServerVersion {
 pub enum ServerBinaryError {
     /// None was found anywhere it is looked for.
     #[error(
-        "no nats-server found (NATS_SERVER, {pinned}, PATH): `cargo xtask verify` or \
-         `cargo workshop demo capstone jetstream` installs version {PINNED_VERSION} there"
+        "no nats-server found (NATS_SERVER, {pinned}, PATH): `cargo xtask verify` \
+         installs version {PINNED_VERSION} there"
     )]
     NotFound {
         /// Where the pinned copy is looked for.
