@@ -250,6 +250,11 @@ impl<T: Transport> QueueClient<T> {
         })
     }
 
+    /// How it reaches the nodes, and waits.
+    pub(crate) fn transport(&self) -> &T {
+        &self.transport
+    }
+
     /// What it counted so far.
     pub fn stats(&self) -> ClientStats {
         self.stats

@@ -62,8 +62,8 @@ use workshop1::{ImageWorker, RetryPolicy};
 use workshop2::{Candidate, Placement, PowerOfChoices, StealingDeques};
 
 use crate::{
-    ClientError, ClientSettings, FencedGallery, Publication, QueueClient, ReceivedMessage,
-    Transport, Upload, lock,
+    ClientError, ClientSettings, FencedGallery, Publication, QueueClient, QueueService,
+    ReceivedMessage, Transport, Upload, lock,
 };
 
 /// How a consumer host works.
@@ -238,6 +238,35 @@ pub async fn run_consumer<T: Transport>(
     stats: Arc<Mutex<ConsumerStats>>,
     seed: Seed,
 ) -> Result<(), coordination::ConfigError> {
+    let connect = |stream| {
+        QueueClient::new(
+            transport.clone(),
+            &members,
+            client_settings,
+            seed.derive(stream),
+        )
+    };
+    run_consumer_host(connect, settings, sink, stats, seed).await
+}
+
+/// Runs one consumer host on any engine: as [`run_consumer`], with the
+/// fetcher's and each worker's handle on the queue made by `connect`
+/// (called with 0 for the fetcher, then 1..=workers, the numbers its seed
+/// streams are derived by).
+///
+/// # Errors
+/// [`ConfigError`](coordination::ConfigError) for no workers, or whatever
+/// `connect` refuses.
+///
+/// # Panics
+/// As [`run_consumer`].
+pub async fn run_consumer_host<Q: QueueService>(
+    mut connect: impl FnMut(u64) -> Result<Q, coordination::ConfigError>,
+    settings: ConsumerSettings,
+    sink: Arc<Mutex<FencedGallery>>,
+    stats: Arc<Mutex<ConsumerStats>>,
+    seed: Seed,
+) -> Result<(), coordination::ConfigError> {
     let host = Arc::new(Host {
         deques: StealingDeques::new(settings.workers)?,
         busy: Mutex::new(vec![false; settings.workers]),
@@ -245,22 +274,16 @@ pub async fn run_consumer<T: Transport>(
         placement: Mutex::new((PowerOfChoices::new(2)?, seed.derive(PLACEMENT_STREAM).rng())),
     });
     let mut tasks = JoinSet::new();
-    let fetcher = QueueClient::new(transport.clone(), &members, client_settings, seed.derive(0))?;
+    let fetcher = connect(0)?;
     tasks.spawn(fetch(
         Arc::clone(&host),
         fetcher,
-        transport.clone(),
         settings,
         Arc::clone(&stats),
     ));
     for index in 0..settings.workers {
         let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
-        let client = QueueClient::new(
-            transport.clone(),
-            &members,
-            client_settings,
-            seed.derive(u64::from(number)),
-        )?;
+        let client = connect(u64::from(number))?;
         let work = Work {
             host: Arc::clone(&host),
             sink: Arc::clone(&sink),
@@ -282,10 +305,9 @@ pub async fn run_consumer<T: Transport>(
 }
 
 /// The fetcher: receives while the host has room, and places what it gets.
-async fn fetch<T: Transport>(
+async fn fetch<Q: QueueService>(
     host: Arc<Host>,
-    mut client: QueueClient<T>,
-    transport: T,
+    mut client: Q,
     settings: ConsumerSettings,
     stats: Arc<Mutex<ConsumerStats>>,
 ) {
@@ -297,8 +319,8 @@ async fn fetch<T: Transport>(
         // Up to one message per worker beyond the ones running: enough that a
         // worker that finishes finds its next message waiting.
         let wanted = (2 * workers - outstanding).clamp(1, settings.max_messages);
-        match client.receive(wanted, None).await {
-            Ok(messages) if messages.is_empty() => transport.sleep(settings.poll_interval).await,
+        match client.receive(wanted).await {
+            Ok(messages) if messages.is_empty() => client.pause(settings.poll_interval).await,
             Ok(messages) => {
                 lock(&stats).received += messages.len() as u64;
                 for message in messages {
@@ -309,7 +331,7 @@ async fn fetch<T: Transport>(
             Err(error) if error.is_client_down() => return,
             Err(_) => {
                 lock(&stats).errors += 1;
-                transport.sleep(settings.poll_interval).await;
+                client.pause(settings.poll_interval).await;
             }
         }
     }
@@ -318,10 +340,10 @@ async fn fetch<T: Transport>(
 impl Work {
     /// Worker number `index + 1`: takes its next message (or steals one),
     /// and handles it, until its node goes down.
-    async fn run<T: Transport>(
+    async fn run<Q: QueueService>(
         self,
         index: usize,
-        mut client: QueueClient<T>,
+        mut client: Q,
         worker: ImageWorker,
         mut rng: SimRng,
     ) {
@@ -357,10 +379,10 @@ impl Work {
 
     /// Processes one message, publishes its thumbnail and deletes it, or
     /// decides what happens after a failure.
-    async fn handle<T: Transport>(
+    async fn handle<Q: QueueService>(
         &self,
         message: &ReceivedMessage,
-        client: &mut QueueClient<T>,
+        client: &mut Q,
         worker: &ImageWorker,
         rng: &mut SimRng,
     ) -> Result<(), ClientError> {
@@ -409,7 +431,7 @@ impl Work {
                         if done.is_ok() {
                             lock(&self.stats).backed_off += 1;
                         }
-                        done.map(|_| ())
+                        done
                     }
                 }
             }

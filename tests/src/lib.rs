@@ -38,6 +38,11 @@
 //! - [`sim`]: the replicas on the simulated network, and whole scenarios
 //!   of ten thousand messages through crashes and partitions, from a seed.
 //! - [`net`]: the same replica as an operating-system process on TCP.
+//!
+//! ## A real engine
+//!
+//! - `jetstream` (with `--features jetstream`): the same producers and
+//!   consumer hosts on a three-server NATS JetStream cluster.
 
 mod client;
 mod consumer;
@@ -50,10 +55,13 @@ mod queue;
 mod queue_config;
 mod queue_error;
 mod queue_node;
+mod queue_service;
 mod sink;
 mod state_machine;
 mod upload;
 
+#[cfg(feature = "jetstream")]
+pub mod jetstream;
 pub mod net;
 pub mod sim;
 pub mod testing;
@@ -61,7 +69,7 @@ pub mod testing;
 pub use client::{
     ClientError, ClientSettings, ClientStats, QueueClient, Transport, TransportError,
 };
-pub use consumer::{ConsumerSettings, ConsumerStats, Decision, run_consumer};
+pub use consumer::{ConsumerSettings, ConsumerStats, Decision, run_consumer, run_consumer_host};
 pub use durable::{DurableChange, DurableState, HardState};
 pub use message::{
     DeadLetteredMessage, MessageId, NewMessage, ReceiptHandle, ReceivedMessage, SendOutcome,
@@ -73,6 +81,7 @@ pub use queue::Queue;
 pub use queue_config::{MAX_BATCH, MAX_MESSAGE_BYTES, MAX_VISIBILITY_TIMEOUT, QueueConfig};
 pub use queue_error::QueueError;
 pub use queue_node::{QueueNode, Ready};
+pub use queue_service::QueueService;
 pub use sink::{FencedGallery, Publication, RefusedWrite};
 pub use state_machine::{Command, CommandOutput, QueueStateMachine};
 pub use upload::Upload;

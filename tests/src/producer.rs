@@ -12,7 +12,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::queue_config::MAX_BATCH;
-use crate::{ClientError, NewMessage, QueueClient, SendOutcome, Transport, Upload, lock};
+use crate::{ClientError, NewMessage, QueueService, SendOutcome, Upload, lock};
 
 /// How far a producer got, kept outside the producer so it survives a
 /// crash.
@@ -35,8 +35,8 @@ pub struct ProducerProgress {
 /// [`ClientError::ClientDown`] when its node went down; the next life goes
 /// on from `progress`. Any other [`ClientError`] but unavailability is a
 /// refused batch, which a well-formed list never gets.
-pub async fn run_producer<T: Transport>(
-    mut client: QueueClient<T>,
+pub async fn run_producer(
+    mut client: impl QueueService,
     uploads: Arc<[Upload]>,
     progress: Arc<Mutex<ProducerProgress>>,
 ) -> Result<(), ClientError> {

@@ -40,8 +40,35 @@ pub fn examine(workspace: &Workspace) -> Vec<Finding> {
         toolchain(workspace),
         dependencies(workspace),
         git(workspace),
+        nats_server(workspace),
         terminal(),
     ]
+}
+
+/// The `nats-server` that the capstone's JetStream part runs on: optional,
+/// since only that part needs it.
+fn nats_server(workspace: &Workspace) -> Finding {
+    let check = "nats-server";
+    match crate::nats_server::find(workspace) {
+        Some(found) => Finding {
+            check,
+            verdict: Verdict::Ready,
+            detail: format!(
+                "nats-server {} at {}, for the capstone's JetStream part",
+                found.version_text(),
+                found.path.display()
+            ),
+        },
+        None => Finding {
+            check,
+            verdict: Verdict::Note,
+            detail: format!(
+                "not found; only the capstone's JetStream part needs it, and `cargo xtask \
+                 verify` installs {} under target/",
+                crate::nats_server::PINNED_VERSION
+            ),
+        },
+    }
 }
 
 /// The Rust toolchain against the workspace's `rust-version`.

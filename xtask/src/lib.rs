@@ -36,6 +36,7 @@ pub mod hints;
 pub mod instructor;
 pub mod learner;
 pub mod mutants;
+pub mod nats_server;
 pub mod progress;
 pub mod progressive;
 pub mod rust_tokens;

@@ -21,9 +21,11 @@ USAGE:
         The integrity check that CI runs: formatting, lints in both modes, all
         tests in solution mode, the progressive check, a seed sweep (N seeds,
         default 200), the capstone's scenarios (N seeds each, default 20),
-        the demos, and the generated solutions branch.
+        the capstone on a JetStream cluster (installing nats-server under
+        target/ when it is missing), the demos, and the generated solutions
+        branch.
         Steps: catalogues, assertions, minutes, format, lints, lints-solution,
-        hint-code, docs, tests, progressive, sweep, capstone, demos,
+        hint-code, docs, tests, progressive, sweep, capstone, jetstream, demos,
         solutions-branch.
 
     cargo xtask solutions-branch [--from REV]

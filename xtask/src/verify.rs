@@ -17,10 +17,16 @@
 //!    mode;
 //! 8. the capstone's scenarios over a sweep of their own, sized for them (a
 //!    scenario of ten thousand messages takes a second or more per seed);
-//! 9. every demo, the capstone's included, runs in solution mode and draws
-//!    its picture (`--svg`);
-//! 10. the generated solutions branch builds and its plain `cargo test` is
+//! 9. the capstone on a real engine: `nats-server` found or installed under
+//!    `target/` ([`crate::nats_server`]), then the JetStream exam and leases
+//!    (`--features jetstream`);
+//! 10. every demo, the capstone's included, runs in solution mode and draws
+//!     its picture (`--svg`);
+//! 11. the generated solutions branch builds and its plain `cargo test` is
 //!     green, the capstone's included.
+//!
+//! Lints and documentation include the capstone's `jetstream` feature, so
+//! the code behind it is checked although no learner's build compiles it.
 //!
 //! It stops at the first failing step and prints a summary with timings.
 
@@ -31,7 +37,7 @@ use crate::catalogue::Catalogue;
 use crate::error::{Context, Error, Result};
 use crate::ui::{Style, human};
 use crate::workspace::Workspace;
-use crate::{progressive, solutions};
+use crate::{nats_server, progressive, solutions};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -55,7 +61,7 @@ impl Default for Options {
 }
 
 /// The names of the steps, for `--skip`.
-pub const STEPS: [&str; 14] = [
+pub const STEPS: [&str; 15] = [
     "catalogues",
     "assertions",
     "minutes",
@@ -68,6 +74,7 @@ pub const STEPS: [&str; 14] = [
     "progressive",
     "sweep",
     "capstone",
+    "jetstream",
     "demos",
     "solutions-branch",
 ];
@@ -115,6 +122,8 @@ pub fn run(workspace: &Workspace, options: &Options, style: Style) -> Result<()>
                 "--workspace",
                 "--no-deps",
                 "--quiet",
+                "--features",
+                CAPSTONE_ENGINE,
             ]),
             "tests" => cargo.run(&["test", "--workspace", "--quiet", "--features", "solution"]),
             "progressive" => with_catalogues(workspace, &mut catalogues)
@@ -122,6 +131,7 @@ pub fn run(workspace: &Workspace, options: &Options, style: Style) -> Result<()>
             "sweep" => with_catalogues(workspace, &mut catalogues)
                 .and_then(|catalogues| sweep(&cargo, catalogues, options.sweep_seeds)),
             "capstone" => capstone_sweep(workspace, &cargo, options.capstone_seeds),
+            "jetstream" => jetstream(workspace, &cargo),
             "demos" => with_catalogues(workspace, &mut catalogues)
                 .and_then(|catalogues| demos(workspace, &cargo, catalogues)),
             "solutions-branch" => with_catalogues(workspace, &mut catalogues)
@@ -159,14 +169,19 @@ fn describe(step: &str) -> &'static str {
         "progressive" => "progressive check: stubs fail, solutions pass, in order",
         "sweep" => "seed sweep over the solutions",
         "capstone" => "the capstone's scenarios over a sweep of their own",
+        "jetstream" => "the capstone on a three-server NATS JetStream cluster",
         "demos" => "every demo runs and draws its picture",
         "solutions-branch" => "the generated solutions branch builds and passes",
         _ => "?",
     }
 }
 
+/// The capstone's feature that brings in the real engine's client.
+const CAPSTONE_ENGINE: &str = "capstone/jetstream";
+
 fn lint_args(solution: bool) -> Vec<&'static str> {
     let mut args = vec!["clippy", "--workspace", "--all-targets", "--quiet"];
+    args.extend(["--features", CAPSTONE_ENGINE]);
     if solution {
         args.extend(["--features", "solution"]);
     }
@@ -274,6 +289,45 @@ fn capstone_sweep(workspace: &Workspace, cargo: &Cargo, seeds: u32) -> Result<()
         "--test",
         "scenarios",
     ])
+}
+
+/// Finds or installs `nats-server`, then runs the capstone's JetStream
+/// tests on the reference solutions and a short run of the side-by-side
+/// benchmark.
+fn jetstream(workspace: &Workspace, cargo: &Cargo) -> Result<()> {
+    let Some(capstone) = workspace.capstone()? else {
+        println!("    no capstone in this repository");
+        return Ok(());
+    };
+    let server = nats_server::provision(workspace)?;
+    let cargo = cargo.clone().env("NATS_SERVER", &server.path);
+    let features = "solution,jetstream";
+    cargo.run(&[
+        "test",
+        "--quiet",
+        "-p",
+        &capstone.package,
+        "--features",
+        features,
+        "--test",
+        "jetstream",
+    ])?;
+    let short_run = ["--messages", "300", "--failovers", "1"];
+    let mut args = vec![
+        "run",
+        "--quiet",
+        "-p",
+        &capstone.package,
+        "--features",
+        features,
+        "--example",
+        "versus",
+        "--",
+    ];
+    args.extend(short_run);
+    cargo.run(&args)?;
+    println!("    versus {}", short_run.join(" "));
+    Ok(())
 }
 
 /// Runs every demo with its quick arguments and `--svg`, which every demo

@@ -1,0 +1,36 @@
+//! The same photo service on a real engine: a three-server NATS JetStream
+//! cluster (`--features jetstream`).
+//!
+//! The producers and consumer hosts are the capstone's own
+//! ([`run_producer`](crate::run_producer),
+//! [`run_consumer_host`](crate::run_consumer_host)), with the learner's
+//! backoff, dead-letter decision, placement, stealing, fencing gate and
+//! idempotency keys; only the queue's verbs are JetStream's
+//! ([`JetStreamQueue`]). Workshop 3's leases live in a key-value bucket
+//! ([`KvLease`]), with the revision as the fencing token.
+//!
+//! - [`ServerBinary`]: which `nats-server` runs, and whether it is new
+//!   enough;
+//! - [`ServerCluster`]: three server processes, killed, paused and
+//!   restarted on command, stopped on drop;
+//! - [`JetStreamQueue`]: the queue verbs, and the mapping table;
+//! - [`KvLease`] and [`FencedRecord`]: leases and fenced writes on a bucket;
+//! - [`JetStreamExam`]: the final exam on the real engine, with the same
+//!   report as the simulation's.
+
+mod exam;
+mod jetstream_queue;
+mod kv_lease;
+mod server_binary;
+mod server_cluster;
+
+pub use exam::{JetStreamExam, connect, stream_leader, wait_for_jetstream};
+pub use jetstream_queue::{
+    CONSUMER, DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECT, JetStreamQueue, JetStreamSettings,
+    QUEUE_STREAM, QUEUE_SUBJECT, create_queue, dead_letters, redrive,
+};
+pub use kv_lease::{FencedRecord, KvLease, LeaseError};
+pub use server_binary::{
+    MINIMUM_VERSION, PINNED_VERSION, ServerBinary, ServerBinaryError, ServerVersion,
+};
+pub use server_cluster::{ServerCluster, ServerError};
