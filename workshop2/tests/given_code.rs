@@ -412,6 +412,7 @@ fn queues_on_threads_run_every_item_once() {
             Seed::new(1),
             |item| item
         ),
-        Err(ConfigError::NoWorkers)
+        Err(ConfigError::NoWorkers),
+        "given code: running on zero threads is a typed error, not a panic"
     );
 }

@@ -93,6 +93,11 @@ pub struct Demo {
     /// long runs takes minutes unoptimised.
     #[serde(default)]
     pub optimised: bool,
+    /// Cargo features it needs beyond the workshops' own (the capstone's
+    /// `jetstream`); a demo with any is run by the verify step that
+    /// provides what the feature needs, not by the demos step.
+    #[serde(default)]
+    pub features: Vec<String>,
 }
 
 impl Catalogue {

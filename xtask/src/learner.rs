@@ -924,7 +924,11 @@ fn demo(workspace: &Workspace, which: &str, name: Option<&str>, options: &Option
             names.join(", ")
         )));
     };
+    let features = chosen.features.join(",");
     let mut args = vec!["run", "--quiet", "-p", &package, "--example", name];
+    if !features.is_empty() {
+        args.extend(["--features", &features]);
+    }
     if chosen.optimised {
         // Its runs are many and long: unoptimised, it takes minutes.
         eprintln!("  {name} runs optimised (cargo run --release): its runs are many and long.");

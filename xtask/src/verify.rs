@@ -346,6 +346,14 @@ fn demos(workspace: &Workspace, cargo: &Cargo, catalogues: &[Catalogue]) -> Resu
         );
     for (package, demos) in sets {
         for demo in demos {
+            if !demo.features.is_empty() {
+                println!(
+                    "    {package} {}: run by the step that provides {}",
+                    demo.name,
+                    demo.features.join(", ")
+                );
+                continue;
+            }
             let picture = pictures.join(format!("{package}-{}.svg", demo.name));
             let _ = std::fs::remove_file(&picture);
             let picture_arg = picture.to_string_lossy().into_owned();
