@@ -14,7 +14,7 @@
 //! what the process deployment's log file is read back into.
 
 use coordination::NodeId;
-use workshop4::{Entry, LogIndex, MAX_ENTRIES_PER_APPEND, Term};
+use workshop4::{Entry, LogIndex, Term};
 
 use crate::Command;
 
@@ -129,7 +129,7 @@ impl Persisted {
             // One change per append's worth of entries, so that a journal
             // record stays as bounded as a message between nodes, however
             // many requests one batch proposed.
-            let per_change = usize::try_from(MAX_ENTRIES_PER_APPEND).unwrap_or(usize::MAX);
+            let per_change = usize::try_from(crate::ENTRIES_PER_APPEND).unwrap_or(usize::MAX);
             changes.extend(
                 appended
                     .chunks(per_change)
@@ -142,7 +142,9 @@ impl Persisted {
 
 #[cfg(test)]
 mod tests {
-    use workshop4::{Log, MAX_ENTRIES_PER_APPEND, Term};
+    use workshop4::{Log, Term};
+
+    use crate::ENTRIES_PER_APPEND as MAX_ENTRIES_PER_APPEND;
 
     use super::{DurableChange, DurableState, HardState, Persisted};
     use crate::Command;

@@ -78,7 +78,9 @@ pub use operation::{QueueAttributes, QueueOperation, QueueOutput, QueueResult, S
 pub use producer::{ProducerProgress, run_producer};
 pub use protocol::{NodeReport, Packet, QueueRequest, QueueResponse};
 pub use queue::Queue;
-pub use queue_config::{MAX_BATCH, MAX_MESSAGE_BYTES, MAX_VISIBILITY_TIMEOUT, QueueConfig};
+pub use queue_config::{
+    ENTRIES_PER_APPEND, MAX_BATCH, MAX_MESSAGE_BYTES, MAX_VISIBILITY_TIMEOUT, QueueConfig,
+};
 pub use queue_error::QueueError;
 pub use queue_node::{QueueNode, Ready};
 pub use queue_service::QueueService;

@@ -14,6 +14,12 @@ pub const MAX_BATCH: usize = 10;
 /// sends.
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
 
+/// The most entries a node's append carries
+/// ([`RaftConfig::with_max_entries_per_append`](workshop4::RaftConfig::with_max_entries_per_append)):
+/// with bodies of at most [`MAX_MESSAGE_BYTES`] in batches of ten, an append
+/// stays under the largest frame a peer accepts.
+pub const ENTRIES_PER_APPEND: u64 = 64;
+
 /// The longest visibility timeout: SQS's 12 hours.
 pub const MAX_VISIBILITY_TIMEOUT: Duration = Duration::from_secs(12 * 60 * 60);
 

@@ -28,6 +28,8 @@ pub struct RaftConfig {
     election_timeout_max_ticks: u32,
     /// How often a leader sends heartbeats, in ticks.
     heartbeat_interval_ticks: u32,
+    /// The most entries one append carries; `None`: all a follower lacks.
+    max_entries_per_append: Option<u64>,
 }
 
 impl RaftConfig {
@@ -87,7 +89,26 @@ impl RaftConfig {
             election_timeout_min_ticks,
             election_timeout_max_ticks,
             heartbeat_interval_ticks,
+            max_entries_per_append: None,
         })
+    }
+
+    /// The same timing, with appends of at most `entries` entries (at least
+    /// one). A follower far behind is then caught up in several appends, the
+    /// next sent when the last is acknowledged, so no message grows with the
+    /// log: a driver on real sockets, whose frames are bounded, needs it.
+    /// etcd bounds its appends the same way, by bytes (`MaxSizePerMsg`);
+    /// Raft-lite does not know its commands' sizes, so it counts entries.
+    /// Without it (the workshop's simulations) an append carries everything
+    /// the follower lacks.
+    pub fn with_max_entries_per_append(mut self, entries: u64) -> Self {
+        self.max_entries_per_append = Some(entries.max(1));
+        self
+    }
+
+    /// The most entries one append carries, if bounded.
+    pub fn max_entries_per_append(&self) -> Option<u64> {
+        self.max_entries_per_append
     }
 
     /// The paper's timing: a 5 ms tick, election timeouts from 150 to 300 ms,

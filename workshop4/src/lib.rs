@@ -87,7 +87,7 @@ pub use message::{
     AppendOutcome, AppendRequest, AppendResponse, Heartbeat, HeartbeatResponse, RaftMessage,
     VoteRequest, VoteResponse,
 };
-pub use node::{LostEntries, MAX_ENTRIES_PER_APPEND, Progress, RaftNode, Role};
+pub use node::{LostEntries, Progress, RaftNode, Role};
 
 /// What a Raft log can carry: any value that can be cloned to followers,
 /// compared by the harness's agreement checks, printed in their messages and

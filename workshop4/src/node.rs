@@ -104,14 +104,6 @@ impl fmt::Display for Role {
     }
 }
 
-/// The most entries one append carries. A follower far behind is caught up
-/// in several appends, the next sent when the last is acknowledged (the
-/// leader sends again while a follower is behind), so no message grows with
-/// the log: a driver on real sockets can bound its frames. etcd bounds its
-/// appends the same way, by bytes (`MaxSizePerMsg`); Raft-lite does not
-/// know its commands' sizes, so it counts entries.
-pub const MAX_ENTRIES_PER_APPEND: u64 = 64;
-
 /// What the leader knows about one follower's log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
@@ -626,9 +618,9 @@ impl<C: Command> RaftNode<C> {
         self.broadcast_heartbeat();
     }
 
-    /// Sends `follower` the entries from its next index on, at most
-    /// [`MAX_ENTRIES_PER_APPEND`] of them, with the consistency check's
-    /// coordinates (the entry just before them).
+    /// Sends `follower` the entries from its next index on (at most
+    /// [`RaftConfig::max_entries_per_append`] of them), with the consistency
+    /// check's coordinates (the entry just before them).
     pub(crate) fn send_append(&mut self, follower: NodeId) {
         let Some(progress) = self.progress(follower) else {
             return;
@@ -646,7 +638,11 @@ impl<C: Command> RaftNode<C> {
                 .log
                 .range(
                     progress.next_index,
-                    progress.next_index.plus(MAX_ENTRIES_PER_APPEND - 1),
+                    self.config
+                        .max_entries_per_append()
+                        .map_or(LogIndex::new(u64::MAX), |most| {
+                            progress.next_index.plus(most - 1)
+                        }),
                 )
                 .to_vec(),
             leader_commit: self.commit_index,

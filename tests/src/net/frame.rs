@@ -24,7 +24,7 @@ use super::codec::{DecodeError, Wire, from_bytes, to_bytes};
 use crate::{Command, QueueRequest, QueueResponse};
 
 /// The largest frame a node accepts from a peer: an append of at most
-/// [`MAX_ENTRIES_PER_APPEND`](workshop4::MAX_ENTRIES_PER_APPEND) entries,
+/// [`ENTRIES_PER_APPEND`](crate::ENTRIES_PER_APPEND) entries,
 /// each at most a batch of ten bodies of
 /// [`MAX_MESSAGE_BYTES`](crate::MAX_MESSAGE_BYTES), with room to spare.
 pub const MAX_FRAME: u32 = 256 * 1024 * 1024;

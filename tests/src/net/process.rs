@@ -301,7 +301,7 @@ pub fn node_main(args: impl IntoIterator<Item = String>) -> Result<(), Box<dyn s
         let options = NodeOptions {
             id: command_line.id,
             peers,
-            raft: RaftConfig::paper(),
+            raft: RaftConfig::paper().with_max_entries_per_append(crate::ENTRIES_PER_APPEND),
             queue: QueueConfig::standard(),
             seed: command_line.seed,
             limits: command_line.limits,
