@@ -39,7 +39,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use capstone::net::process::NODE_MODE;
-use capstone::net::watch::wait_for_leader;
+use capstone::net::watch::{time_failovers, wait_for_leader};
 use capstone::net::{Durability, LocalCluster, TcpTransport};
 use capstone::sim::Scenario;
 use capstone::{ClientSettings, NewMessage, QueueClient};
@@ -408,29 +408,8 @@ async fn failover(
 ) -> Result<Vec<Duration>, Box<dyn std::error::Error>> {
     let transport = TcpTransport::new(cluster.addresses());
     let nodes = cluster.nodes();
-    let mut client = QueueClient::new(transport.clone(), &nodes, eager()?, seed.derive(99))?;
-    let probe = || {
-        vec![NewMessage {
-            body: "probe".to_string(),
-            deduplication_id: None,
-        }]
-    };
-    let mut times = Vec::new();
-    let mut term = Term::ZERO;
-    for _ in 0..runs {
-        let (leader, current) = leader_after(&transport, &nodes, term).await?;
-        term = current;
-        // The client has found the leader and is sending when it dies.
-        client.send(probe()).await?;
-        cluster.kill(leader)?;
-        let killed_at = Instant::now();
-        client.send(probe()).await?;
-        times.push(killed_at.elapsed());
-        cluster.restart(leader)?;
-        // Let the restarted node catch up before the next kill.
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    Ok(times)
+    let mut client = QueueClient::new(transport, &nodes, eager()?, seed.derive(99))?;
+    time_failovers(cluster, &mut client, runs).await
 }
 
 /// Locks the set of deleted messages.

@@ -32,6 +32,7 @@ use capstone::jetstream::{
     stream_leader,
 };
 use capstone::net::process::NODE_MODE;
+use capstone::net::watch::time_failovers;
 use capstone::net::watch::{leader_of, reports};
 use capstone::net::{LocalCluster, TcpTransport};
 use capstone::{ClientSettings, NewMessage, QueueClient, QueueService};
@@ -203,23 +204,11 @@ async fn raft_lite(
         give_up_after: Duration::from_secs(30),
     };
     raft_leader_after(&transport, &nodes, Term::ZERO).await?;
-    let mut term = Term::ZERO;
     let connect =
         |stream: u64| QueueClient::new(transport.clone(), &nodes, settings, seed.derive(stream));
     let (throughput, latency) = workload(load, &connect).await?;
-    let mut times = Vec::new();
     let mut client = connect(99)?;
-    for _ in 0..failovers {
-        let (leader, current) = raft_leader_after(&transport, &nodes, term).await?;
-        term = current;
-        client.send(probe()).await?;
-        cluster.kill(leader)?;
-        let killed = Instant::now();
-        client.send(probe()).await?;
-        times.push(killed.elapsed());
-        cluster.restart(leader)?;
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    let times = time_failovers(&mut cluster, &mut client, failovers).await?;
     drop(cluster);
     let _ = std::fs::remove_dir_all(folder);
     Ok(Measured {

@@ -60,3 +60,44 @@ pub async fn wait_for_leader<T: Transport>(
     }
     None
 }
+
+/// Kills the leader of the cluster `runs` times while `client` sends, and
+/// returns each time from the kill to the first send committed after it:
+/// the failover time a client sees. Each killed node is restarted and given
+/// half a second to catch up before the next kill.
+///
+/// # Errors
+/// When no node leads within ten seconds, a send fails, or a node cannot be
+/// killed or restarted.
+pub async fn time_failovers(
+    cluster: &mut super::LocalCluster,
+    client: &mut crate::QueueClient<super::TcpTransport>,
+    runs: usize,
+) -> Result<Vec<Duration>, Box<dyn std::error::Error>> {
+    let transport = super::TcpTransport::new(cluster.addresses());
+    let nodes = cluster.nodes();
+    let probe = || {
+        vec![crate::NewMessage {
+            body: "probe".to_string(),
+            deduplication_id: None,
+        }]
+    };
+    let mut times = Vec::new();
+    let mut term = Term::ZERO;
+    for _ in 0..runs {
+        let (leader, current) = wait_for_leader(&transport, &nodes, term, Duration::from_secs(10))
+            .await
+            .ok_or("no leader within 10 s")?;
+        term = current;
+        // The client has found the leader and is sending when it dies.
+        client.send(probe()).await?;
+        cluster.kill(leader)?;
+        let killed_at = Instant::now();
+        client.send(probe()).await?;
+        times.push(killed_at.elapsed());
+        cluster.restart(leader)?;
+        // Let the restarted node catch up before the next kill.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Ok(times)
+}
