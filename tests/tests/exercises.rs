@@ -77,7 +77,7 @@ fn every_exercise_the_capstone_runs_on_is_written() {
             let mut raft: RaftCluster<u64> =
                 RaftCluster::new(3, Seed::new(1), NetworkConditions::reliable());
             let _ = raft.check_one_leader().await;
-            let _ = raft.one(7, 3, true).await;
+            let _ = raft.agree(7, 3).await;
         });
     });
     probe(&|| {

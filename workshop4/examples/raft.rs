@@ -94,7 +94,7 @@ async fn afternoon(seed: Seed, commands: u64) -> Result<String, workshop4::Clust
     let mut last = LogIndex::ZERO;
     for _ in 0..commands {
         next_command += 1;
-        last = raft.one(next_command, 3, true).await?;
+        last = raft.agree(next_command, 3).await?;
     }
     phases.push(phase(
         "elect, then commit",
@@ -110,7 +110,7 @@ async fn afternoon(seed: Seed, commands: u64) -> Result<String, workshop4::Clust
     let second = raft.check_one_leader().await?;
     for _ in 0..commands {
         next_command += 1;
-        last = raft.one(next_command, 3, true).await?;
+        last = raft.agree(next_command, 3).await?;
     }
     phases.push(phase("kill the leader", &raft, second, last, "-", started));
 
@@ -127,7 +127,7 @@ async fn afternoon(seed: Seed, commands: u64) -> Result<String, workshop4::Clust
     let third = majority_leader(&mut raft, second).await?;
     for _ in 0..commands {
         next_command += 1;
-        last = raft.one(next_command, 3, true).await?;
+        last = raft.agree(next_command, 3).await?;
     }
     phases.push(phase(
         "partition: leader | 3 others",
@@ -142,7 +142,7 @@ async fn afternoon(seed: Seed, commands: u64) -> Result<String, workshop4::Clust
     raft.heal();
     for _ in 0..commands {
         next_command += 1;
-        last = raft.one(next_command, 3, true).await?;
+        last = raft.agree(next_command, 3).await?;
     }
     raft.run_for(Duration::from_millis(300)).await;
     let leader = raft.check_one_leader().await?;

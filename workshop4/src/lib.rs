@@ -78,7 +78,9 @@ pub use account::{
     Account, AccountError, AccountOperation, ClientId, ClientRequest, SequenceNumber, StateMachine,
 };
 pub use account_service::{AccountMessage, Deduplication, ServiceRun, run_account_service};
-pub use cluster::{ClusterError, ClusterEvent, ClusterRecord, Fault, RaftCluster};
+pub use cluster::{
+    ClusterError, ClusterEvent, ClusterRecord, Fault, RaftCluster, SafetyOracle, SafetyViolation,
+};
 pub use config::RaftConfig;
 pub use error::{ProposeError, RaftConfigError, StepError};
 pub use exactly_once::{ExactlyOnce, LastReply, Reply};

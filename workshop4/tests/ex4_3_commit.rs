@@ -323,7 +323,7 @@ fn three_nodes_agree_on_each_command_in_turn() {
                 count, 0,
                 "{LESSON}: index {index} committed before it was proposed"
             );
-            let at = expect_ok(raft.one(index * 100, 3, false).await, LESSON);
+            let at = expect_ok(raft.agree_on_first_proposal(index * 100, 3).await, LESSON);
             assert_eq!(
                 at,
                 LogIndex::new(index),
@@ -341,7 +341,7 @@ fn three_nodes_agree_on_each_command_in_turn() {
 fn a_cut_off_follower_catches_up_and_a_lone_leader_commits_nothing() {
     for_each_seed(|seed| async move {
         let mut raft = cluster(3, seed);
-        expect_ok(raft.one(101, 3, false).await, LESSON);
+        expect_ok(raft.agree_on_first_proposal(101, 3).await, LESSON);
         let leader = expect_ok(raft.check_one_leader().await, LESSON);
         let followers: Vec<NodeId> = raft
             .members()
@@ -351,12 +351,12 @@ fn a_cut_off_follower_catches_up_and_a_lone_leader_commits_nothing() {
             .collect();
 
         expect_ok(raft.disconnect(followers[0]), LESSON);
-        expect_ok(raft.one(102, 2, false).await, LESSON);
+        expect_ok(raft.agree_on_first_proposal(102, 2).await, LESSON);
         raft.run_for(Duration::from_millis(500)).await;
-        expect_ok(raft.one(103, 2, false).await, LESSON);
+        expect_ok(raft.agree_on_first_proposal(103, 2).await, LESSON);
 
         expect_ok(raft.connect(followers[0]), LESSON);
-        expect_ok(raft.one(104, 3, true).await, LESSON);
+        expect_ok(raft.agree(104, 3).await, LESSON);
 
         let leader = expect_ok(raft.check_one_leader().await, LESSON);
         for follower in raft.members().to_vec() {
@@ -383,12 +383,12 @@ fn a_cut_off_follower_catches_up_and_a_lone_leader_commits_nothing() {
 fn a_new_leader_goes_on_and_one_node_alone_commits_nothing() {
     for_each_seed(|seed| async move {
         let mut raft = cluster(3, seed);
-        expect_ok(raft.one(101, 3, false).await, LESSON);
+        expect_ok(raft.agree_on_first_proposal(101, 3).await, LESSON);
         let leader1 = expect_ok(raft.check_one_leader().await, LESSON);
         expect_ok(raft.disconnect(leader1), LESSON);
-        expect_ok(raft.one(102, 2, false).await, LESSON);
+        expect_ok(raft.agree_on_first_proposal(102, 2).await, LESSON);
         raft.run_for(Duration::from_millis(500)).await;
-        expect_ok(raft.one(103, 2, false).await, LESSON);
+        expect_ok(raft.agree_on_first_proposal(103, 2).await, LESSON);
 
         let leader2 = expect_ok(raft.check_one_leader().await, LESSON);
         expect_ok(raft.disconnect(leader2), LESSON);
@@ -412,7 +412,7 @@ fn a_new_leader_goes_on_and_one_node_alone_commits_nothing() {
 fn no_agreement_without_a_majority_then_agreement_again() {
     for_each_seed(|seed| async move {
         let mut raft = cluster(5, seed);
-        expect_ok(raft.one(10, 5, false).await, LESSON);
+        expect_ok(raft.agree_on_first_proposal(10, 5).await, LESSON);
         let leader = expect_ok(raft.check_one_leader().await, LESSON);
         let cut: Vec<NodeId> = raft
             .members()
@@ -439,7 +439,7 @@ fn no_agreement_without_a_majority_then_agreement_again() {
         for &member in &cut {
             expect_ok(raft.connect(member), LESSON);
         }
-        expect_ok(raft.one(30, 5, true).await, LESSON);
+        expect_ok(raft.agree(30, 5).await, LESSON);
     });
 }
 
@@ -480,7 +480,7 @@ fn commands_proposed_together_are_all_committed() {
 fn a_rejoining_old_leaders_divergent_entries_are_overwritten() {
     for_each_seed(|seed| async move {
         let mut raft = cluster(3, seed);
-        expect_ok(raft.one(101, 3, true).await, LESSON);
+        expect_ok(raft.agree(101, 3).await, LESSON);
         let leader1 = expect_ok(raft.check_one_leader().await, LESSON);
         expect_ok(raft.disconnect(leader1), LESSON);
         for command in [102, 103, 104] {
@@ -489,14 +489,14 @@ fn a_rejoining_old_leaders_divergent_entries_are_overwritten() {
         }
         raft.run_for(Duration::from_millis(200)).await;
 
-        expect_ok(raft.one(103, 2, true).await, LESSON);
+        expect_ok(raft.agree(103, 2).await, LESSON);
         let leader2 = expect_ok(raft.check_one_leader().await, LESSON);
         expect_ok(raft.disconnect(leader2), LESSON);
         expect_ok(raft.connect(leader1), LESSON);
-        expect_ok(raft.one(104, 2, true).await, LESSON);
+        expect_ok(raft.agree(104, 2).await, LESSON);
 
         expect_ok(raft.connect(leader2), LESSON);
-        expect_ok(raft.one(105, 3, true).await, LESSON);
+        expect_ok(raft.agree(105, 3).await, LESSON);
         let applied = raft.applied(leader1).to_vec();
         assert!(
             !applied.contains(&102),
@@ -515,7 +515,7 @@ fn followers_far_behind_catch_up_across_alternating_partitions() {
         let mut rng = seed.derive(7).rng();
         let mut next = || u64::from(rng.random::<u32>());
         let member = |raw: u32| node(raw % 5 + 1);
-        expect_ok(raft.one(next(), 5, true).await, LESSON);
+        expect_ok(raft.agree(next(), 5).await, LESSON);
 
         // The leader and one follower are cut off from the other three,
         // which are cut off from each other too, and the leader takes 50
@@ -537,7 +537,7 @@ fn followers_far_behind_catch_up_across_alternating_partitions() {
             expect_ok(raft.connect(member(leader1 + offset)), LESSON);
         }
         for _ in 0..50 {
-            expect_ok(raft.one(next(), 3, true).await, LESSON);
+            expect_ok(raft.agree(next(), 3).await, LESSON);
         }
 
         // Their leader is cut off from one of them and takes 50 commands
@@ -563,13 +563,13 @@ fn followers_far_behind_catch_up_across_alternating_partitions() {
             expect_ok(raft.connect(member(raw)), LESSON);
         }
         for _ in 0..50 {
-            expect_ok(raft.one(next(), 3, true).await, LESSON);
+            expect_ok(raft.agree(next(), 3).await, LESSON);
         }
 
         for raw in 0..5 {
             expect_ok(raft.connect(member(raw)), LESSON);
         }
-        expect_ok(raft.one(next(), 5, true).await, LESSON);
+        expect_ok(raft.agree(next(), 5).await, LESSON);
     });
 }
 
@@ -619,10 +619,10 @@ fn agreement_holds_on_an_unreliable_network() {
                     let _ = raft.propose(member, iteration * 100 + offset);
                 }
             }
-            expect_ok(raft.one(iteration, 1, true).await, LESSON);
+            expect_ok(raft.agree(iteration, 1).await, LESSON);
         }
         raft.set_unreliable(false);
-        expect_ok(raft.one(1_000, 5, true).await, LESSON);
+        expect_ok(raft.agree(1_000, 5).await, LESSON);
     });
 }
 
@@ -644,7 +644,7 @@ fn agreement_holds_when_the_network_duplicates_messages() {
                     let _ = raft.propose(member, iteration * 100 + offset);
                 }
             }
-            expect_ok(raft.one(iteration, 5, true).await, LESSON);
+            expect_ok(raft.agree(iteration, 5).await, LESSON);
             expect_ok(raft.check_safety(), LESSON);
         }
         assert!(
@@ -668,7 +668,7 @@ fn figure_8_on_an_unreliable_network_never_diverges() {
         let unreliable = NetworkConditions::unreliable().with_one_way_replies();
         let mut raft: RaftCluster<u64> = RaftCluster::new(5, seed, unreliable);
         let mut rng = seed.derive(8).rng();
-        expect_ok(raft.one(rng.random_range(0..10_000), 1, true).await, LESSON);
+        expect_ok(raft.agree(rng.random_range(0..10_000), 1).await, LESSON);
         let members = raft.members().to_vec();
         let mut down = Vec::new();
         for round in 0..1_000 {
@@ -709,7 +709,7 @@ fn figure_8_on_an_unreliable_network_never_diverges() {
         for member in down {
             expect_ok(raft.connect(member), LESSON);
         }
-        expect_ok(raft.one(rng.random_range(0..10_000), 5, true).await, LESSON);
+        expect_ok(raft.agree(rng.random_range(0..10_000), 5).await, LESSON);
     });
 }
 
@@ -721,7 +721,7 @@ fn a_follower_that_lost_its_logs_tail_catches_up_and_is_reported() {
     for_each_seed(|seed| async move {
         let mut raft = cluster(3, seed);
         for command in 1..=5 {
-            expect_ok(raft.one(command, 3, true).await, LESSON);
+            expect_ok(raft.agree(command, 3).await, LESSON);
         }
         let leader = expect_ok(raft.check_one_leader().await, LESSON);
         let follower = raft
@@ -761,7 +761,7 @@ fn a_follower_that_lost_its_logs_tail_catches_up_and_is_reported() {
              same missing entry for ever\n{cost}",
             cost.total().sent
         );
-        expect_ok(raft.one(6, 3, true).await, LESSON);
+        expect_ok(raft.agree(6, 3).await, LESSON);
         assert_eq!(
             raft.applied(follower),
             [1, 2, 3, 4, 5, 6],
@@ -778,7 +778,7 @@ fn a_leader_that_lost_its_logs_tail_comes_back_in_line() {
     for_each_seed(|seed| async move {
         let mut raft = cluster(3, seed);
         for command in 1..=4 {
-            expect_ok(raft.one(command, 3, true).await, LESSON);
+            expect_ok(raft.agree(command, 3).await, LESSON);
         }
         let old_leader = expect_ok(raft.check_one_leader().await, LESSON);
         let (unsure, _) = raft
@@ -786,9 +786,9 @@ fn a_leader_that_lost_its_logs_tail_comes_back_in_line() {
             .expect("the leader takes commands");
         raft.run_for(Duration::from_millis(3)).await;
         expect_ok(raft.crash(old_leader), LESSON);
-        expect_ok(raft.one(6, 2, true).await, LESSON);
+        expect_ok(raft.agree(6, 2).await, LESSON);
         expect_ok(raft.restart(old_leader, 2), LESSON);
-        let last = expect_ok(raft.one(7, 3, true).await, LESSON);
+        let last = expect_ok(raft.agree(7, 3).await, LESSON);
         let (everyone, _) = expect_ok(raft.committed(last), LESSON);
         assert_eq!(
             everyone, 3,
@@ -827,7 +827,7 @@ async fn leader_within(raft: &mut RaftCluster<u64>, group: &[NodeId]) -> NodeId 
 fn figure_8_an_earlier_terms_entry_copied_to_a_majority_is_not_committed() {
     for_each_seed(|seed| async move {
         let mut raft = cluster(5, seed);
-        expect_ok(raft.one(100, 5, true).await, LESSON);
+        expect_ok(raft.agree(100, 5).await, LESSON);
         // (a) The leader of the first term takes 200 and reaches one
         // follower only.
         let first = expect_ok(raft.check_one_leader().await, LESSON);
@@ -884,7 +884,7 @@ fn figure_8_an_earlier_terms_entry_copied_to_a_majority_is_not_committed() {
         // 200, and commits a command of its own term.
         raft.partition(&[&[second, others[0], others[1]]])
             .expect("members");
-        let after = raft.one(400, 3, true).await;
+        let after = raft.agree(400, 3).await;
         if let Err(error) = &after
             && error.is_safety_violation()
         {
@@ -896,7 +896,7 @@ fn figure_8_an_earlier_terms_entry_copied_to_a_majority_is_not_committed() {
         }
         expect_ok(after, LESSON);
         raft.heal();
-        expect_ok(raft.one(500, 5, true).await, LESSON);
+        expect_ok(raft.agree(500, 5).await, LESSON);
     });
 }
 
@@ -907,7 +907,7 @@ fn figure_8_an_earlier_terms_entry_copied_to_a_majority_is_not_committed() {
 fn a_minority_partition_refuses_writes_while_the_majority_goes_on() {
     for_each_seed(|seed| async move {
         let mut raft = cluster(5, seed);
-        expect_ok(raft.one(1, 5, true).await, LESSON);
+        expect_ok(raft.agree(1, 5).await, LESSON);
         let old_leader = expect_ok(raft.check_one_leader().await, LESSON);
         let minority_peer = raft
             .members()
@@ -921,7 +921,7 @@ fn a_minority_partition_refuses_writes_while_the_majority_goes_on() {
             .propose(old_leader, 2)
             .expect("it still believes it leads");
 
-        let majority_write = expect_ok(raft.one(3, 3, true).await, LESSON);
+        let majority_write = expect_ok(raft.agree(3, 3).await, LESSON);
         let (count, _) = expect_ok(raft.committed(refused), LESSON);
         let committed_there = expect_ok(raft.committed(refused), LESSON).1;
         assert!(
@@ -929,7 +929,7 @@ fn a_minority_partition_refuses_writes_while_the_majority_goes_on() {
             "{LESSON}: the minority's write (2) must never be committed, found {committed_there:?}"
         );
         raft.heal();
-        expect_ok(raft.one(4, 5, true).await, LESSON);
+        expect_ok(raft.agree(4, 5).await, LESSON);
         let (everyone, command) = expect_ok(raft.committed(majority_write), LESSON);
         assert_eq!(
             (everyone, command),

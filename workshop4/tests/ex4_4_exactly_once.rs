@@ -159,10 +159,10 @@ fn duplicates_in_the_replicated_log_are_applied_once_on_every_replica() {
         for sequence in 1..=5 {
             let request = deposit(7, sequence, sequence * 100);
             intended += sequence * 100;
-            expect_ok(raft.one(request.clone(), 3, true).await, LESSON);
+            expect_ok(raft.agree(request.clone(), 3).await, LESSON);
             // The reply to the client was lost: it sends the same request
             // again, and it is committed again.
-            expect_ok(raft.one(request, 3, true).await, LESSON);
+            expect_ok(raft.agree(request, 3).await, LESSON);
         }
         raft.run_for(Duration::from_millis(200)).await;
         for member in raft.members().to_vec() {

@@ -14,7 +14,7 @@ use workshop4::testing::{node, node_with_log, term};
 use workshop4::{
     Account, AccountError, AccountOperation, ClusterError, Heartbeat, HeartbeatResponse, LogIndex,
     ProposeError, RaftCluster, RaftConfig, RaftConfigError, RaftMessage, RaftNode, Role,
-    StateMachine, StepError,
+    SafetyOracle, SafetyViolation, StateMachine, StepError,
 };
 
 fn ms(value: u64) -> Duration {
@@ -236,13 +236,104 @@ fn the_harness_refuses_unknown_and_crashed_nodes() {
             [node(1), node(2), node(3)],
             "the members are node-1 to node-3"
         );
-        let broken = ClusterError::SafetyViolation("disagreement".into());
-        assert!(broken.is_safety_violation(), "a disagreement breaks safety");
+        let broken = ClusterError::SafetyViolation(SafetyViolation::TwoLeaders {
+            term: term(2),
+            first: node(1),
+            second: node(2),
+        });
+        assert!(
+            broken.is_safety_violation(),
+            "two leaders in a term break safety"
+        );
         assert!(
             !ClusterError::Network(NetworkError::UnknownNode(NodeId::new(1))).is_safety_violation(),
             "a refused network operation is a mistake of the test, not of Raft"
         );
     });
+}
+
+/// The safety oracle names each broken promise with what shows it, and
+/// keeps the first.
+#[test]
+fn the_safety_oracle_names_each_broken_promise() {
+    let mut oracle: SafetyOracle<u64> = SafetyOracle::new();
+    oracle.observed(node(1), Role::Leader, term(2), LogIndex::ZERO);
+    oracle.applied(node(1), LogIndex::new(1), 10);
+    oracle.applied(node(2), LogIndex::new(1), 10);
+    oracle.observed(node(1), Role::Leader, term(2), LogIndex::new(1));
+    oracle.observed(node(3), Role::Leader, term(3), LogIndex::ZERO);
+    assert_eq!(
+        oracle.check(),
+        Ok(()),
+        "one leader per term and the same command at index 1 keep every promise"
+    );
+    assert_eq!(oracle.applied_at(LogIndex::new(1)), (2, Some(&10)));
+
+    let mut two_leaders = oracle.clone();
+    two_leaders.observed(node(2), Role::Leader, term(2), LogIndex::new(1));
+    assert_eq!(
+        two_leaders.check(),
+        Err(SafetyViolation::TwoLeaders {
+            term: term(2),
+            first: node(1),
+            second: node(2),
+        }),
+        "node-2 leading term 2 after node-1 breaks election safety"
+    );
+
+    let mut different = oracle.clone();
+    different.applied(node(3), LogIndex::new(1), 11);
+    assert!(
+        matches!(
+            different.check(),
+            Err(SafetyViolation::DifferentCommands { index, node: applier, .. })
+                if index == LogIndex::new(1) && applier == node(3)
+        ),
+        "11 at index 1 where others applied 10 breaks state machine safety"
+    );
+
+    let mut out_of_order = oracle.clone();
+    out_of_order.applied(node(1), LogIndex::new(3), 30);
+    assert_eq!(
+        out_of_order.check(),
+        Err(SafetyViolation::AppliedOutOfOrder {
+            node: node(1),
+            index: LogIndex::new(3),
+            expected: LogIndex::new(2),
+        }),
+        "index 3 right after index 1 skips one"
+    );
+    out_of_order.observed(node(1), Role::Follower, term(2), LogIndex::ZERO);
+    assert!(
+        matches!(
+            out_of_order.check(),
+            Err(SafetyViolation::AppliedOutOfOrder { .. })
+        ),
+        "the first violation is kept: what follows it is no longer evidence"
+    );
+
+    let mut went_back = oracle.clone();
+    went_back.observed(node(1), Role::Follower, term(4), LogIndex::ZERO);
+    assert_eq!(
+        went_back.check(),
+        Err(SafetyViolation::CommitIndexWentBack {
+            node: node(1),
+            from: LogIndex::new(1),
+            to: LogIndex::ZERO,
+            term: term(4),
+        }),
+        "a commit index that moves back uncommits an entry"
+    );
+
+    let mut restarted = oracle;
+    restarted.restarted(node(1));
+    restarted.observed(node(1), Role::Follower, term(2), LogIndex::ZERO);
+    restarted.applied(node(1), LogIndex::new(1), 10);
+    assert_eq!(
+        restarted.check(),
+        Ok(()),
+        "a restarted node knows nothing committed and applies again from index 1"
+    );
 }
 
 /// The account refuses an overdraft and an overflow, and counts what it

@@ -70,6 +70,17 @@ impl<M: Message> Network<M> {
             .read(|wire| wire.host(node).map(|host| host.status))
     }
 
+    /// Whether `node`'s links work: `false` from [`disconnect`](Self::disconnect)
+    /// until [`connect`](Self::connect). A partition leaves it as it is, and
+    /// so do a crash and a restart.
+    ///
+    /// # Errors
+    /// [`NetworkError::UnknownNode`].
+    pub fn is_connected(&self, node: NodeId) -> Result<bool, NetworkError> {
+        self.shared
+            .read(|wire| wire.host(node).map(|host| host.connected))
+    }
+
     /// The conditions messages leave under now.
     pub fn conditions(&self) -> NetworkConditions {
         self.shared.read(|wire| wire.conditions)

@@ -156,7 +156,7 @@ pub(super) struct Host<M> {
     /// Running, paused or crashed.
     pub(super) status: NodeStatus,
     /// Whether its links work; `false` after `disconnect`.
-    connected: bool,
+    pub(super) connected: bool,
     /// Which life of the node this is: raised by every crash, so that handles
     /// from before the crash stop working.
     pub(super) incarnation: u64,
