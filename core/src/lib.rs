@@ -13,7 +13,8 @@
 //! - [`WorkDistributor`]: hands a batch to a pool of [`Workers`] and returns a
 //!   [`RunReport`].
 //! - [`WorkTracker`]: the lifecycle of every item ([`WorkStatus`]), with
-//!   receipts that reject late results. [`InMemoryWorkTracker`] is provided.
+//!   receipts that reject late results. [`InMemoryWorkTracker`] is provided,
+//!   a plain value that its owner keeps under the owner's own lock.
 //! - [`DeadLetterQueue`]: where items go when they will not succeed.
 //!
 //! ## Small types that carry rules

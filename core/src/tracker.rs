@@ -7,18 +7,19 @@
 //! tests are built from.
 //!
 //! Design: [`WorkTracker`] is the interface the seed series named
-//! (`IWorkTracker`); [`InMemoryWorkTracker`] is the provided implementation. It
-//! keeps everything behind one `std::sync::Mutex`: every method is short and
-//! synchronous and never holds the lock across an `.await`, so tokio's async
-//! mutex would only add cost. Reports list items sorted by id, so runs are
-//! reproducible whatever order items were submitted in.
+//! (`IWorkTracker`); [`InMemoryWorkTracker`] is the provided implementation.
+//! A tracker is a plain value whose changes take `&mut self`: it is one part
+//! of its owner's state (Workshop 1's queue, Workshop 2's cluster), and it
+//! changes under the owner's one lock together with the rest of that state.
+//! A tracker with a mutex of its own would make two locks for one state, and
+//! a rule about which to take first. Reports list items sorted by id, so runs
+//! are reproducible whatever order items were submitted in.
 //!
 //! Left out: persistence (a real tracker is a database table or the queue
 //! service itself) and any bound on history; a workshop run is small.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::sim::clock;
@@ -29,14 +30,15 @@ use crate::{
 
 /// Keeps the status and history of every item in a run.
 ///
-/// Every method takes `&self` because one tracker is shared by all the workers
-/// of a distributor.
-pub trait WorkTracker: Send + Sync {
+/// Every change takes `&mut self`: whoever owns the tracker guards it with
+/// the same lock as the rest of its state, so an item's place in a queue and
+/// its status in the tracker change together.
+pub trait WorkTracker: Send {
     /// Registers a new item as [`WorkStatus::Pending`].
     ///
     /// # Errors
     /// [`TrackerError::AlreadySubmitted`] if the id is known.
-    fn submit(&self, item: WorkItemId) -> Result<(), TrackerError>;
+    fn submit(&mut self, item: WorkItemId) -> Result<(), TrackerError>;
 
     /// Hands a pending item to `worker` and issues a fresh receipt for this
     /// attempt; only that receipt may report its outcome.
@@ -44,7 +46,7 @@ pub trait WorkTracker: Send + Sync {
     /// # Errors
     /// [`TrackerError::UnknownItem`], or [`TrackerError::IllegalTransition`]
     /// unless the item is pending.
-    fn start(&self, item: WorkItemId, worker: WorkerId) -> Result<Claim, TrackerError>;
+    fn start(&mut self, item: WorkItemId, worker: WorkerId) -> Result<Claim, TrackerError>;
 
     /// Marks the attempt behind `receipt` as successful: final.
     ///
@@ -52,7 +54,7 @@ pub trait WorkTracker: Send + Sync {
     /// [`TrackerError::StaleReceipt`] when `receipt` is not the current one (a
     /// late result, which is recorded and rejected), or another
     /// [`TrackerError`] when the item is unknown.
-    fn succeed(&self, item: WorkItemId, receipt: Receipt) -> Result<(), TrackerError>;
+    fn succeed(&mut self, item: WorkItemId, receipt: Receipt) -> Result<(), TrackerError>;
 
     /// Marks the attempt behind `receipt` as failed with `error`. The item waits
     /// in [`WorkStatus::Failed`] for a decision: [`retry`](Self::retry) or
@@ -61,7 +63,7 @@ pub trait WorkTracker: Send + Sync {
     /// # Errors
     /// As for [`succeed`](Self::succeed).
     fn fail(
-        &self,
+        &mut self,
         item: WorkItemId,
         receipt: Receipt,
         error: WorkError,
@@ -72,19 +74,32 @@ pub trait WorkTracker: Send + Sync {
     ///
     /// # Errors
     /// [`TrackerError::IllegalTransition`] unless the item is failed.
-    fn retry(&self, item: WorkItemId, delay: Duration) -> Result<(), TrackerError>;
+    fn retry(&mut self, item: WorkItemId, delay: Duration) -> Result<(), TrackerError>;
 
     /// Sets a failed item aside for good: final.
     ///
     /// # Errors
     /// [`TrackerError::IllegalTransition`] unless the item is failed.
-    fn dead_letter(&self, item: WorkItemId, reason: DeadLetterReason) -> Result<(), TrackerError>;
+    fn dead_letter(
+        &mut self,
+        item: WorkItemId,
+        reason: DeadLetterReason,
+    ) -> Result<(), TrackerError>;
 
     /// The item's current status, or `None` if it was never submitted.
     fn status(&self, item: WorkItemId) -> Option<WorkStatus>;
 
     /// Everything known so far: every item's outcome and the full history.
     fn report(&self) -> RunReport;
+
+    /// The report of a finished run. A tracker that can hand over its
+    /// records instead of copying them overrides this.
+    fn into_report(self) -> RunReport
+    where
+        Self: Sized,
+    {
+        self.report()
+    }
 }
 
 /// What [`WorkTracker::start`] hands out: the receipt for this attempt, its
@@ -238,15 +253,9 @@ impl fmt::Display for TrackerEvent {
     }
 }
 
-/// The provided [`WorkTracker`]: everything in memory, behind one mutex.
-#[derive(Default)]
+/// The provided [`WorkTracker`]: everything in memory.
+#[derive(Debug, Default)]
 pub struct InMemoryWorkTracker {
-    /// All state, so every operation sees and changes it atomically.
-    state: Mutex<TrackerState>,
-}
-
-#[derive(Default)]
-struct TrackerState {
     /// Every item, in the order submitted.
     items: Vec<ItemSummary>,
     /// Where each item is in `items`. Ordered rather than hashed: items are
@@ -277,78 +286,56 @@ impl InMemoryWorkTracker {
         Self::default()
     }
 
-    /// Submits every item of a batch at one instant, under one lock. It is
+    /// Submits every item of a batch at one instant. It is
     /// [`WorkTracker::submit`] for many items, and refuses the whole batch
     /// before changing anything if any id is known or repeated.
     ///
     /// # Errors
     /// [`TrackerError::AlreadySubmitted`] for the first id that is known or
     /// appears twice.
-    pub fn submit_all(&self, items: &[WorkItemId]) -> Result<(), TrackerError> {
-        self.with_state(|state| {
-            // Batches usually come in increasing id order, which proves them
-            // free of repeats in one pass; only other batches need a set.
-            let repeated = if items.is_sorted() {
-                items
-                    .windows(2)
-                    .find(|pair| pair[0] == pair[1])
-                    .map(|pair| pair[1])
-            } else {
-                let mut seen = BTreeSet::new();
-                items.iter().copied().find(|&item| !seen.insert(item))
-            };
-            if let Some(item) = repeated {
-                return Err(TrackerError::AlreadySubmitted {
-                    item,
-                    status: WorkStatus::Pending,
-                });
+    pub fn submit_all(&mut self, items: &[WorkItemId]) -> Result<(), TrackerError> {
+        // Batches usually come in increasing id order, which proves them
+        // free of repeats in one pass; only other batches need a set.
+        let repeated = if items.is_sorted() {
+            items
+                .windows(2)
+                .find(|pair| pair[0] == pair[1])
+                .map(|pair| pair[1])
+        } else {
+            let mut seen = BTreeSet::new();
+            items.iter().copied().find(|&item| !seen.insert(item))
+        };
+        if let Some(item) = repeated {
+            return Err(TrackerError::AlreadySubmitted {
+                item,
+                status: WorkStatus::Pending,
+            });
+        }
+        for &item in items {
+            if let Some(&at) = self.index.get(&item) {
+                let status = self.items[at].status;
+                return Err(TrackerError::AlreadySubmitted { item, status });
             }
-            for &item in items {
-                if let Some(&at) = state.index.get(&item) {
-                    let status = state.items[at].status;
-                    return Err(TrackerError::AlreadySubmitted { item, status });
-                }
-            }
-            let now = clock::elapsed();
-            // Each item will have about three events: submitted, started and
-            // settled. Reserving once avoids copying the history as it grows.
-            state.events.reserve(items.len() * 3);
-            state.items.reserve(items.len());
-            let first = state.items.len();
-            if state.index.is_empty() {
-                // Collecting builds the tree in one pass from sorted input,
-                // where inserting searches it once per item.
-                state.index = items.iter().copied().zip(first..).collect();
-            } else {
-                state.index.extend(items.iter().copied().zip(first..));
-            }
-            for &item in items {
-                state.insert(now, item);
-            }
-            Ok(())
-        })
+        }
+        let now = clock::elapsed();
+        // Each item will have about three events: submitted, started and
+        // settled. Reserving once avoids copying the history as it grows.
+        self.events.reserve(items.len() * 3);
+        self.items.reserve(items.len());
+        let first = self.items.len();
+        if self.index.is_empty() {
+            // Collecting builds the tree in one pass from sorted input,
+            // where inserting searches it once per item.
+            self.index = items.iter().copied().zip(first..).collect();
+        } else {
+            self.index.extend(items.iter().copied().zip(first..));
+        }
+        for &item in items {
+            self.insert(now, item);
+        }
+        Ok(())
     }
 
-    /// The report of a finished run, taking the tracker's records instead of
-    /// copying them; [`WorkTracker::report`] copies, for a look mid-run.
-    pub fn into_report(self) -> RunReport {
-        let state = self
-            .state
-            .into_inner()
-            .unwrap_or_else(PoisonError::into_inner);
-        RunReport::from_records(state.items, state.events)
-    }
-
-    fn with_state<T>(&self, change: impl FnOnce(&mut TrackerState) -> T) -> T {
-        // A poisoned lock means a panic elsewhere while it was held. No method
-        // here panics between two writes, so the state is still consistent and
-        // the panic that matters is reported where it happened.
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        change(&mut state)
-    }
-}
-
-impl TrackerState {
     /// Adds an item already placed in `index` at the end of `items`.
     fn insert(&mut self, now: Duration, item: WorkItemId) {
         self.items.push(ItemSummary {
@@ -429,117 +416,114 @@ impl TrackerState {
 }
 
 impl WorkTracker for InMemoryWorkTracker {
-    fn submit(&self, item: WorkItemId) -> Result<(), TrackerError> {
+    fn submit(&mut self, item: WorkItemId) -> Result<(), TrackerError> {
         self.submit_all(&[item])
     }
 
-    fn start(&self, item: WorkItemId, worker: WorkerId) -> Result<Claim, TrackerError> {
-        self.with_state(|state| {
-            let at = state.position_in(item, WorkStatus::Pending, "start")?;
-            let now = clock::elapsed();
-            state.receipts.push(at);
-            let receipt = Receipt::new(state.receipts.len() as u64);
-            let summary = &mut state.items[at];
-            summary.attempts = summary.attempts.saturating_add(1);
-            summary.status = WorkStatus::InProgress;
-            summary.last_worker = Some(worker);
-            let attempt =
-                Attempt::new(summary.attempts).expect("an incremented attempt count is never 0");
-            state.holders[at] = Some(Holder {
+    fn start(&mut self, item: WorkItemId, worker: WorkerId) -> Result<Claim, TrackerError> {
+        let at = self.position_in(item, WorkStatus::Pending, "start")?;
+        let now = clock::elapsed();
+        self.receipts.push(at);
+        let receipt = Receipt::new(self.receipts.len() as u64);
+        let summary = &mut self.items[at];
+        summary.attempts = summary.attempts.saturating_add(1);
+        summary.status = WorkStatus::InProgress;
+        summary.last_worker = Some(worker);
+        let attempt =
+            Attempt::new(summary.attempts).expect("an incremented attempt count is never 0");
+        self.holders[at] = Some(Holder {
+            worker,
+            receipt,
+            attempt,
+        });
+        self.record(
+            now,
+            item,
+            Happened::Started {
                 worker,
-                receipt,
                 attempt,
-            });
-            state.record(
-                now,
-                item,
-                Happened::Started {
-                    worker,
-                    attempt,
-                    receipt,
-                },
-            );
-            Ok(Claim {
                 receipt,
-                attempt,
-                started_at: now,
-            })
+            },
+        );
+        Ok(Claim {
+            receipt,
+            attempt,
+            started_at: now,
         })
     }
 
-    fn succeed(&self, item: WorkItemId, receipt: Receipt) -> Result<(), TrackerError> {
-        self.with_state(|state| {
-            let now = clock::elapsed();
-            let (at, holder) = state.finish_attempt(now, item, receipt)?;
-            let summary = &mut state.items[at];
-            summary.status = WorkStatus::Succeeded;
-            summary.finished_at = Some(now);
-            state.record(
-                now,
-                item,
-                Happened::Succeeded {
-                    worker: holder.worker,
-                    attempt: holder.attempt,
-                },
-            );
-            Ok(())
-        })
+    fn succeed(&mut self, item: WorkItemId, receipt: Receipt) -> Result<(), TrackerError> {
+        let now = clock::elapsed();
+        let (at, holder) = self.finish_attempt(now, item, receipt)?;
+        let summary = &mut self.items[at];
+        summary.status = WorkStatus::Succeeded;
+        summary.finished_at = Some(now);
+        self.record(
+            now,
+            item,
+            Happened::Succeeded {
+                worker: holder.worker,
+                attempt: holder.attempt,
+            },
+        );
+        Ok(())
     }
 
     fn fail(
-        &self,
+        &mut self,
         item: WorkItemId,
         receipt: Receipt,
         error: WorkError,
     ) -> Result<(), TrackerError> {
-        self.with_state(|state| {
-            let now = clock::elapsed();
-            let (at, holder) = state.finish_attempt(now, item, receipt)?;
-            let summary = &mut state.items[at];
-            summary.status = WorkStatus::Failed;
-            summary.last_error = Some(error.clone());
-            state.record(
-                now,
-                item,
-                Happened::Failed {
-                    worker: holder.worker,
-                    attempt: holder.attempt,
-                    error,
-                },
-            );
-            Ok(())
-        })
+        let now = clock::elapsed();
+        let (at, holder) = self.finish_attempt(now, item, receipt)?;
+        let summary = &mut self.items[at];
+        summary.status = WorkStatus::Failed;
+        summary.last_error = Some(error.clone());
+        self.record(
+            now,
+            item,
+            Happened::Failed {
+                worker: holder.worker,
+                attempt: holder.attempt,
+                error,
+            },
+        );
+        Ok(())
     }
 
-    fn retry(&self, item: WorkItemId, delay: Duration) -> Result<(), TrackerError> {
-        self.with_state(|state| {
-            let at = state.position_in(item, WorkStatus::Failed, "retry")?;
-            state.items[at].status = WorkStatus::Pending;
-            state.record(clock::elapsed(), item, Happened::RetryScheduled { delay });
-            Ok(())
-        })
+    fn retry(&mut self, item: WorkItemId, delay: Duration) -> Result<(), TrackerError> {
+        let at = self.position_in(item, WorkStatus::Failed, "retry")?;
+        self.items[at].status = WorkStatus::Pending;
+        self.record(clock::elapsed(), item, Happened::RetryScheduled { delay });
+        Ok(())
     }
 
-    fn dead_letter(&self, item: WorkItemId, reason: DeadLetterReason) -> Result<(), TrackerError> {
-        self.with_state(|state| {
-            let at = state.position_in(item, WorkStatus::Failed, "dead-letter")?;
-            let now = clock::elapsed();
-            let summary = &mut state.items[at];
-            summary.status = WorkStatus::DeadLettered;
-            summary.finished_at = Some(now);
-            state.record(now, item, Happened::DeadLettered { reason });
-            Ok(())
-        })
+    fn dead_letter(
+        &mut self,
+        item: WorkItemId,
+        reason: DeadLetterReason,
+    ) -> Result<(), TrackerError> {
+        let at = self.position_in(item, WorkStatus::Failed, "dead-letter")?;
+        let now = clock::elapsed();
+        let summary = &mut self.items[at];
+        summary.status = WorkStatus::DeadLettered;
+        summary.finished_at = Some(now);
+        self.record(now, item, Happened::DeadLettered { reason });
+        Ok(())
     }
 
     fn status(&self, item: WorkItemId) -> Option<WorkStatus> {
-        self.with_state(|state| {
-            let &at = state.index.get(&item)?;
-            Some(state.items[at].status)
-        })
+        let &at = self.index.get(&item)?;
+        Some(self.items[at].status)
     }
 
     fn report(&self) -> RunReport {
-        self.with_state(|state| RunReport::from_records(state.items.clone(), state.events.clone()))
+        RunReport::from_records(self.items.clone(), self.events.clone())
+    }
+
+    /// Takes the records instead of copying them.
+    fn into_report(self) -> RunReport {
+        RunReport::from_records(self.items, self.events)
     }
 }

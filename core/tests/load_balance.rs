@@ -16,7 +16,7 @@ const IDLE: WorkerId = WorkerId::new(2);
 #[test]
 fn balance_counts_busy_time_latency_and_idle_workers() {
     let balance = simulate(async {
-        let tracker = InMemoryWorkTracker::new();
+        let mut tracker = InMemoryWorkTracker::new();
         let (first, second) = (WorkItemId::new(1), WorkItemId::new(2));
         tracker.submit(first).expect("new");
         tracker.submit(second).expect("new");

@@ -1,6 +1,7 @@
 //! Timelines record what ran where, and draw it for a terminal and as SVG:
 //! well-formed, deterministic for a seed, and showing everything recorded.
 
+use std::cell::RefCell;
 use std::time::Duration;
 
 use coordination::picture::{BarChart, Picture, Terminal};
@@ -19,9 +20,12 @@ use rand::RngExt;
 fn scripted_run(seed: Seed) -> (RunReport, Timeline) {
     let recording = Recording::start();
     let report = simulate(async move {
-        let tracker = InMemoryWorkTracker::new();
+        let mut tracker = InMemoryWorkTracker::new();
         let items: Vec<WorkItemId> = (1..=12).map(WorkItemId::new).collect();
         tracker.submit_all(&items).expect("fresh ids");
+        // Three workers share the tracker on one task; each borrow lasts one
+        // call, never across an `.await`.
+        let tracker = RefCell::new(tracker);
         let worker = |number: u32| {
             let tracker = &tracker;
             async move {
@@ -59,7 +63,7 @@ fn scripted_run(seed: Seed) -> (RunReport, Timeline) {
             timeline::point("node-2", Mark::StaleTokenRejected { token: 33 }, "write");
         };
         tokio::join!(worker(1), worker(2), worker(3), nodes);
-        tracker.into_report()
+        tracker.into_inner().into_report()
     });
     (report, recording.finish())
 }
@@ -68,26 +72,39 @@ fn scripted_run(seed: Seed) -> (RunReport, Timeline) {
 /// failures with backoff, item 5 poison, item 7's first attempt timing out
 /// and answering late.
 async fn work_on(
-    tracker: &InMemoryWorkTracker,
+    tracker: &RefCell<InMemoryWorkTracker>,
     item: WorkItemId,
     worker: WorkerId,
     rng: &mut coordination::SimRng,
 ) {
     for attempt in 1..=3_u32 {
-        let claim = tracker.start(item, worker).expect("a pending item starts");
+        let claim = tracker
+            .borrow_mut()
+            .start(item, worker)
+            .expect("a pending item starts");
         tokio::time::sleep(Duration::from_millis(rng.random_range(50..300))).await;
         if item.get() == 7 && attempt == 1 {
             let after = Duration::from_secs(1);
             tokio::time::sleep(after).await;
             tracker
+                .borrow_mut()
                 .fail(item, claim.receipt, WorkError::TimedOut { after })
                 .expect("current");
-            tracker.retry(item, Duration::ZERO).expect("failed");
+            tracker
+                .borrow_mut()
+                .retry(item, Duration::ZERO)
+                .expect("failed");
             let other = WorkerId::new(worker.get() % 3 + 1);
-            let retry = tracker.start(item, other).expect("pending again");
-            tracker.succeed(item, retry.receipt).expect("current");
+            let retry = tracker
+                .borrow_mut()
+                .start(item, other)
+                .expect("pending again");
+            tracker
+                .borrow_mut()
+                .succeed(item, retry.receipt)
+                .expect("current");
             tokio::time::sleep(Duration::from_millis(500)).await;
-            let late = tracker.succeed(item, claim.receipt);
+            let late = tracker.borrow_mut().succeed(item, claim.receipt);
             assert!(late.is_err_and(|error| error.is_late_result()));
             return;
         }
@@ -96,22 +113,31 @@ async fn work_on(
         } else if rng.random_bool(0.3) {
             WorkError::transient("503 from the resizer")
         } else {
-            tracker.succeed(item, claim.receipt).expect("current");
+            tracker
+                .borrow_mut()
+                .succeed(item, claim.receipt)
+                .expect("current");
             return;
         };
         let permanent = !error.is_retryable();
-        tracker.fail(item, claim.receipt, error).expect("current");
+        tracker
+            .borrow_mut()
+            .fail(item, claim.receipt, error)
+            .expect("current");
         if permanent || attempt == 3 {
             let reason = if permanent {
                 DeadLetterReason::PermanentFailure
             } else {
                 DeadLetterReason::AttemptsExhausted
             };
-            tracker.dead_letter(item, reason).expect("failed");
+            tracker
+                .borrow_mut()
+                .dead_letter(item, reason)
+                .expect("failed");
             return;
         }
         let delay = Duration::from_millis(100 * 2_u64.pow(attempt));
-        tracker.retry(item, delay).expect("failed");
+        tracker.borrow_mut().retry(item, delay).expect("failed");
         tokio::time::sleep(delay).await;
     }
 }

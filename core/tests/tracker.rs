@@ -15,7 +15,7 @@ const WORKER: WorkerId = WorkerId::new(1);
 /// The happy path: pending, in progress, succeeded; one attempt, one receipt.
 #[test]
 fn an_item_moves_from_pending_to_succeeded() {
-    let tracker = InMemoryWorkTracker::new();
+    let mut tracker = InMemoryWorkTracker::new();
     tracker.submit(ITEM).expect("new item");
     assert_eq!(tracker.status(ITEM), Some(WorkStatus::Pending));
     let claim = tracker.start(ITEM, WORKER).expect("pending items start");
@@ -32,7 +32,7 @@ fn an_item_moves_from_pending_to_succeeded() {
 /// and trying is recorded as a rejected late result.
 #[test]
 fn an_old_receipt_cannot_settle_a_retried_item() {
-    let tracker = InMemoryWorkTracker::new();
+    let mut tracker = InMemoryWorkTracker::new();
     tracker.submit(ITEM).expect("new item");
     let first = tracker.start(ITEM, WORKER).expect("pending");
     tracker
@@ -69,7 +69,7 @@ fn an_old_receipt_cannot_settle_a_retried_item() {
 /// A finished item stays finished: no second success, no failure after it.
 #[test]
 fn a_succeeded_item_cannot_be_settled_again() {
-    let tracker = InMemoryWorkTracker::new();
+    let mut tracker = InMemoryWorkTracker::new();
     tracker.submit(ITEM).expect("new item");
     let claim = tracker.start(ITEM, WORKER).expect("pending");
     tracker.succeed(ITEM, claim.receipt).expect("current");
@@ -92,7 +92,7 @@ fn a_succeeded_item_cannot_be_settled_again() {
 /// Only a failed item can be dead-lettered, and that is final.
 #[test]
 fn only_failed_items_are_dead_lettered() {
-    let tracker = InMemoryWorkTracker::new();
+    let mut tracker = InMemoryWorkTracker::new();
     tracker.submit(ITEM).expect("new item");
     assert!(matches!(
         tracker.dead_letter(ITEM, DeadLetterReason::PermanentFailure),
@@ -117,7 +117,7 @@ fn only_failed_items_are_dead_lettered() {
 /// Unknown and duplicate ids are typed errors, not panics.
 #[test]
 fn unknown_and_duplicate_items_are_refused() {
-    let tracker = InMemoryWorkTracker::new();
+    let mut tracker = InMemoryWorkTracker::new();
     assert_eq!(
         tracker.start(ITEM, WORKER),
         Err(TrackerError::UnknownItem(ITEM))
@@ -132,7 +132,7 @@ fn unknown_and_duplicate_items_are_refused() {
 /// The lost-item assertion names the item, its state and its last error.
 #[test]
 fn assert_nothing_lost_names_the_lost_item() {
-    let tracker = InMemoryWorkTracker::new();
+    let mut tracker = InMemoryWorkTracker::new();
     for id in 1..=3 {
         tracker.submit(WorkItemId::new(id)).expect("new item");
     }
@@ -169,7 +169,7 @@ fn assert_nothing_lost_names_the_lost_item() {
 #[test]
 fn events_are_stamped_with_simulated_time() {
     simulate(async {
-        let tracker = InMemoryWorkTracker::new();
+        let mut tracker = InMemoryWorkTracker::new();
         tracker.submit(ITEM).expect("new item");
         let claim = tracker.start(ITEM, WORKER).expect("pending");
         tokio::time::sleep(Duration::from_millis(250)).await;

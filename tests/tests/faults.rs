@@ -273,6 +273,7 @@ fn never_read(address: SocketAddr) -> usize {
                 call,
                 request: QueueRequest::Report,
             })
+            .expect("a report request has bytes")
         })
         .collect();
     let started = std::time::Instant::now();
@@ -303,7 +304,7 @@ fn a_flood_of_huge_frame_headers_costs_what_arrives() {
         for connection in 0..30 {
             let mut stream = TcpStream::connect(address).expect("the leader listens");
             let mut bytes = if connection % 3 == 0 {
-                let mut hello = framed(&Frame::Peer(peer));
+                let mut hello = framed(&Frame::Peer(peer)).expect("a greeting has bytes");
                 hello.extend(MAX_FRAME.to_be_bytes());
                 hello
             } else {

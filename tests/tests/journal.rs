@@ -67,7 +67,7 @@ fn written(path: &Path, changes: &[DurableChange]) -> (Vec<u8>, Vec<usize>) {
     let mut offset = MAGIC.len();
     for change in changes {
         starts.push(offset);
-        offset += record(change).len();
+        offset += record(change).expect("a change has bytes").len();
     }
     assert_eq!(offset, bytes.len(), "the journal holds exactly its records");
     (bytes, starts)

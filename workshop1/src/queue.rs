@@ -19,15 +19,19 @@
 //! [`Receipt`]. Only the newest receipt of an item can settle it: a worker that
 //! answers after its item was reclaimed and handed to someone else gets its
 //! late result rejected, never counted twice. That rule lives in the
-//! [`InMemoryWorkTracker`] underneath, which also keeps the history every report
-//! and test reads.
+//! [`WorkTracker`] underneath ([`InMemoryWorkTracker`] unless
+//! [`with_tracker`](WorkQueue::with_tracker) gives another), which also keeps
+//! the history every report and test reads.
 //!
 //! The queue knows when the run is over: when every item has either reached a
 //! final state or been given up, it is *drained*, and `receive` returns `None`
 //! to every consumer.
 //!
-//! Design: one `std::sync::Mutex` around the state (never held across an
-//! `.await`), which also counts changes, and one `tokio::sync::Notify`. A
+//! Design: one `std::sync::Mutex` around the whole state, tracker included
+//! (never held across an `.await`), which also counts changes, and one
+//! `tokio::sync::Notify`. The tracker is a plain value inside that state, so
+//! an item's place in the queue and its status change together, and no rule
+//! about the order of two locks is needed. A
 //! consumer with nothing to do registers with the `Notify` *before* it looks
 //! at the state, then waits only if the count has not moved: a change that
 //! lands in between cannot be missed. Waiting consumers all wake on every
@@ -115,11 +119,14 @@ pub struct InFlight {
 }
 
 /// A shared work queue; cloning gives another handle to the same queue.
-pub struct WorkQueue<I: WorkItem> {
-    shared: Arc<Shared<I>>,
+///
+/// `T` keeps every item's lifecycle; tests may give a tracker of their own
+/// to watch what the queue does with it.
+pub struct WorkQueue<I: WorkItem, T: WorkTracker = InMemoryWorkTracker> {
+    shared: Arc<Shared<I, T>>,
 }
 
-impl<I: WorkItem> Clone for WorkQueue<I> {
+impl<I: WorkItem, T: WorkTracker> Clone for WorkQueue<I, T> {
     fn clone(&self) -> Self {
         Self {
             shared: Arc::clone(&self.shared),
@@ -127,11 +134,9 @@ impl<I: WorkItem> Clone for WorkQueue<I> {
     }
 }
 
-struct Shared<I> {
-    /// Where every item is; locked before `tracker` whenever both are needed.
-    state: Mutex<QueueState<I>>,
-    /// The lifecycle and history of every item.
-    tracker: InMemoryWorkTracker,
+struct Shared<I, T> {
+    /// Where every item is and what happened to it, under one lock.
+    state: Mutex<QueueState<I, T>>,
     /// Wakes everyone waiting for a change, so they re-check.
     changed: Notify,
     /// Wakes whoever waits for the end of the run, once, when the last item
@@ -140,7 +145,9 @@ struct Shared<I> {
     drained: Notify,
 }
 
-struct QueueState<I> {
+struct QueueState<I, T> {
+    /// The lifecycle and history of every item.
+    tracker: T,
     /// Visible now, oldest first.
     ready: VecDeque<I>,
     /// Waiting out a retry delay, keyed by when they become visible; the
@@ -167,14 +174,38 @@ impl<I: WorkItem> WorkQueue<I> {
     /// [`DistributeError::DuplicateItem`] when two items share an id; nothing is
     /// queued then.
     pub fn new(items: Vec<I>) -> Result<Self, DistributeError> {
-        let tracker = InMemoryWorkTracker::new();
+        let mut tracker = InMemoryWorkTracker::new();
         let ids: Vec<WorkItemId> = items.iter().map(WorkItem::id).collect();
         // A fresh tracker refuses a batch only for a repeated id, and refuses
         // it whole, before anything is queued.
         if let Err(TrackerError::AlreadySubmitted { item, .. }) = tracker.submit_all(&ids) {
             return Err(DistributeError::DuplicateItem(item));
         }
+        Ok(Self::queued(items, tracker))
+    }
+}
+
+impl<I: WorkItem, T: WorkTracker> WorkQueue<I, T> {
+    /// A queue holding `items`, each submitted to `tracker`, which must know
+    /// none of them.
+    ///
+    /// # Errors
+    /// [`DistributeError::DuplicateItem`] when two items share an id or
+    /// `tracker` knew one already; `tracker` may hold the items before it
+    /// then, and nothing is queued.
+    pub fn with_tracker(items: Vec<I>, mut tracker: T) -> Result<Self, DistributeError> {
+        for item in &items {
+            if let Err(TrackerError::AlreadySubmitted { item, .. }) = tracker.submit(item.id()) {
+                return Err(DistributeError::DuplicateItem(item));
+            }
+        }
+        Ok(Self::queued(items, tracker))
+    }
+
+    /// A queue holding `items`, all pending in `tracker`.
+    fn queued(items: Vec<I>, tracker: T) -> Self {
         let state = QueueState {
+            tracker,
             unsettled: items.len(),
             ready: items.into(),
             delayed: BTreeMap::new(),
@@ -183,14 +214,13 @@ impl<I: WorkItem> WorkQueue<I> {
             version: 0,
             waiting: 0,
         };
-        Ok(Self {
+        Self {
             shared: Arc::new(Shared {
                 state: Mutex::new(state),
-                tracker,
                 changed: Notify::new(),
                 drained: Notify::new(),
             }),
-        })
+        }
     }
 
     /// Waits for an item and hands it to `worker` under a fresh receipt, or
@@ -201,7 +231,7 @@ impl<I: WorkItem> WorkQueue<I> {
                 let mut state = self.lock();
                 state.release_due();
                 if let Some(item) = state.ready.pop_front() {
-                    let delivery = self.hand_out(&mut state, item, worker);
+                    let delivery = state.hand_out(item, worker);
                     tracing::info!(
                         "{worker} took {} ({})",
                         delivery.item.id(),
@@ -243,11 +273,7 @@ impl<I: WorkItem> WorkQueue<I> {
     pub fn complete(&self, delivery: Delivery<I>) {
         let mut state = self.lock();
         state.in_flight.remove(&delivery.receipt);
-        match self
-            .shared
-            .tracker
-            .succeed(delivery.item.id(), delivery.receipt)
-        {
+        match state.tracker.succeed(delivery.item.id(), delivery.receipt) {
             Ok(()) => {
                 state.unsettled -= 1;
                 tracing::info!(
@@ -266,7 +292,7 @@ impl<I: WorkItem> WorkQueue<I> {
     /// shows as lost in the report. This is what the naive distributor does.
     pub fn give_up(&self, delivery: Delivery<I>, error: WorkError) {
         let mut state = self.lock();
-        if self.fail(&mut state, &delivery, &error) {
+        if state.fail(&delivery, &error) {
             state.unsettled -= 1;
             tracing::warn!(
                 "{} failed {} ({}): {error}. Giving up: {} is lost",
@@ -284,16 +310,16 @@ impl<I: WorkItem> WorkQueue<I> {
     /// item was reclaimed meanwhile), so there is nothing left to retry.
     pub fn retry_now(&self, delivery: Delivery<I>, error: WorkError) -> Option<Delivery<I>> {
         let mut state = self.lock();
-        if !self.fail(&mut state, &delivery, &error) {
+        if !state.fail(&delivery, &error) {
             self.changed(state);
             return None;
         }
         let id = delivery.item.id();
-        self.shared
+        state
             .tracker
             .retry(id, Duration::ZERO)
             .expect("an attempt that just failed can be retried");
-        let retried = self.hand_out(&mut state, delivery.item, delivery.worker);
+        let retried = state.hand_out(delivery.item, delivery.worker);
         tracing::info!(
             "{} failed {id} ({}): {error}. Retrying at once ({})",
             delivery.worker,
@@ -314,9 +340,9 @@ impl<I: WorkItem> WorkQueue<I> {
     /// back of the queue. Workers are free to take other items meanwhile.
     pub fn retry_after(&self, delivery: Delivery<I>, error: WorkError, delay: Duration) {
         let mut state = self.lock();
-        if self.fail(&mut state, &delivery, &error) {
+        if state.fail(&delivery, &error) {
             let id = delivery.item.id();
-            self.shared
+            state
                 .tracker
                 .retry(id, delay)
                 .expect("an attempt that just failed can be retried");
@@ -346,9 +372,9 @@ impl<I: WorkItem> WorkQueue<I> {
         dead_letters: &dyn DeadLetterQueue<I>,
     ) {
         let mut state = self.lock();
-        if self.fail(&mut state, &delivery, &error) {
+        if state.fail(&delivery, &error) {
             let id = delivery.item.id();
-            self.shared
+            state
                 .tracker
                 .dead_letter(id, reason)
                 .expect("an attempt that just failed can be dead-lettered");
@@ -423,7 +449,7 @@ impl<I: WorkItem> WorkQueue<I> {
 
     /// A subscription to changes of this queue: an item received, settled,
     /// reclaimed or made visible again.
-    pub fn changes(&self) -> QueueChanges<I> {
+    pub fn changes(&self) -> QueueChanges<I, T> {
         let mut state = self.lock();
         state.waiting += 1;
         QueueChanges {
@@ -434,19 +460,24 @@ impl<I: WorkItem> WorkQueue<I> {
 
     /// Everything known so far about every item.
     pub fn report(&self) -> RunReport {
-        self.shared.tracker.report()
+        self.lock().tracker.report()
     }
 
     /// The report of a finished run. When this is the queue's last handle,
     /// the report takes the records instead of copying them.
     pub fn into_report(self) -> RunReport {
         match Arc::try_unwrap(self.shared) {
-            Ok(shared) => shared.tracker.into_report(),
-            Err(shared) => shared.tracker.report(),
+            Ok(shared) => shared
+                .state
+                .into_inner()
+                .unwrap_or_else(PoisonError::into_inner)
+                .tracker
+                .into_report(),
+            Err(shared) => Self { shared }.report(),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, QueueState<I>> {
+    fn lock(&self) -> MutexGuard<'_, QueueState<I, T>> {
         // No method panics while holding the lock, so a poisoned lock still
         // guards consistent state.
         self.shared
@@ -455,44 +486,9 @@ impl<I: WorkItem> WorkQueue<I> {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Records a new attempt of `item` by `worker` and remembers it in flight.
-    fn hand_out(&self, state: &mut QueueState<I>, item: I, worker: WorkerId) -> Delivery<I> {
-        let claim = self
-            .shared
-            .tracker
-            .start(item.id(), worker)
-            .expect("items in the queue are pending in the tracker");
-        let delivery = Delivery {
-            item,
-            receipt: claim.receipt,
-            attempt: claim.attempt,
-            worker,
-            received_at: claim.started_at,
-        };
-        state.in_flight.insert(claim.receipt, delivery.clone());
-        delivery
-    }
-
-    /// Records a failed attempt. Returns `false` when the attempt was no longer
-    /// current: its result is late, rejected, and nothing else may follow.
-    fn fail(&self, state: &mut QueueState<I>, delivery: &Delivery<I>, error: &WorkError) -> bool {
-        state.in_flight.remove(&delivery.receipt);
-        match self
-            .shared
-            .tracker
-            .fail(delivery.item.id(), delivery.receipt, error.clone())
-        {
-            Ok(()) => true,
-            Err(late) => {
-                report_late(delivery, &late);
-                false
-            }
-        }
-    }
-
     /// Counts a change, releases the lock and wakes everyone waiting; when
     /// the change drained the queue, wakes whoever waits for that too.
-    fn changed(&self, mut state: MutexGuard<'_, QueueState<I>>) {
+    fn changed(&self, mut state: MutexGuard<'_, QueueState<I, T>>) {
         state.version += 1;
         let drained = state.unsettled == 0;
         // Waking costs a lock even with nobody to wake; a busy run has
@@ -510,7 +506,40 @@ impl<I: WorkItem> WorkQueue<I> {
     }
 }
 
-impl<I> QueueState<I> {
+impl<I: WorkItem, T: WorkTracker> QueueState<I, T> {
+    /// Records a new attempt of `item` by `worker` and remembers it in flight.
+    fn hand_out(&mut self, item: I, worker: WorkerId) -> Delivery<I> {
+        let claim = self
+            .tracker
+            .start(item.id(), worker)
+            .expect("items in the queue are pending in the tracker");
+        let delivery = Delivery {
+            item,
+            receipt: claim.receipt,
+            attempt: claim.attempt,
+            worker,
+            received_at: claim.started_at,
+        };
+        self.in_flight.insert(claim.receipt, delivery.clone());
+        delivery
+    }
+
+    /// Records a failed attempt. Returns `false` when the attempt was no longer
+    /// current: its result is late, rejected, and nothing else may follow.
+    fn fail(&mut self, delivery: &Delivery<I>, error: &WorkError) -> bool {
+        self.in_flight.remove(&delivery.receipt);
+        match self
+            .tracker
+            .fail(delivery.item.id(), delivery.receipt, error.clone())
+        {
+            Ok(()) => true,
+            Err(late) => {
+                report_late(delivery, &late);
+                false
+            }
+        }
+    }
+
     /// Moves every delayed item whose delay has passed to the back of `ready`.
     fn release_due(&mut self) {
         if self.delayed.is_empty() {
@@ -539,21 +568,21 @@ fn report_late<I: WorkItem>(delivery: &Delivery<I>, error: &TrackerError) {
 }
 
 /// A subscription to a [`WorkQueue`]'s changes.
-pub struct QueueChanges<I: WorkItem> {
+pub struct QueueChanges<I: WorkItem, T: WorkTracker = InMemoryWorkTracker> {
     /// The queue watched.
-    queue: WorkQueue<I>,
+    queue: WorkQueue<I, T>,
     /// The change count last seen.
     seen: u64,
 }
 
-impl<I: WorkItem> Drop for QueueChanges<I> {
+impl<I: WorkItem, T: WorkTracker> Drop for QueueChanges<I, T> {
     /// A subscription counts in the queue's `waiting` for its whole life.
     fn drop(&mut self) {
         self.queue.lock().waiting -= 1;
     }
 }
 
-impl<I: WorkItem> QueueChanges<I> {
+impl<I: WorkItem, T: WorkTracker> QueueChanges<I, T> {
     /// Waits for the next change after the last one seen; returns at once if
     /// there was one since.
     pub async fn next(&mut self) {

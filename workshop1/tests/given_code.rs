@@ -2,13 +2,14 @@
 //! and the queue's rules (receipts, delays, draining) hold. These tests pass
 //! in every state of the workshop.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use coordination::sim::{FaultPlan, clock, simulate};
 use coordination::{
-    ConfigError, DistributeError, Happened, MaxAttempts, Probability, WorkDistributor, WorkError,
-    WorkItem, WorkStatus, Worker, WorkerId, Workers,
+    Claim, ConfigError, DeadLetterReason, DistributeError, Happened, InMemoryWorkTracker,
+    MaxAttempts, Probability, Receipt, RunReport, TrackerError, WorkDistributor, WorkError,
+    WorkItem, WorkItemId, WorkStatus, WorkTracker, Worker, WorkerId, Workers,
 };
 use workshop1::testing::{image_workers, pool};
 use workshop1::{ImageWorkItem, ImageWorker, NaiveWorkDistributor, WorkQueue};
@@ -251,4 +252,149 @@ fn test_pools_number_workers_from_one() {
         vec![1, 2],
         "the pool keeps the ids it was given, in order"
     );
+}
+
+/// Each verb of the queue is the lifecycle change its table promises, asked
+/// of the tracker in that order: nothing more, nothing skipped.
+#[test]
+fn each_queue_verb_makes_the_lifecycle_changes_it_promises() {
+    simulate(async {
+        let log = TransitionLog::default();
+        let asked = Arc::clone(&log.asked);
+        let items = (1..=5).map(|id| ImageWorkItem::new(id, 100)).collect();
+        let queue = WorkQueue::with_tracker(items, log).expect("unique ids");
+        assert_eq!(take(&asked), ["submit"; 5], "every item is submitted once");
+        let worker = WorkerId::new(1);
+
+        let delivery = queue.receive(worker).await.expect("five wait");
+        queue.complete(delivery);
+        assert_eq!(take(&asked), ["start", "succeed"], "receive, then complete");
+
+        let delivery = queue.receive(worker).await.expect("four wait");
+        queue.give_up(delivery, WorkError::transient("blip"));
+        assert_eq!(
+            take(&asked),
+            ["start", "fail"],
+            "give_up fails the attempt and decides nothing: the item is lost"
+        );
+
+        let delivery = queue.receive(worker).await.expect("three wait");
+        let retried = queue
+            .retry_now(delivery, WorkError::transient("blip"))
+            .expect("the attempt was current");
+        queue.complete(retried);
+        assert_eq!(
+            take(&asked),
+            ["start", "fail", "retry", "start", "succeed"],
+            "retry_now starts the next attempt at once"
+        );
+
+        let delivery = queue.receive(worker).await.expect("two wait");
+        queue.retry_after(
+            delivery,
+            WorkError::transient("blip"),
+            Duration::from_secs(1),
+        );
+        assert_eq!(
+            take(&asked),
+            ["start", "fail", "retry"],
+            "retry_after sends the item back to pending at once; only its visibility waits"
+        );
+
+        let hung = queue.receive(worker).await.expect("one waits");
+        let reclaimed = queue.reclaim(hung.receipt()).expect("still in flight");
+        assert_eq!(take(&asked), ["start"], "reclaiming alone changes nothing");
+        queue.requeue(
+            reclaimed,
+            WorkError::TimedOut {
+                after: Duration::from_secs(1),
+            },
+        );
+        queue.complete(hung);
+        assert_eq!(
+            take(&asked),
+            ["fail", "retry", "succeed refused"],
+            "a reclaimed attempt is decided like a failure; its late answer is refused"
+        );
+    });
+}
+
+/// A tracker that writes down every change asked of it, and leaves the
+/// rules to the provided tracker: a spy on what the queue does with its
+/// tracker.
+#[derive(Default)]
+struct TransitionLog {
+    /// Keeps the rules and the history.
+    tracker: InMemoryWorkTracker,
+    /// Each change asked, in order, with " refused" when the tracker said no;
+    /// shared with the test, because the queue owns the tracker.
+    asked: Arc<Mutex<Vec<String>>>,
+}
+
+impl TransitionLog {
+    fn note<T>(&self, change: &str, result: Result<T, TrackerError>) -> Result<T, TrackerError> {
+        let entry = match result {
+            Ok(_) => change.to_owned(),
+            Err(_) => format!("{change} refused"),
+        };
+        self.asked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(entry);
+        result
+    }
+}
+
+impl WorkTracker for TransitionLog {
+    fn submit(&mut self, item: WorkItemId) -> Result<(), TrackerError> {
+        let result = self.tracker.submit(item);
+        self.note("submit", result)
+    }
+
+    fn start(&mut self, item: WorkItemId, worker: WorkerId) -> Result<Claim, TrackerError> {
+        let result = self.tracker.start(item, worker);
+        self.note("start", result)
+    }
+
+    fn succeed(&mut self, item: WorkItemId, receipt: Receipt) -> Result<(), TrackerError> {
+        let result = self.tracker.succeed(item, receipt);
+        self.note("succeed", result)
+    }
+
+    fn fail(
+        &mut self,
+        item: WorkItemId,
+        receipt: Receipt,
+        error: WorkError,
+    ) -> Result<(), TrackerError> {
+        let result = self.tracker.fail(item, receipt, error);
+        self.note("fail", result)
+    }
+
+    fn retry(&mut self, item: WorkItemId, delay: Duration) -> Result<(), TrackerError> {
+        let result = self.tracker.retry(item, delay);
+        self.note("retry", result)
+    }
+
+    fn dead_letter(
+        &mut self,
+        item: WorkItemId,
+        reason: DeadLetterReason,
+    ) -> Result<(), TrackerError> {
+        let result = self.tracker.dead_letter(item, reason);
+        self.note("dead-letter", result)
+    }
+
+    fn status(&self, item: WorkItemId) -> Option<WorkStatus> {
+        self.tracker.status(item)
+    }
+
+    fn report(&self) -> RunReport {
+        self.tracker.report()
+    }
+}
+
+/// Empties the log, returning what it held.
+fn take(asked: &Mutex<Vec<String>>) -> Vec<String> {
+    std::mem::take(&mut *asked.lock().unwrap_or_else(PoisonError::into_inner))
 }

@@ -15,7 +15,8 @@
 //! work somewhere beats sending it nowhere.
 //!
 //! Design: one consumer task per worker on tokio's current-thread runtime,
-//! shared state behind std mutexes never held across an `.await`, and a
+//! the run's state (the tracker included) behind one std mutex never held
+//! across an `.await`, the queues behind their own, and a
 //! [`Notify`] that wakes idle consumers to look again (for a new item, or for
 //! something to steal). Every choice that could vary
 //! is seeded or ordered, so a seed replays a run event for event.
@@ -172,9 +173,9 @@ impl<I: WorkItem> Cluster<I> {
         let shared = Arc::new(Shared {
             queues: Q::for_workers(self.workers.len()),
             ids: self.ids(),
-            tracker: InMemoryWorkTracker::new(),
             changes: Notify::new(),
             state: Mutex::new(State {
+                tracker: InMemoryWorkTracker::new(),
                 placement: Box::new(placement),
                 rng: self.seed.derive(PLACEMENT_STREAM).rng(),
                 running: vec![false; self.workers.len()],
@@ -204,6 +205,7 @@ impl<I: WorkItem> Cluster<I> {
         for arrival in arrivals {
             tokio::time::sleep_until(start + arrival.at).await;
             shared
+                .lock()
                 .tracker
                 .submit(arrival.item.id())
                 .expect("ids were checked to be unique and the tracker is new");
@@ -217,10 +219,12 @@ impl<I: WorkItem> Cluster<I> {
         // it probe forever.
         checker.shutdown().await;
 
-        let report = shared.tracker.report();
+        let mut state = shared.lock();
+        // Every consumer has returned, so the tracker's records can be taken
+        // rather than copied.
+        let report = std::mem::take(&mut state.tracker).into_report();
         let balance = LoadBalance::of(&report, shared.ids.iter().copied())
             .with_steals(shared.queues.steals());
-        let state = shared.lock();
         Ok(ClusterRun {
             strategy,
             balance,
@@ -280,8 +284,6 @@ struct Shared<Q> {
     queues: Q,
     /// Worker ids by position.
     ids: Vec<WorkerId>,
-    /// Every item's lifecycle and history.
-    tracker: InMemoryWorkTracker,
     /// Wakes idle consumers to look again. A `Notify`, not a `watch`
     /// channel: tokio's `watch` spreads its waiters over several lists chosen
     /// at random, so the order in which simultaneous waiters wake would
@@ -292,6 +294,8 @@ struct Shared<Q> {
 }
 
 struct State {
+    /// Every item's lifecycle and history.
+    tracker: InMemoryWorkTracker,
     /// The strategy, and the generator it draws from.
     placement: Box<dyn Placement>,
     rng: SimRng,
@@ -377,37 +381,53 @@ impl<Q> Shared<Q> {
         Q: WorkerQueues<I>,
     {
         let id = item.id();
-        let claim = self
-            .tracker
-            .start(id, worker.id())
-            .expect("a queued item is pending: it was submitted or retried before it was queued");
-        self.lock().running[position] = true;
+        let claim = {
+            let mut state = self.lock();
+            state.running[position] = true;
+            state.tracker.start(id, worker.id()).expect(
+                "a queued item is pending: it was submitted or retried before it was queued",
+            )
+        };
         let result = worker.process(&item).await;
-        self.lock().running[position] = false;
-        match result {
-            Ok(()) => {
-                self.tracker
-                    .succeed(id, claim.receipt)
-                    .expect("nobody else holds this attempt");
-                self.lock().unsettled -= 1;
-            }
-            Err(error) => {
-                let retryable = error.is_retryable();
-                self.tracker
-                    .fail(id, claim.receipt, error)
-                    .expect("nobody else holds this attempt");
-                if retryable {
-                    self.tracker
-                        .retry(id, Duration::ZERO)
-                        .expect("the item failed just above");
-                    self.place(item);
-                } else {
-                    self.tracker
-                        .dead_letter(id, DeadLetterReason::PermanentFailure)
-                        .expect("the item failed just above");
-                    self.lock().unsettled -= 1;
+        let retry = {
+            let mut state = self.lock();
+            state.running[position] = false;
+            match result {
+                Ok(()) => {
+                    state
+                        .tracker
+                        .succeed(id, claim.receipt)
+                        .expect("nobody else holds this attempt");
+                    state.unsettled -= 1;
+                    None
+                }
+                Err(error) => {
+                    let retryable = error.is_retryable();
+                    state
+                        .tracker
+                        .fail(id, claim.receipt, error)
+                        .expect("nobody else holds this attempt");
+                    if retryable {
+                        state
+                            .tracker
+                            .retry(id, Duration::ZERO)
+                            .expect("the item failed just above");
+                        Some(item)
+                    } else {
+                        state
+                            .tracker
+                            .dead_letter(id, DeadLetterReason::PermanentFailure)
+                            .expect("the item failed just above");
+                        state.unsettled -= 1;
+                        None
+                    }
                 }
             }
+        };
+        // Placing takes the lock again, so the item is placed after it is
+        // released.
+        if let Some(item) = retry {
+            self.place(item);
         }
         self.changed();
     }

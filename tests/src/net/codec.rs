@@ -39,9 +39,21 @@ use crate::{
     ReceivedMessage, SendOutcome, Stamped,
 };
 
-/// The longest text or list this decoder accepts, so a corrupt length never
-/// asks for gigabytes.
-const MAX_LENGTH: u32 = 64 * 1024 * 1024;
+/// The longest text or list this codec writes or reads, so a corrupt length
+/// never asks for gigabytes.
+pub const MAX_LENGTH: u32 = 64 * 1024 * 1024;
+
+/// A value that cannot be written in this format.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EncodeError {
+    /// A text or list longer than [`MAX_LENGTH`]: the other end would refuse
+    /// it, and a length cut down to fit would misframe every byte after it.
+    #[error("a length of {length} is beyond the limit of {MAX_LENGTH}")]
+    TooLong {
+        /// The text's bytes or the list's items.
+        length: usize,
+    },
+}
 
 /// Bytes that are not a value of the expected type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -74,7 +86,11 @@ pub enum DecodeError {
 /// A value that can be written to and read from the wire.
 pub trait Wire: Sized {
     /// Appends the value's bytes to `out`.
-    fn encode(&self, out: &mut Vec<u8>);
+    ///
+    /// # Errors
+    /// [`EncodeError`] when the value has no bytes in this format; `out`
+    /// may then hold part of it.
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError>;
 
     /// Reads one value from the front of `input`, consuming its bytes.
     ///
@@ -84,10 +100,13 @@ pub trait Wire: Sized {
 }
 
 /// The bytes of `value`.
-pub fn to_bytes<T: Wire>(value: &T) -> Vec<u8> {
+///
+/// # Errors
+/// [`EncodeError`] when the value has no bytes in this format.
+pub fn to_bytes<T: Wire>(value: &T) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::new();
-    value.encode(&mut out);
-    out
+    value.encode(&mut out)?;
+    Ok(out)
 }
 
 /// The value whose bytes are exactly `bytes`.
@@ -113,19 +132,106 @@ fn take<'a>(input: &mut &'a [u8], count: usize) -> Result<&'a [u8], DecodeError>
     Ok(taken)
 }
 
-/// Reads an enum tag.
-fn tag(input: &mut &[u8]) -> Result<u8, DecodeError> {
-    u8::decode(input)
+/// Declares the tags of an enum's variants, each number once: encoding
+/// writes a variant's number and decoding matches it, so the two cannot
+/// disagree, and a decoder's `match` on the tag must name every variant.
+/// The numbers are the format: changing one changes the bytes of every
+/// journal already written.
+macro_rules! tags {
+    ($(
+        $(#[$doc:meta])*
+        $name:ident for $what:literal { $($variant:ident = $value:literal),+ $(,)? }
+    )+) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub(crate) enum $name {
+            $($variant),+
+        }
+
+        impl $name {
+            /// Writes the tag's byte.
+            pub(crate) fn encode(
+                self,
+                out: &mut Vec<u8>,
+            ) -> Result<(), $crate::net::codec::EncodeError> {
+                let tag: u8 = match self {
+                    $(Self::$variant => $value),+
+                };
+                $crate::net::codec::Wire::encode(&tag, out)
+            }
+
+            /// Reads a tag's byte, refusing one no variant has.
+            pub(crate) fn decode(
+                input: &mut &[u8],
+            ) -> Result<Self, $crate::net::codec::DecodeError> {
+                match <u8 as $crate::net::codec::Wire>::decode(input)? {
+                    $($value => Ok(Self::$variant),)+
+                    tag => Err($crate::net::codec::DecodeError::UnknownTag { what: $what, tag }),
+                }
+            }
+        }
+    )+};
+}
+pub(crate) use tags;
+
+tags! {
+    /// Whether an `Option` holds a value.
+    OptionTag for "option" { None = 0, Some = 1 }
+    /// Which side of a `Result`.
+    ResultTag for "result" { Ok = 0, Err = 1 }
+    /// [`DeadLetterReason`]'s variants.
+    DeadLetterReasonTag for "dead-letter reason" { PermanentFailure = 0, AttemptsExhausted = 1 }
+    /// [`WorkError`]'s variants.
+    WorkErrorTag for "work error" { Transient = 0, Permanent = 1, TimedOut = 2 }
+    /// [`QueueOperation`]'s variants.
+    QueueOperationTag for "queue operation" {
+        Send = 0, Receive = 1, Delete = 2, ChangeVisibility = 3, DeadLetter = 4, Redrive = 5,
+    }
+    /// [`Command`]'s variants; `NewTerm` came after `Request`.
+    CommandTag for "command" { OpenSession = 0, Request = 1, NewTerm = 2 }
+    /// [`AppendOutcome`]'s variants.
+    AppendOutcomeTag for "append outcome" { Accepted = 0, Rejected = 1, StaleTerm = 2 }
+    /// [`RaftMessage`]'s variants.
+    RaftMessageTag for "raft message" {
+        RequestVote = 0, Vote = 1, AppendEntries = 2, AppendResponse = 3, Heartbeat = 4,
+        HeartbeatResponse = 5,
+    }
+    /// [`QueueRequest`]'s variants.
+    QueueRequestTag for "queue request" { OpenSession = 0, Operation = 1, Report = 2 }
+    /// [`SendOutcome`]'s variants.
+    SendOutcomeTag for "send outcome" { Queued = 0, Duplicate = 1 }
+    /// [`QueueOutput`]'s variants.
+    QueueOutputTag for "queue output" {
+        Sent = 0, Received = 1, Deleted = 2, VisibilityChanged = 3, DeadLettered = 4,
+        Redriven = 5,
+    }
+    /// [`QueueError`]'s variants.
+    QueueErrorTag for "queue error" {
+        EmptyBatch = 0, BatchTooLarge = 1, VisibilityTimeoutTooLong = 2, UnknownMessage = 3,
+        StaleReceipt = 4, NotInFlight = 5, MessageTooLarge = 6,
+    }
+    /// [`Role`]'s variants.
+    RoleTag for "role" { Follower = 0, Candidate = 1, Leader = 2 }
+    /// [`QueueResponse`]'s variants.
+    QueueResponseTag for "queue response" {
+        SessionOpened = 0, Done = 1, Expired = 2, NotLeader = 3, Report = 4,
+    }
+    /// [`DurableChange`]'s variants.
+    DurableChangeTag for "durable change" { HardState = 0, TruncateFrom = 1, Append = 2 }
 }
 
-/// The error for an unknown tag of `what`.
-fn unknown<T>(what: &'static str, tag: u8) -> Result<T, DecodeError> {
-    Err(DecodeError::UnknownTag { what, tag })
+/// Writes a text's or list's length, refusing one beyond the limit.
+fn write_length(length: usize, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    match u32::try_from(length) {
+        Ok(fits) if fits <= MAX_LENGTH => fits.encode(out),
+        _ => Err(EncodeError::TooLong { length }),
+    }
 }
 
 impl Wire for u8 {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         out.push(*self);
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
         Ok(take(input, 1)?[0])
@@ -133,8 +239,9 @@ impl Wire for u8 {
 }
 
 impl Wire for u32 {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         out.extend_from_slice(&self.to_be_bytes());
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
         let bytes = take(input, 4)?;
@@ -143,8 +250,9 @@ impl Wire for u32 {
 }
 
 impl Wire for u64 {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         out.extend_from_slice(&self.to_be_bytes());
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
         let mut bytes = [0; 8];
@@ -154,8 +262,9 @@ impl Wire for u64 {
 }
 
 impl Wire for usize {
-    fn encode(&self, out: &mut Vec<u8>) {
-        (*self as u64).encode(out);
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        (*self as u64).encode(out)?;
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
         let value = u64::decode(input)?;
@@ -164,23 +273,25 @@ impl Wire for usize {
 }
 
 impl Wire for bool {
-    fn encode(&self, out: &mut Vec<u8>) {
-        u8::from(*self).encode(out);
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        u8::from(*self).encode(out)?;
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
-        match tag(input)? {
+        match u8::decode(input)? {
             0 => Ok(false),
             1 => Ok(true),
-            other => unknown("bool", other),
+            tag => Err(DecodeError::UnknownTag { what: "bool", tag }),
         }
     }
 }
 
 impl Wire for Duration {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         u64::try_from(self.as_nanos())
             .unwrap_or(u64::MAX)
-            .encode(out);
+            .encode(out)?;
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
         Ok(Duration::from_nanos(u64::decode(input)?))
@@ -188,10 +299,10 @@ impl Wire for Duration {
 }
 
 impl Wire for String {
-    fn encode(&self, out: &mut Vec<u8>) {
-        let length = u32::try_from(self.len()).unwrap_or(u32::MAX);
-        length.encode(out);
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        write_length(self.len(), out)?;
         out.extend_from_slice(self.as_bytes());
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
         let length = length(input)?;
@@ -210,11 +321,12 @@ fn length(input: &mut &[u8]) -> Result<usize, DecodeError> {
 }
 
 impl<T: Wire> Wire for Vec<T> {
-    fn encode(&self, out: &mut Vec<u8>) {
-        u32::try_from(self.len()).unwrap_or(u32::MAX).encode(out);
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        write_length(self.len(), out)?;
         for item in self {
-            item.encode(out);
+            item.encode(out)?;
         }
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
         let count = length(input)?;
@@ -229,42 +341,42 @@ impl<T: Wire> Wire for Vec<T> {
 }
 
 impl<T: Wire> Wire for Option<T> {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         match self {
-            None => 0u8.encode(out),
+            None => OptionTag::None.encode(out)?,
             Some(value) => {
-                1u8.encode(out);
-                value.encode(out);
+                OptionTag::Some.encode(out)?;
+                value.encode(out)?;
             }
         }
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
-        match tag(input)? {
-            0 => Ok(None),
-            1 => Ok(Some(T::decode(input)?)),
-            other => unknown("option", other),
+        match OptionTag::decode(input)? {
+            OptionTag::None => Ok(None),
+            OptionTag::Some => Ok(Some(T::decode(input)?)),
         }
     }
 }
 
 impl<T: Wire, E: Wire> Wire for Result<T, E> {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         match self {
             Ok(value) => {
-                0u8.encode(out);
-                value.encode(out);
+                ResultTag::Ok.encode(out)?;
+                value.encode(out)?;
             }
             Err(error) => {
-                1u8.encode(out);
-                error.encode(out);
+                ResultTag::Err.encode(out)?;
+                error.encode(out)?;
             }
         }
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
-        match tag(input)? {
-            0 => Ok(Ok(T::decode(input)?)),
-            1 => Ok(Err(E::decode(input)?)),
-            other => unknown("result", other),
+        match ResultTag::decode(input)? {
+            ResultTag::Ok => Ok(Ok(T::decode(input)?)),
+            ResultTag::Err => Ok(Err(E::decode(input)?)),
         }
     }
 }
@@ -275,8 +387,9 @@ macro_rules! wire_number {
     ($($type:ty: $raw:ty),* $(,)?) => {
         $(
             impl Wire for $type {
-                fn encode(&self, out: &mut Vec<u8>) {
-                    self.get().encode(out);
+                fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+                    self.get().encode(out)?;
+                    Ok(())
                 }
                 fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
                     Ok(<$type>::new(<$raw>::decode(input)?))
@@ -296,8 +409,9 @@ wire_number! {
 }
 
 impl Wire for DeduplicationId {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.as_str().to_string().encode(out);
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.as_str().to_string().encode(out)?;
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
         Ok(DeduplicationId::new(String::decode(input)?))
@@ -305,9 +419,10 @@ impl Wire for DeduplicationId {
 }
 
 impl Wire for ReceiptHandle {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.message().encode(out);
-        self.receive().encode(out);
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.message().encode(out)?;
+        self.receive().encode(out)?;
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
         Ok(ReceiptHandle::new(
@@ -318,59 +433,60 @@ impl Wire for ReceiptHandle {
 }
 
 impl Wire for DeadLetterReason {
-    fn encode(&self, out: &mut Vec<u8>) {
-        let tag: u8 = match self {
-            DeadLetterReason::PermanentFailure => 0,
-            DeadLetterReason::AttemptsExhausted => 1,
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let tag = match self {
+            DeadLetterReason::PermanentFailure => DeadLetterReasonTag::PermanentFailure,
+            DeadLetterReason::AttemptsExhausted => DeadLetterReasonTag::AttemptsExhausted,
         };
-        tag.encode(out);
+        tag.encode(out)?;
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
-        match tag(input)? {
-            0 => Ok(DeadLetterReason::PermanentFailure),
-            1 => Ok(DeadLetterReason::AttemptsExhausted),
-            other => unknown("dead-letter reason", other),
+        match DeadLetterReasonTag::decode(input)? {
+            DeadLetterReasonTag::PermanentFailure => Ok(DeadLetterReason::PermanentFailure),
+            DeadLetterReasonTag::AttemptsExhausted => Ok(DeadLetterReason::AttemptsExhausted),
         }
     }
 }
 
 impl Wire for WorkError {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         match self {
             WorkError::Transient { reason } => {
-                0u8.encode(out);
-                reason.encode(out);
+                WorkErrorTag::Transient.encode(out)?;
+                reason.encode(out)?;
             }
             WorkError::Permanent { reason } => {
-                1u8.encode(out);
-                reason.encode(out);
+                WorkErrorTag::Permanent.encode(out)?;
+                reason.encode(out)?;
             }
             WorkError::TimedOut { after } => {
-                2u8.encode(out);
-                after.encode(out);
+                WorkErrorTag::TimedOut.encode(out)?;
+                after.encode(out)?;
             }
         }
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
-        match tag(input)? {
-            0 => Ok(WorkError::Transient {
+        match WorkErrorTag::decode(input)? {
+            WorkErrorTag::Transient => Ok(WorkError::Transient {
                 reason: String::decode(input)?,
             }),
-            1 => Ok(WorkError::Permanent {
+            WorkErrorTag::Permanent => Ok(WorkError::Permanent {
                 reason: String::decode(input)?,
             }),
-            2 => Ok(WorkError::TimedOut {
+            WorkErrorTag::TimedOut => Ok(WorkError::TimedOut {
                 after: Duration::decode(input)?,
             }),
-            other => unknown("work error", other),
         }
     }
 }
 
 impl Wire for NewMessage {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.body.encode(out);
-        self.deduplication_id.encode(out);
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.body.encode(out)?;
+        self.deduplication_id.encode(out)?;
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
         Ok(NewMessage {
@@ -381,84 +497,85 @@ impl Wire for NewMessage {
 }
 
 impl Wire for QueueOperation {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         match self {
             QueueOperation::Send(messages) => {
-                0u8.encode(out);
-                messages.encode(out);
+                QueueOperationTag::Send.encode(out)?;
+                messages.encode(out)?;
             }
             QueueOperation::Receive {
                 max_messages,
                 visibility_timeout,
             } => {
-                1u8.encode(out);
-                max_messages.encode(out);
-                visibility_timeout.encode(out);
+                QueueOperationTag::Receive.encode(out)?;
+                max_messages.encode(out)?;
+                visibility_timeout.encode(out)?;
             }
             QueueOperation::Delete(receipt) => {
-                2u8.encode(out);
-                receipt.encode(out);
+                QueueOperationTag::Delete.encode(out)?;
+                receipt.encode(out)?;
             }
             QueueOperation::ChangeVisibility { receipt, timeout } => {
-                3u8.encode(out);
-                receipt.encode(out);
-                timeout.encode(out);
+                QueueOperationTag::ChangeVisibility.encode(out)?;
+                receipt.encode(out)?;
+                timeout.encode(out)?;
             }
             QueueOperation::DeadLetter {
                 receipt,
                 reason,
                 error,
             } => {
-                4u8.encode(out);
-                receipt.encode(out);
-                reason.encode(out);
-                error.encode(out);
+                QueueOperationTag::DeadLetter.encode(out)?;
+                receipt.encode(out)?;
+                reason.encode(out)?;
+                error.encode(out)?;
             }
-            QueueOperation::Redrive => 5u8.encode(out),
+            QueueOperation::Redrive => QueueOperationTag::Redrive.encode(out)?,
         }
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
-        Ok(match tag(input)? {
-            0 => QueueOperation::Send(Vec::decode(input)?),
-            1 => QueueOperation::Receive {
+        Ok(match QueueOperationTag::decode(input)? {
+            QueueOperationTag::Send => QueueOperation::Send(Vec::decode(input)?),
+            QueueOperationTag::Receive => QueueOperation::Receive {
                 max_messages: usize::decode(input)?,
                 visibility_timeout: Option::decode(input)?,
             },
-            2 => QueueOperation::Delete(ReceiptHandle::decode(input)?),
-            3 => QueueOperation::ChangeVisibility {
+            QueueOperationTag::Delete => QueueOperation::Delete(ReceiptHandle::decode(input)?),
+            QueueOperationTag::ChangeVisibility => QueueOperation::ChangeVisibility {
                 receipt: ReceiptHandle::decode(input)?,
                 timeout: Duration::decode(input)?,
             },
-            4 => QueueOperation::DeadLetter {
+            QueueOperationTag::DeadLetter => QueueOperation::DeadLetter {
                 receipt: ReceiptHandle::decode(input)?,
                 reason: DeadLetterReason::decode(input)?,
                 error: WorkError::decode(input)?,
             },
-            5 => QueueOperation::Redrive,
-            other => return unknown("queue operation", other),
+            QueueOperationTag::Redrive => QueueOperation::Redrive,
         })
     }
 }
 
 impl Wire for Command {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         match self {
-            Command::OpenSession => 0u8.encode(out),
-            Command::NewTerm => 2u8.encode(out),
+            Command::OpenSession => CommandTag::OpenSession.encode(out)?,
+            Command::NewTerm => CommandTag::NewTerm.encode(out)?,
             Command::Request(request) => {
-                1u8.encode(out);
-                request.client.encode(out);
-                request.sequence.encode(out);
-                request.operation.at.encode(out);
-                request.operation.operation.encode(out);
+                CommandTag::Request.encode(out)?;
+                request.client.encode(out)?;
+                request.sequence.encode(out)?;
+                request.operation.at.encode(out)?;
+                request.operation.operation.encode(out)?;
             }
         }
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
-        match tag(input)? {
-            0 => Ok(Command::OpenSession),
-            2 => Ok(Command::NewTerm),
-            1 => Ok(Command::Request(ClientRequest {
+        match CommandTag::decode(input)? {
+            CommandTag::OpenSession => Ok(Command::OpenSession),
+            CommandTag::NewTerm => Ok(Command::NewTerm),
+            CommandTag::Request => Ok(Command::Request(ClientRequest {
                 client: ClientId::decode(input)?,
                 sequence: SequenceNumber::decode(input)?,
                 operation: Stamped {
@@ -466,16 +583,16 @@ impl Wire for Command {
                     operation: QueueOperation::decode(input)?,
                 },
             })),
-            other => unknown("command", other),
         }
     }
 }
 
 impl Wire for Entry<Command> {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.index.encode(out);
-        self.term.encode(out);
-        self.command.encode(out);
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.index.encode(out)?;
+        self.term.encode(out)?;
+        self.command.encode(out)?;
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
         Ok(Entry {
@@ -487,165 +604,168 @@ impl Wire for Entry<Command> {
 }
 
 impl Wire for AppendOutcome {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         match self {
             AppendOutcome::Accepted { match_index } => {
-                0u8.encode(out);
-                match_index.encode(out);
+                AppendOutcomeTag::Accepted.encode(out)?;
+                match_index.encode(out)?;
             }
             AppendOutcome::Rejected {
                 conflict_index,
                 conflict_term,
             } => {
-                1u8.encode(out);
-                conflict_index.encode(out);
-                conflict_term.encode(out);
+                AppendOutcomeTag::Rejected.encode(out)?;
+                conflict_index.encode(out)?;
+                conflict_term.encode(out)?;
             }
-            AppendOutcome::StaleTerm => 2u8.encode(out),
+            AppendOutcome::StaleTerm => AppendOutcomeTag::StaleTerm.encode(out)?,
         }
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
-        Ok(match tag(input)? {
-            0 => AppendOutcome::Accepted {
+        Ok(match AppendOutcomeTag::decode(input)? {
+            AppendOutcomeTag::Accepted => AppendOutcome::Accepted {
                 match_index: LogIndex::decode(input)?,
             },
-            1 => AppendOutcome::Rejected {
+            AppendOutcomeTag::Rejected => AppendOutcome::Rejected {
                 conflict_index: LogIndex::decode(input)?,
                 conflict_term: Option::decode(input)?,
             },
-            2 => AppendOutcome::StaleTerm,
-            other => return unknown("append outcome", other),
+            AppendOutcomeTag::StaleTerm => AppendOutcome::StaleTerm,
         })
     }
 }
 
 impl Wire for RaftMessage<Command> {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         match self {
             RaftMessage::RequestVote(request) => {
-                0u8.encode(out);
-                request.term.encode(out);
-                request.last_log_index.encode(out);
-                request.last_log_term.encode(out);
+                RaftMessageTag::RequestVote.encode(out)?;
+                request.term.encode(out)?;
+                request.last_log_index.encode(out)?;
+                request.last_log_term.encode(out)?;
             }
             RaftMessage::Vote(vote) => {
-                1u8.encode(out);
-                vote.term.encode(out);
-                vote.granted.encode(out);
+                RaftMessageTag::Vote.encode(out)?;
+                vote.term.encode(out)?;
+                vote.granted.encode(out)?;
             }
             RaftMessage::AppendEntries(request) => {
-                2u8.encode(out);
-                request.term.encode(out);
-                request.prev_log_index.encode(out);
-                request.prev_log_term.encode(out);
-                request.entries.encode(out);
-                request.leader_commit.encode(out);
+                RaftMessageTag::AppendEntries.encode(out)?;
+                request.term.encode(out)?;
+                request.prev_log_index.encode(out)?;
+                request.prev_log_term.encode(out)?;
+                request.entries.encode(out)?;
+                request.leader_commit.encode(out)?;
             }
             RaftMessage::AppendResponse(response) => {
-                3u8.encode(out);
-                response.term.encode(out);
-                response.outcome.encode(out);
+                RaftMessageTag::AppendResponse.encode(out)?;
+                response.term.encode(out)?;
+                response.outcome.encode(out)?;
             }
             RaftMessage::Heartbeat(heartbeat) => {
-                4u8.encode(out);
-                heartbeat.term.encode(out);
-                heartbeat.commit.encode(out);
+                RaftMessageTag::Heartbeat.encode(out)?;
+                heartbeat.term.encode(out)?;
+                heartbeat.commit.encode(out)?;
             }
             RaftMessage::HeartbeatResponse(response) => {
-                5u8.encode(out);
-                response.term.encode(out);
+                RaftMessageTag::HeartbeatResponse.encode(out)?;
+                response.term.encode(out)?;
             }
         }
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
-        Ok(match tag(input)? {
-            0 => RaftMessage::RequestVote(VoteRequest {
+        Ok(match RaftMessageTag::decode(input)? {
+            RaftMessageTag::RequestVote => RaftMessage::RequestVote(VoteRequest {
                 term: Term::decode(input)?,
                 last_log_index: LogIndex::decode(input)?,
                 last_log_term: Term::decode(input)?,
             }),
-            1 => RaftMessage::Vote(VoteResponse {
+            RaftMessageTag::Vote => RaftMessage::Vote(VoteResponse {
                 term: Term::decode(input)?,
                 granted: bool::decode(input)?,
             }),
-            2 => RaftMessage::AppendEntries(AppendRequest {
+            RaftMessageTag::AppendEntries => RaftMessage::AppendEntries(AppendRequest {
                 term: Term::decode(input)?,
                 prev_log_index: LogIndex::decode(input)?,
                 prev_log_term: Term::decode(input)?,
                 entries: Vec::decode(input)?,
                 leader_commit: LogIndex::decode(input)?,
             }),
-            3 => RaftMessage::AppendResponse(AppendResponse {
+            RaftMessageTag::AppendResponse => RaftMessage::AppendResponse(AppendResponse {
                 term: Term::decode(input)?,
                 outcome: AppendOutcome::decode(input)?,
             }),
-            4 => RaftMessage::Heartbeat(Heartbeat {
+            RaftMessageTag::Heartbeat => RaftMessage::Heartbeat(Heartbeat {
                 term: Term::decode(input)?,
                 commit: LogIndex::decode(input)?,
             }),
-            5 => RaftMessage::HeartbeatResponse(HeartbeatResponse {
-                term: Term::decode(input)?,
-            }),
-            other => return unknown("raft message", other),
+            RaftMessageTag::HeartbeatResponse => {
+                RaftMessage::HeartbeatResponse(HeartbeatResponse {
+                    term: Term::decode(input)?,
+                })
+            }
         })
     }
 }
 
 impl Wire for QueueRequest {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         match self {
-            QueueRequest::OpenSession => 0u8.encode(out),
+            QueueRequest::OpenSession => QueueRequestTag::OpenSession.encode(out)?,
             QueueRequest::Operation {
                 client,
                 sequence,
                 operation,
             } => {
-                1u8.encode(out);
-                client.encode(out);
-                sequence.encode(out);
-                operation.encode(out);
+                QueueRequestTag::Operation.encode(out)?;
+                client.encode(out)?;
+                sequence.encode(out)?;
+                operation.encode(out)?;
             }
-            QueueRequest::Report => 2u8.encode(out),
+            QueueRequest::Report => QueueRequestTag::Report.encode(out)?,
         }
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
-        Ok(match tag(input)? {
-            0 => QueueRequest::OpenSession,
-            1 => QueueRequest::Operation {
+        Ok(match QueueRequestTag::decode(input)? {
+            QueueRequestTag::OpenSession => QueueRequest::OpenSession,
+            QueueRequestTag::Operation => QueueRequest::Operation {
                 client: ClientId::decode(input)?,
                 sequence: SequenceNumber::decode(input)?,
                 operation: QueueOperation::decode(input)?,
             },
-            2 => QueueRequest::Report,
-            other => return unknown("queue request", other),
+            QueueRequestTag::Report => QueueRequest::Report,
         })
     }
 }
 
 impl Wire for SendOutcome {
-    fn encode(&self, out: &mut Vec<u8>) {
-        let tag: u8 = match self {
-            SendOutcome::Queued(_) => 0,
-            SendOutcome::Duplicate(_) => 1,
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let tag = match self {
+            SendOutcome::Queued(_) => SendOutcomeTag::Queued,
+            SendOutcome::Duplicate(_) => SendOutcomeTag::Duplicate,
         };
-        tag.encode(out);
-        self.message().encode(out);
+        tag.encode(out)?;
+        self.message().encode(out)?;
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
-        Ok(match tag(input)? {
-            0 => SendOutcome::Queued(MessageId::decode(input)?),
-            1 => SendOutcome::Duplicate(MessageId::decode(input)?),
-            other => return unknown("send outcome", other),
+        Ok(match SendOutcomeTag::decode(input)? {
+            SendOutcomeTag::Queued => SendOutcome::Queued(MessageId::decode(input)?),
+            SendOutcomeTag::Duplicate => SendOutcome::Duplicate(MessageId::decode(input)?),
         })
     }
 }
 
 impl Wire for ReceivedMessage {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.id.encode(out);
-        self.body.encode(out);
-        self.receipt.encode(out);
-        self.receive_count.encode(out);
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.id.encode(out)?;
+        self.body.encode(out)?;
+        self.receipt.encode(out)?;
+        self.receive_count.encode(out)?;
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
         Ok(ReceivedMessage {
@@ -658,129 +778,130 @@ impl Wire for ReceivedMessage {
 }
 
 impl Wire for QueueOutput {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         match self {
             QueueOutput::Sent(outcomes) => {
-                0u8.encode(out);
-                outcomes.encode(out);
+                QueueOutputTag::Sent.encode(out)?;
+                outcomes.encode(out)?;
             }
             QueueOutput::Received(messages) => {
-                1u8.encode(out);
-                messages.encode(out);
+                QueueOutputTag::Received.encode(out)?;
+                messages.encode(out)?;
             }
-            QueueOutput::Deleted => 2u8.encode(out),
+            QueueOutput::Deleted => QueueOutputTag::Deleted.encode(out)?,
             QueueOutput::VisibilityChanged { visible_at } => {
-                3u8.encode(out);
-                visible_at.encode(out);
+                QueueOutputTag::VisibilityChanged.encode(out)?;
+                visible_at.encode(out)?;
             }
-            QueueOutput::DeadLettered => 4u8.encode(out),
+            QueueOutput::DeadLettered => QueueOutputTag::DeadLettered.encode(out)?,
             QueueOutput::Redriven(count) => {
-                5u8.encode(out);
-                count.encode(out);
+                QueueOutputTag::Redriven.encode(out)?;
+                count.encode(out)?;
             }
         }
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
-        Ok(match tag(input)? {
-            0 => QueueOutput::Sent(Vec::decode(input)?),
-            1 => QueueOutput::Received(Vec::decode(input)?),
-            2 => QueueOutput::Deleted,
-            3 => QueueOutput::VisibilityChanged {
+        Ok(match QueueOutputTag::decode(input)? {
+            QueueOutputTag::Sent => QueueOutput::Sent(Vec::decode(input)?),
+            QueueOutputTag::Received => QueueOutput::Received(Vec::decode(input)?),
+            QueueOutputTag::Deleted => QueueOutput::Deleted,
+            QueueOutputTag::VisibilityChanged => QueueOutput::VisibilityChanged {
                 visible_at: Duration::decode(input)?,
             },
-            4 => QueueOutput::DeadLettered,
-            5 => QueueOutput::Redriven(usize::decode(input)?),
-            other => return unknown("queue output", other),
+            QueueOutputTag::DeadLettered => QueueOutput::DeadLettered,
+            QueueOutputTag::Redriven => QueueOutput::Redriven(usize::decode(input)?),
         })
     }
 }
 
 impl Wire for QueueError {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         match self {
-            QueueError::EmptyBatch => 0u8.encode(out),
+            QueueError::EmptyBatch => QueueErrorTag::EmptyBatch.encode(out)?,
             QueueError::BatchTooLarge { requested, limit } => {
-                1u8.encode(out);
-                requested.encode(out);
-                limit.encode(out);
+                QueueErrorTag::BatchTooLarge.encode(out)?;
+                requested.encode(out)?;
+                limit.encode(out)?;
             }
             QueueError::VisibilityTimeoutTooLong { requested, limit } => {
-                2u8.encode(out);
-                requested.encode(out);
-                limit.encode(out);
+                QueueErrorTag::VisibilityTimeoutTooLong.encode(out)?;
+                requested.encode(out)?;
+                limit.encode(out)?;
             }
             QueueError::UnknownMessage(message) => {
-                3u8.encode(out);
-                message.encode(out);
+                QueueErrorTag::UnknownMessage.encode(out)?;
+                message.encode(out)?;
             }
             QueueError::StaleReceipt { receipt, newest } => {
-                4u8.encode(out);
-                receipt.encode(out);
-                newest.encode(out);
+                QueueErrorTag::StaleReceipt.encode(out)?;
+                receipt.encode(out)?;
+                newest.encode(out)?;
             }
             QueueError::NotInFlight(receipt) => {
-                5u8.encode(out);
-                receipt.encode(out);
+                QueueErrorTag::NotInFlight.encode(out)?;
+                receipt.encode(out)?;
             }
             QueueError::MessageTooLarge { bytes, limit } => {
-                6u8.encode(out);
-                bytes.encode(out);
-                limit.encode(out);
+                QueueErrorTag::MessageTooLarge.encode(out)?;
+                bytes.encode(out)?;
+                limit.encode(out)?;
             }
         }
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
-        Ok(match tag(input)? {
-            0 => QueueError::EmptyBatch,
-            1 => QueueError::BatchTooLarge {
+        Ok(match QueueErrorTag::decode(input)? {
+            QueueErrorTag::EmptyBatch => QueueError::EmptyBatch,
+            QueueErrorTag::BatchTooLarge => QueueError::BatchTooLarge {
                 requested: usize::decode(input)?,
                 limit: usize::decode(input)?,
             },
-            2 => QueueError::VisibilityTimeoutTooLong {
+            QueueErrorTag::VisibilityTimeoutTooLong => QueueError::VisibilityTimeoutTooLong {
                 requested: Duration::decode(input)?,
                 limit: Duration::decode(input)?,
             },
-            3 => QueueError::UnknownMessage(MessageId::decode(input)?),
-            4 => QueueError::StaleReceipt {
+            QueueErrorTag::UnknownMessage => QueueError::UnknownMessage(MessageId::decode(input)?),
+            QueueErrorTag::StaleReceipt => QueueError::StaleReceipt {
                 receipt: ReceiptHandle::decode(input)?,
                 newest: u32::decode(input)?,
             },
-            5 => QueueError::NotInFlight(ReceiptHandle::decode(input)?),
-            6 => QueueError::MessageTooLarge {
+            QueueErrorTag::NotInFlight => QueueError::NotInFlight(ReceiptHandle::decode(input)?),
+            QueueErrorTag::MessageTooLarge => QueueError::MessageTooLarge {
                 bytes: usize::decode(input)?,
                 limit: usize::decode(input)?,
             },
-            other => return unknown("queue error", other),
         })
     }
 }
 
 impl Wire for Role {
-    fn encode(&self, out: &mut Vec<u8>) {
-        let tag: u8 = match self {
-            Role::Follower => 0,
-            Role::Candidate => 1,
-            Role::Leader => 2,
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let tag = match self {
+            Role::Follower => RoleTag::Follower,
+            Role::Candidate => RoleTag::Candidate,
+            Role::Leader => RoleTag::Leader,
         };
-        tag.encode(out);
+        tag.encode(out)?;
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
-        Ok(match tag(input)? {
-            0 => Role::Follower,
-            1 => Role::Candidate,
-            2 => Role::Leader,
-            other => return unknown("role", other),
+        Ok(match RoleTag::decode(input)? {
+            RoleTag::Follower => Role::Follower,
+            RoleTag::Candidate => Role::Candidate,
+            RoleTag::Leader => Role::Leader,
         })
     }
 }
 
 impl Wire for QueueAttributes {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.visible.encode(out);
-        self.in_flight.encode(out);
-        self.dead_lettered.encode(out);
-        self.sent.encode(out);
-        self.deleted.encode(out);
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.visible.encode(out)?;
+        self.in_flight.encode(out)?;
+        self.dead_lettered.encode(out)?;
+        self.sent.encode(out)?;
+        self.deleted.encode(out)?;
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
         Ok(QueueAttributes {
@@ -794,16 +915,17 @@ impl Wire for QueueAttributes {
 }
 
 impl Wire for NodeReport {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.node.encode(out);
-        self.role.encode(out);
-        self.term.encode(out);
-        self.leader.encode(out);
-        self.commit_index.encode(out);
-        self.log_length.encode(out);
-        self.sessions.encode(out);
-        self.attributes.encode(out);
-        self.queue_time.encode(out);
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.node.encode(out)?;
+        self.role.encode(out)?;
+        self.term.encode(out)?;
+        self.leader.encode(out)?;
+        self.commit_index.encode(out)?;
+        self.log_length.encode(out)?;
+        self.sessions.encode(out)?;
+        self.attributes.encode(out)?;
+        self.queue_time.encode(out)?;
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
         Ok(NodeReport {
@@ -821,50 +943,53 @@ impl Wire for NodeReport {
 }
 
 impl Wire for QueueResponse {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         match self {
             QueueResponse::SessionOpened(client) => {
-                0u8.encode(out);
-                client.encode(out);
+                QueueResponseTag::SessionOpened.encode(out)?;
+                client.encode(out)?;
             }
             QueueResponse::Done(result) => {
-                1u8.encode(out);
-                result.encode(out);
+                QueueResponseTag::Done.encode(out)?;
+                result.encode(out)?;
             }
             QueueResponse::Expired { last } => {
-                2u8.encode(out);
-                last.encode(out);
+                QueueResponseTag::Expired.encode(out)?;
+                last.encode(out)?;
             }
             QueueResponse::NotLeader { leader } => {
-                3u8.encode(out);
-                leader.encode(out);
+                QueueResponseTag::NotLeader.encode(out)?;
+                leader.encode(out)?;
             }
             QueueResponse::Report(report) => {
-                4u8.encode(out);
-                report.encode(out);
+                QueueResponseTag::Report.encode(out)?;
+                report.encode(out)?;
             }
         }
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
-        Ok(match tag(input)? {
-            0 => QueueResponse::SessionOpened(ClientId::decode(input)?),
-            1 => QueueResponse::Done(Result::decode(input)?),
-            2 => QueueResponse::Expired {
+        Ok(match QueueResponseTag::decode(input)? {
+            QueueResponseTag::SessionOpened => {
+                QueueResponse::SessionOpened(ClientId::decode(input)?)
+            }
+            QueueResponseTag::Done => QueueResponse::Done(Result::decode(input)?),
+            QueueResponseTag::Expired => QueueResponse::Expired {
                 last: SequenceNumber::decode(input)?,
             },
-            3 => QueueResponse::NotLeader {
+            QueueResponseTag::NotLeader => QueueResponse::NotLeader {
                 leader: Option::decode(input)?,
             },
-            4 => QueueResponse::Report(NodeReport::decode(input)?),
-            other => return unknown("queue response", other),
+            QueueResponseTag::Report => QueueResponse::Report(NodeReport::decode(input)?),
         })
     }
 }
 
 impl Wire for HardState {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.term.encode(out);
-        self.voted_for.encode(out);
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.term.encode(out)?;
+        self.voted_for.encode(out)?;
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
         Ok(HardState {
@@ -875,28 +1000,28 @@ impl Wire for HardState {
 }
 
 impl Wire for DurableChange {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         match self {
             DurableChange::HardState(hard_state) => {
-                0u8.encode(out);
-                hard_state.encode(out);
+                DurableChangeTag::HardState.encode(out)?;
+                hard_state.encode(out)?;
             }
             DurableChange::TruncateFrom(index) => {
-                1u8.encode(out);
-                index.encode(out);
+                DurableChangeTag::TruncateFrom.encode(out)?;
+                index.encode(out)?;
             }
             DurableChange::Append(entries) => {
-                2u8.encode(out);
-                entries.encode(out);
+                DurableChangeTag::Append.encode(out)?;
+                entries.encode(out)?;
             }
         }
+        Ok(())
     }
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
-        Ok(match tag(input)? {
-            0 => DurableChange::HardState(HardState::decode(input)?),
-            1 => DurableChange::TruncateFrom(LogIndex::decode(input)?),
-            2 => DurableChange::Append(Vec::decode(input)?),
-            other => return unknown("durable change", other),
+        Ok(match DurableChangeTag::decode(input)? {
+            DurableChangeTag::HardState => DurableChange::HardState(HardState::decode(input)?),
+            DurableChangeTag::TruncateFrom => DurableChange::TruncateFrom(LogIndex::decode(input)?),
+            DurableChangeTag::Append => DurableChange::Append(Vec::decode(input)?),
         })
     }
 }

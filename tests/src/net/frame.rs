@@ -20,7 +20,7 @@ use coordination::NodeId;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use workshop4::RaftMessage;
 
-use super::codec::{DecodeError, Wire, from_bytes, to_bytes};
+use super::codec::{DecodeError, EncodeError, Wire, from_bytes, tags, to_bytes};
 use crate::{Command, QueueRequest, QueueResponse};
 
 /// The largest frame a node accepts from a peer: an append of at most
@@ -68,72 +68,86 @@ pub enum FrameError {
     /// The frame's bytes are not a frame.
     #[error("malformed frame: {0}")]
     Malformed(#[from] DecodeError),
+    /// The frame to write has no bytes in the codec's format.
+    #[error("unwritable frame: {0}")]
+    Unencodable(#[from] EncodeError),
     /// A length above the limit: the stream is corrupt or not ours.
     #[error("a frame of {0} bytes is above the limit")]
     TooLong(u32),
 }
 
+tags! {
+    /// [`Frame`]'s variants.
+    FrameTag for "frame" { Peer = 0, Raft = 1, Request = 2, Response = 3 }
+}
+
 impl Wire for Frame {
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         match self {
             Frame::Peer(node) => {
-                0u8.encode(out);
-                node.encode(out);
+                FrameTag::Peer.encode(out)?;
+                node.encode(out)
             }
             Frame::Raft(message) => {
-                1u8.encode(out);
-                message.encode(out);
+                FrameTag::Raft.encode(out)?;
+                message.encode(out)
             }
             Frame::Request { call, request } => {
-                2u8.encode(out);
-                call.encode(out);
-                request.encode(out);
+                FrameTag::Request.encode(out)?;
+                call.encode(out)?;
+                request.encode(out)
             }
             Frame::Response { call, response } => {
-                3u8.encode(out);
-                call.encode(out);
-                response.encode(out);
+                FrameTag::Response.encode(out)?;
+                call.encode(out)?;
+                response.encode(out)
             }
         }
     }
 
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
-        Ok(match u8::decode(input)? {
-            0 => Frame::Peer(NodeId::decode(input)?),
-            1 => Frame::Raft(RaftMessage::decode(input)?),
-            2 => Frame::Request {
+        Ok(match FrameTag::decode(input)? {
+            FrameTag::Peer => Frame::Peer(NodeId::decode(input)?),
+            FrameTag::Raft => Frame::Raft(RaftMessage::decode(input)?),
+            FrameTag::Request => Frame::Request {
                 call: u64::decode(input)?,
                 request: QueueRequest::decode(input)?,
             },
-            3 => Frame::Response {
+            FrameTag::Response => Frame::Response {
                 call: u64::decode(input)?,
                 response: QueueResponse::decode(input)?,
             },
-            tag => return Err(DecodeError::UnknownTag { what: "frame", tag }),
         })
     }
 }
 
 /// `value`'s bytes with their length in front: one frame.
-pub fn framed<T: Wire>(value: &T) -> Vec<u8> {
-    let payload = to_bytes(value);
+///
+/// # Errors
+/// [`EncodeError`] when `value` has no bytes in the codec's format, or
+/// more than a frame's length can say.
+pub fn framed<T: Wire>(value: &T) -> Result<Vec<u8>, EncodeError> {
+    let payload = to_bytes(value)?;
+    let length = u32::try_from(payload.len()).map_err(|_| EncodeError::TooLong {
+        length: payload.len(),
+    })?;
     let mut bytes = Vec::with_capacity(payload.len() + 4);
-    u32::try_from(payload.len())
-        .unwrap_or(u32::MAX)
-        .encode(&mut bytes);
+    length.encode(&mut bytes)?;
     bytes.extend_from_slice(&payload);
-    bytes
+    Ok(bytes)
 }
 
 /// Writes one frame.
 ///
 /// # Errors
-/// [`FrameError::Io`] when the connection fails.
+/// [`FrameError::Io`] when the connection fails, and
+/// [`FrameError::Unencodable`], before anything is written, when the frame
+/// has no bytes in the codec's format.
 pub async fn write_frame<W: AsyncWrite + Unpin>(
     writer: &mut W,
     frame: &Frame,
 ) -> Result<(), FrameError> {
-    writer.write_all(&framed(frame)).await?;
+    writer.write_all(&framed(frame)?).await?;
     Ok(())
 }
 

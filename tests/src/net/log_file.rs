@@ -57,7 +57,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use super::checksum::crc32c;
-use super::codec::{DecodeError, Wire, from_bytes, to_bytes};
+use super::codec::{DecodeError, EncodeError, Wire, from_bytes, to_bytes};
 use crate::{DurableChange, DurableState};
 
 /// The first bytes of every journal: what it is, and the version of its
@@ -220,18 +220,23 @@ pub enum LogFileError {
 }
 
 /// One record's bytes: header, then payload.
-pub fn record<T: Wire>(value: &T) -> Vec<u8> {
-    let payload = to_bytes(value);
+///
+/// # Errors
+/// [`EncodeError`] when `value` has no bytes in the codec's format.
+pub fn record<T: Wire>(value: &T) -> Result<Vec<u8>, EncodeError> {
+    let payload = to_bytes(value)?;
     // The server never builds a batch above the limit (it is the wire's
     // frame limit too); a larger one would be refused at the next start,
     // which is why `append` checks it before writing.
-    let length = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+    let length = u32::try_from(payload.len()).map_err(|_| EncodeError::TooLong {
+        length: payload.len(),
+    })?;
     let mut bytes = Vec::with_capacity(RECORD_HEADER + payload.len());
     bytes.extend_from_slice(&length.to_be_bytes());
     bytes.extend_from_slice(&crc32c(&length.to_be_bytes()).to_be_bytes());
     bytes.extend_from_slice(&crc32c(&payload).to_be_bytes());
     bytes.extend_from_slice(&payload);
-    bytes
+    Ok(bytes)
 }
 
 /// A record read from a journal's bytes.
@@ -431,7 +436,8 @@ impl LogFile {
         };
         let mut bytes = Vec::new();
         for change in changes {
-            let record = record(change);
+            let record = record(change)
+                .map_err(|error| io(io::Error::new(io::ErrorKind::InvalidInput, error)))?;
             if record.len() - RECORD_HEADER > MAX_RECORD as usize {
                 return Err(io(io::Error::new(
                     io::ErrorKind::InvalidInput,
