@@ -13,6 +13,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 use crate::picture::Picture;
+use crate::unfinished::UnfinishedExercise;
 
 /// One flag a demo accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -272,25 +273,17 @@ pub fn launch(
 ///
 /// # Panics
 /// When `run` panics for any reason other than an unfinished exercise.
-pub fn unless_unfinished<T>(run: impl FnOnce() -> T) -> Result<T, String> {
+pub fn unless_unfinished<T>(run: impl FnOnce() -> T) -> Result<T, UnfinishedExercise> {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run));
     std::panic::set_hook(previous);
-    match outcome {
-        Ok(value) => Ok(value),
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|text| text.to_string()))
-                .unwrap_or_default();
-            match message.strip_prefix("not yet implemented: ") {
-                Some(exercise) => Err(exercise.to_string()),
-                None => std::panic::resume_unwind(panic),
-            }
-        }
-    }
+    outcome.or_else(
+        |panic| match UnfinishedExercise::from_panic(panic.as_ref()) {
+            Some(exercise) => Err(exercise),
+            None => std::panic::resume_unwind(panic),
+        },
+    )
 }
 
 /// Writes the picture `draw` makes to the file `--svg` names, if it names
@@ -482,8 +475,9 @@ mod tests {
 
     #[test]
     fn an_unfinished_exercise_is_reported_not_raised() {
-        let outcome: Result<u32, String> = unless_unfinished(|| todo!("exercise 9.9: finish me"));
-        assert_eq!(outcome, Err("exercise 9.9: finish me".to_string()));
+        let outcome = unless_unfinished(|| -> u32 { todo!("exercise 9.9: finish me") });
+        let exercise = outcome.expect_err("the stub stopped the run");
+        assert_eq!(exercise.to_string(), "exercise 9.9: finish me");
         assert_eq!(unless_unfinished(|| 7), Ok(7));
     }
 

@@ -53,6 +53,7 @@ pub mod sim;
 pub mod status;
 pub mod timeline;
 pub mod tracker;
+pub mod unfinished;
 pub mod work_item;
 pub mod worker;
 

@@ -6,11 +6,11 @@
 //! helpers here turn that panic into a message that names the exercise and
 //! says what to do, instead of a backtrace into another crate.
 
-use std::any::Any;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 
 use coordination::Seed;
+use coordination::unfinished::UnfinishedExercise;
 
 use crate::sim::ScenarioReport;
 
@@ -44,33 +44,16 @@ where
 pub fn exam<T>(test: impl FnOnce() -> T) -> T {
     match panic::catch_unwind(AssertUnwindSafe(test)) {
         Ok(value) => value,
-        Err(payload) => match unfinished_exercise(payload.as_ref()) {
+        Err(payload) => match UnfinishedExercise::from_panic(payload.as_ref()) {
             Some(exercise) => panic!("{}", coaching(&exercise)),
             None => panic::resume_unwind(payload),
         },
     }
 }
 
-/// The unfinished exercise a panic names (`exercise 4.1: draw a randomized
-/// election timeout (...)`), if it is one.
-pub fn unfinished_exercise(payload: &(dyn Any + Send)) -> Option<String> {
-    let message = payload
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| payload.downcast_ref::<&str>().copied())?;
-    let (_, rest) = message.split_once("not yet implemented: ")?;
-    let exercise = rest.lines().next().unwrap_or(rest).trim();
-    exercise
-        .starts_with("exercise ")
-        .then(|| exercise.to_string())
-}
-
 /// What to tell a learner whose tree stops at `exercise`.
-fn coaching(exercise: &str) -> String {
-    let id = exercise
-        .strip_prefix("exercise ")
-        .and_then(|rest| rest.split(':').next())
-        .unwrap_or("");
+fn coaching(exercise: &UnfinishedExercise) -> String {
+    let id = &exercise.id;
     format!(
         "the capstone runs on your own workshop code, and {exercise} is not done yet.\n\
          Finish it first (`cargo workshop check {id}`); `cargo test -p capstone --test \

@@ -221,7 +221,7 @@ fn compare(setup: Setup, flags: &Flags) -> Result<(), Box<dyn std::error::Error>
             }
             Err(exercise) => {
                 table.row([name, "-", "-", "-", "-", "not done yet"]);
-                unfinished.push(exercise);
+                unfinished.push(exercise.to_string());
             }
         }
     }

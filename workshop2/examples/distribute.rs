@@ -27,6 +27,7 @@ use coordination::metrics::makespan_lower_bound;
 use coordination::picture::{BarChart, Picture};
 use coordination::sim::{logging, simulate};
 use coordination::timeline::Timeline;
+use coordination::unfinished::UnfinishedExercise;
 use coordination::{Probability, Seed};
 use workshop2::{
     Arrival, ById, Cluster, ClusterRun, Fleet, Job, LeastLoaded, PowerOfChoices, QueueDistributor,
@@ -147,7 +148,7 @@ fn scenario(settings: &Settings, seed: Seed) -> (Vec<Arrival<Job>>, Duration) {
 /// Every strategy on one seed, in detail. Returns the strategies whose
 /// exercise is not done yet, with the exercise's message, and a picture of
 /// the runs.
-fn one_seed(settings: &Settings) -> (Vec<(&'static str, String)>, Picture) {
+fn one_seed(settings: &Settings) -> (Vec<(&'static str, UnfinishedExercise)>, Picture) {
     let (arrivals, bound) = scenario(settings, settings.seed);
     println!(
         "seed {}; lower bound on the makespan: {:.2} s (no scheduler can finish sooner)\n",
@@ -217,7 +218,7 @@ fn one_seed(settings: &Settings) -> (Vec<(&'static str, String)>, Picture) {
 
 /// Every strategy over many seeds: the best, median and worst ratio. Returns
 /// the strategies whose exercise is not done yet, with the exercise's message.
-fn summarise_seeds(settings: &Settings) -> Vec<(&'static str, String)> {
+fn summarise_seeds(settings: &Settings) -> Vec<(&'static str, UnfinishedExercise)> {
     let first = settings.seed.value();
     let seeds: Vec<Seed> = (first..first + settings.seeds).map(Seed::new).collect();
     println!(

@@ -25,7 +25,7 @@
 //!
 //! - Read: `workshop2/README.md`, "Implement", 2.6.
 //! - Check: `cargo workshop check 2.6`, or all of its output with
-//!   `cargo test -p workshop2 --test workshop ex2_6_autoscaling`.
+//!   `cargo test -p workshop2 --test workshop ex2_6_autoscaler`.
 
 #![allow(
     dead_code,

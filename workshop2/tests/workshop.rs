@@ -11,7 +11,7 @@ mod ex2_2_least_loaded;
 mod ex2_3_work_stealing;
 mod ex2_4_backpressure;
 mod ex2_5_circuit_breaker;
-mod ex2_6_autoscaling;
+mod ex2_6_autoscaler;
 
 mod given_code;
 mod observe_round_robin;

@@ -16,7 +16,7 @@
 //!
 //! - Read: `workshop3/README.md`, "Implement", 3.4.
 //! - Check: `cargo workshop check 3.4`, or all of its output with
-//!   `cargo test -p workshop3 --test workshop ex3_4_split_brain`.
+//!   `cargo test -p workshop3 --test workshop ex3_4_leader_work`.
 
 #![allow(
     dead_code,

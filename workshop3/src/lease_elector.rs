@@ -22,7 +22,7 @@
 //!
 //! - Read: `workshop3/README.md`, "Implement", 3.1.
 //! - Check: `cargo workshop check 3.1`, or all of its output with
-//!   `cargo test -p workshop3 --test workshop ex3_1_lease`.
+//!   `cargo test -p workshop3 --test workshop ex3_1_lease_elector`.
 
 #![allow(
     dead_code,

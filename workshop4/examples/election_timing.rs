@@ -139,7 +139,7 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
                     "-".into(),
                     "-".into(),
                     "-".into(),
-                    exercise,
+                    exercise.to_string(),
                     String::new(),
                 ]);
             }

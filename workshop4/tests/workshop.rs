@@ -10,7 +10,7 @@ mod ex4_1_election;
 mod ex4_2_replication;
 mod ex4_3_commit;
 mod ex4_4_exactly_once;
-mod ex4_5_pipeline;
+mod ex4_5_idempotent_stage;
 
 mod given_code;
 mod observe_duplicates;

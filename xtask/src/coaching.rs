@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::cargo::{Outcome, TestRun};
+use crate::unfinished::UnfinishedExercise;
 
 /// The first failure of a test run, as a learner needs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,7 +41,7 @@ impl Failure {
     /// Whether the failure is an exercise's `todo!()`: the learner has not
     /// started it.
     pub fn is_unstarted_stub(&self) -> bool {
-        self.message.starts_with("not yet implemented")
+        UnfinishedExercise::find_in(&self.message).is_some()
     }
 }
 

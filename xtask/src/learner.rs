@@ -79,104 +79,230 @@ pub fn main(args: &[String]) -> ExitCode {
     }
 }
 
-/// The parsed command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Options {
-    /// Words that are not options: the command and its arguments.
-    words: Vec<String>,
-    /// `--yes`.
-    yes: bool,
-    /// `--manual`.
-    manual: bool,
-    /// `--timeout SECONDS`, when given.
-    timeout: Option<Duration>,
-    /// Everything after `--`, for demos; `None` without a `--`.
-    passed_on: Option<Vec<String>>,
-}
-
-impl Options {
-    fn time_limit(&self) -> Duration {
-        self.timeout.unwrap_or(DEFAULT_TIME_LIMIT)
-    }
-}
-
-fn parse(args: &[String]) -> Result<Options> {
-    let mut options = Options {
-        words: Vec::new(),
-        yes: false,
-        manual: false,
-        timeout: None,
-        passed_on: None,
-    };
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--" => {
-                options.passed_on = Some(args.cloned().collect());
-                break;
-            }
-            "--yes" | "-y" => options.yes = true,
-            "--manual" => options.manual = true,
-            "--timeout" => {
-                let value = args.next().ok_or_else(|| {
-                    Error::Usage("--timeout needs a number of seconds, such as --timeout 20".into())
-                })?;
-                let seconds: u64 = value
-                    .parse()
-                    .ok()
-                    .filter(|seconds| *seconds > 0)
-                    .ok_or_else(|| {
-                        Error::Usage(format!(
-                            "--timeout takes a whole number of seconds above 0, such as 20; got \
-                             {value:?}"
-                        ))
-                    })?;
-                options.timeout = Some(Duration::from_secs(seconds));
-            }
-            "--help" | "-h" => options.words.insert(0, "help".into()),
-            flag if flag.starts_with('-') => {
-                return Err(Error::Usage(format!("unknown option {flag:?}")));
-            }
-            word => options.words.push(word.to_string()),
-        }
-    }
-    Ok(options)
-}
-
-/// A command, as the words of a command line name it.
+/// A command with its own arguments and flags, as a command line names it.
+///
+/// Each command takes only the flags it uses, and a flag no command took is
+/// refused: a learner who typed `--timeout 30` for a command that has no
+/// time limit would otherwise think it applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Command {
-    Status,
-    Start(String),
-    Check(Option<String>),
-    Hint(Option<String>),
-    Watch(Option<String>),
-    Demo(String, Option<String>),
-    Reset(String),
-    Checkpoint(String),
+    /// The welcome and the status of every exercise.
+    Status {
+        /// How long an exercise's tests may run before they count as hung.
+        time_limit: Duration,
+    },
+    /// Makes a workshop the current one.
+    Start {
+        /// The workshop, by number or by one of its exercises.
+        workshop: String,
+    },
+    /// Runs one exercise's tests.
+    Check {
+        /// The exercise; the current one when `None`.
+        exercise: Option<String>,
+        /// How long its tests may run before they count as hung.
+        time_limit: Duration,
+    },
+    /// Shows the next hint of an exercise.
+    Hint {
+        /// The exercise; the current one when `None`.
+        exercise: Option<String>,
+        /// How long the tests that find the current exercise may run; only
+        /// a hint for the current exercise runs them, so only it takes
+        /// `--timeout`.
+        time_limit: Duration,
+    },
+    /// Checks again on every save, or every press of Enter.
+    Watch {
+        /// The exercise; the current one when `None`.
+        exercise: Option<String>,
+        /// When to check again.
+        trigger: Trigger,
+        /// How long the exercise's tests may run before they count as hung.
+        time_limit: Duration,
+    },
+    /// Lists a workshop's demos, or runs one.
+    Demo {
+        /// The workshop's number, or `capstone`.
+        workshop: String,
+        /// The demo to run; `None` lists them.
+        name: Option<String>,
+        /// The flags after `--`, passed on to the demo.
+        flags: Vec<String>,
+    },
+    /// Puts an exercise's stub back.
+    Reset {
+        /// The exercise.
+        exercise: String,
+        /// Whether to ask first.
+        confirm: Confirm,
+    },
+    /// Puts reference solutions in place.
+    Checkpoint {
+        /// An exercise (the ones before it) or a workshop (all of it).
+        target: String,
+        /// Whether to ask first.
+        confirm: Confirm,
+    },
+    /// Whether this machine is ready.
     Doctor,
+    /// Creates or updates the local `solutions` branch.
     SolutionsBranch,
+    /// The help text.
     Help,
 }
 
+/// A command line read once: its words, and the flags given, until a
+/// command takes them.
+#[derive(Debug, Default)]
+struct Line {
+    /// Words that are not flags: the command and its arguments.
+    words: Vec<String>,
+    /// `--timeout SECONDS`, when given.
+    timeout: Option<Duration>,
+    /// `--manual`.
+    manual: bool,
+    /// `--yes` or `-y`.
+    yes: bool,
+    /// Everything after `--`; `None` without a `--`.
+    passed_on: Option<Vec<String>>,
+}
+
+impl Line {
+    /// Reads `args`, refusing a flag no command knows and a `--timeout`
+    /// without a number of seconds.
+    fn read(args: &[String]) -> Result<Self> {
+        let mut line = Line::default();
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--" => {
+                    line.passed_on = Some(args.cloned().collect());
+                    break;
+                }
+                "--yes" | "-y" => line.yes = true,
+                "--manual" => line.manual = true,
+                "--timeout" => {
+                    let value = args.next().ok_or_else(|| {
+                        Error::Usage(
+                            "--timeout needs a number of seconds, such as --timeout 20".into(),
+                        )
+                    })?;
+                    let seconds: u64 = value
+                        .parse()
+                        .ok()
+                        .filter(|seconds| *seconds > 0)
+                        .ok_or_else(|| {
+                            Error::Usage(format!(
+                                "--timeout takes a whole number of seconds above 0, such as 20; \
+                                 got {value:?}"
+                            ))
+                        })?;
+                    line.timeout = Some(Duration::from_secs(seconds));
+                }
+                "--help" | "-h" => line.words.insert(0, "help".into()),
+                flag if flag.starts_with('-') => {
+                    return Err(Error::Usage(format!("unknown option {flag:?}")));
+                }
+                word => line.words.push(word.to_string()),
+            }
+        }
+        Ok(line)
+    }
+
+    /// Takes `--timeout`, or the default time limit.
+    fn time_limit(&mut self) -> Duration {
+        self.timeout.take().unwrap_or(DEFAULT_TIME_LIMIT)
+    }
+
+    /// Takes `--manual`.
+    fn trigger(&mut self) -> Trigger {
+        if std::mem::take(&mut self.manual) {
+            Trigger::Manual
+        } else {
+            Trigger::Poll(POLL_INTERVAL)
+        }
+    }
+
+    /// Takes `--yes`.
+    fn confirm(&mut self) -> Confirm {
+        if std::mem::take(&mut self.yes) {
+            Confirm::Yes
+        } else {
+            Confirm::Ask
+        }
+    }
+
+    /// Takes the flags after `--`.
+    fn passed_on(&mut self) -> Vec<String> {
+        self.passed_on.take().unwrap_or_default()
+    }
+
+    /// The first flag given that no command took.
+    fn left_over(&self) -> Option<&'static str> {
+        [
+            (self.timeout.is_some(), "--timeout"),
+            (self.manual, "--manual"),
+            (self.yes, "--yes"),
+            (self.passed_on.is_some(), "-- FLAGS"),
+        ]
+        .into_iter()
+        .find_map(|(given, flag)| given.then_some(flag))
+    }
+}
+
 impl Command {
-    /// The command `words` name, refusing an option it would ignore: a
-    /// learner who typed `--timeout 30` for a command that has no time
-    /// limit would otherwise think it applied.
-    fn from(options: &Options) -> Result<Self> {
-        let words: Vec<&str> = options.words.iter().map(String::as_str).collect();
+    /// The command `args` name, with the flags it takes.
+    ///
+    /// # Errors
+    /// A usage error that says what is wrong: an unknown command or flag,
+    /// a missing or extra word, or a flag this command does not take.
+    fn parse(args: &[String]) -> Result<Self> {
+        let mut line = Line::read(args)?;
+        let words = std::mem::take(&mut line.words);
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
         let owned = |word: &&str| word.to_string();
         let command = match words.as_slice() {
-            [] | ["status"] => Self::Status,
-            ["start", which] => Self::Start(which.to_string()),
-            ["check", rest @ ..] if rest.len() < 2 => Self::Check(rest.first().map(owned)),
-            ["hint", rest @ ..] if rest.len() < 2 => Self::Hint(rest.first().map(owned)),
-            ["watch", rest @ ..] if rest.len() < 2 => Self::Watch(rest.first().map(owned)),
-            ["demo", which, rest @ ..] if rest.len() < 2 => {
-                Self::Demo(which.to_string(), rest.first().map(owned))
-            }
-            ["reset", id] => Self::Reset(id.to_string()),
-            ["checkpoint", id] => Self::Checkpoint(id.to_string()),
+            [] | ["status"] => Self::Status {
+                time_limit: line.time_limit(),
+            },
+            ["start", which] => Self::Start {
+                workshop: which.to_string(),
+            },
+            ["check", rest @ ..] if rest.len() < 2 => Self::Check {
+                exercise: rest.first().map(owned),
+                time_limit: line.time_limit(),
+            },
+            ["hint", rest @ ..] if rest.len() < 2 => Self::Hint {
+                exercise: rest.first().map(owned),
+                time_limit: if rest.is_empty() {
+                    line.time_limit()
+                } else {
+                    DEFAULT_TIME_LIMIT
+                },
+            },
+            ["watch", rest @ ..] if rest.len() < 2 => Self::Watch {
+                exercise: rest.first().map(owned),
+                trigger: line.trigger(),
+                time_limit: line.time_limit(),
+            },
+            ["demo", which, rest @ ..] if rest.len() < 2 => Self::Demo {
+                workshop: which.to_string(),
+                name: rest.first().map(owned),
+                flags: if rest.is_empty() {
+                    Vec::new()
+                } else {
+                    line.passed_on()
+                },
+            },
+            ["reset", id] => Self::Reset {
+                exercise: id.to_string(),
+                confirm: line.confirm(),
+            },
+            ["checkpoint", which] => Self::Checkpoint {
+                target: which.to_string(),
+                confirm: line.confirm(),
+            },
             ["doctor"] => Self::Doctor,
             ["solutions-branch"] => Self::SolutionsBranch,
             ["help", ..] => Self::Help,
@@ -218,30 +344,8 @@ impl Command {
                 }));
             }
         };
-        let name = options.words.first().map_or("status", String::as_str);
-        let unused = [
-            (
-                options.timeout.is_some()
-                    && !matches!(
-                        command,
-                        Self::Status | Self::Check(_) | Self::Hint(None) | Self::Watch(_)
-                    ),
-                "--timeout",
-            ),
-            (
-                options.manual && !matches!(command, Self::Watch(_)),
-                "--manual",
-            ),
-            (
-                options.yes && !matches!(command, Self::Reset(_) | Self::Checkpoint(_)),
-                "--yes",
-            ),
-            (
-                options.passed_on.is_some() && !matches!(command, Self::Demo(_, Some(_))),
-                "-- FLAGS",
-            ),
-        ];
-        if let Some((_, flag)) = unused.iter().find(|(unused, _)| *unused) {
+        if let Some(flag) = line.left_over() {
+            let name = words.first().copied().unwrap_or("status");
             return Err(Error::Usage(format!(
                 "{name} does not take {flag}; `cargo workshop help` lists what each command \
                  takes"
@@ -252,33 +356,41 @@ impl Command {
 }
 
 fn run(args: &[String], style: Style) -> Result<bool> {
-    let options = parse(args)?;
-    let command = Command::from(&options)?;
+    let command = Command::parse(args)?;
     let workspace = Workspace::locate()?;
     match command {
-        Command::Status => status(&workspace, &options, style),
-        Command::Start(which) => start(&workspace, &which, &options, style),
-        Command::Check(id) => check(&workspace, id.as_deref(), &options, style),
-        Command::Hint(id) => hint(&workspace, id.as_deref(), &options, style),
-        Command::Watch(id) => {
-            let trigger = if options.manual {
-                Trigger::Manual
-            } else {
-                Trigger::Poll(POLL_INTERVAL)
-            };
+        Command::Status { time_limit } => status(&workspace, time_limit, style),
+        Command::Start { workshop } => start(&workspace, &workshop, style),
+        Command::Check {
+            exercise,
+            time_limit,
+        } => check(&workspace, exercise.as_deref(), time_limit, style),
+        Command::Hint {
+            exercise,
+            time_limit,
+        } => hint(&workspace, exercise.as_deref(), time_limit, style),
+        Command::Watch {
+            exercise,
+            trigger,
+            time_limit,
+        } => {
             let catalogues = workspace.catalogues()?;
-            if let Some(id) = &id {
+            if let Some(id) = &exercise {
                 find(&catalogues, id)?;
             }
             watch::watch(&workspace, &catalogues, trigger, || {
                 println!("\n{}", style.dim(&"-".repeat(60)));
-                check(&workspace, id.as_deref(), &options, style).map(|_| ())
+                check(&workspace, exercise.as_deref(), time_limit, style).map(|_| ())
             })?;
             Ok(true)
         }
-        Command::Demo(which, name) => demo(&workspace, &which, name.as_deref(), &options),
-        Command::Reset(id) => reset(&workspace, &id, &options, style),
-        Command::Checkpoint(id) => checkpoint(&workspace, &id, &options, style),
+        Command::Demo {
+            workshop,
+            name,
+            flags,
+        } => demo(&workspace, &workshop, name.as_deref(), &flags),
+        Command::Reset { exercise, confirm } => reset(&workspace, &exercise, confirm, style),
+        Command::Checkpoint { target, confirm } => checkpoint(&workspace, &target, confirm, style),
         Command::Doctor => Ok(doctor(&workspace, style)),
         Command::SolutionsBranch => {
             println!("{}", solutions::create_or_update(&workspace, "HEAD")?);
@@ -316,33 +428,41 @@ pub fn command_problems(
         if args.iter().any(placeholder) {
             continue;
         }
-        let command = parse(&args).and_then(|options| Command::from(&options));
+        let command = Command::parse(&args);
         let problem = match command {
             Err(error) => Some(error.to_string()),
             Ok(
-                Command::Check(Some(id))
-                | Command::Hint(Some(id))
-                | Command::Watch(Some(id))
-                | Command::Reset(id),
+                Command::Check {
+                    exercise: Some(id), ..
+                }
+                | Command::Hint {
+                    exercise: Some(id), ..
+                }
+                | Command::Watch {
+                    exercise: Some(id), ..
+                }
+                | Command::Reset { exercise: id, .. },
             ) => find(catalogues, &id).err().map(|error| error.to_string()),
-            Ok(Command::Start(which)) => workshop_named(catalogues, &which)
+            Ok(Command::Start { workshop: which }) => workshop_named(catalogues, &which)
                 .err()
                 .map(|error| error.to_string()),
-            Ok(Command::Checkpoint(which)) => match checkpoint_target(catalogues, &which) {
-                Err(error) => Some(error.to_string()),
-                Ok((catalogue, until)) => exercise.and_then(|stuck| {
-                    let moves_past = catalogue.exercise(&stuck.id).is_some()
-                        && until.is_none_or(|until| {
-                            position(catalogue, &until.id) > position(catalogue, &stuck.id)
-                        });
-                    (!moves_past).then(|| {
-                        format!(
-                            "`cargo workshop checkpoint {which}` leaves {} unsolved",
-                            stuck.id
-                        )
-                    })
-                }),
-            },
+            Ok(Command::Checkpoint { target: which, .. }) => {
+                match checkpoint_target(catalogues, &which) {
+                    Err(error) => Some(error.to_string()),
+                    Ok((catalogue, until)) => exercise.and_then(|stuck| {
+                        let moves_past = catalogue.exercise(&stuck.id).is_some()
+                            && until.is_none_or(|until| {
+                                position(catalogue, &until.id) > position(catalogue, &stuck.id)
+                            });
+                        (!moves_past).then(|| {
+                            format!(
+                                "`cargo workshop checkpoint {which}` leaves {} unsolved",
+                                stuck.id
+                            )
+                        })
+                    }),
+                }
+            }
             Ok(_) => None,
         };
         if let Some(problem) = problem {
@@ -416,7 +536,7 @@ fn position(catalogue: &Catalogue, id: &str) -> usize {
 
 /// `cargo workshop start N`: makes workshop N (or the workshop of exercise
 /// N.M) the current one.
-fn start(workspace: &Workspace, which: &str, options: &Options, style: Style) -> Result<bool> {
+fn start(workspace: &Workspace, which: &str, style: Style) -> Result<bool> {
     let catalogues = workspace.catalogues()?;
     let catalogue = workshop_named(&catalogues, which)?;
     progress::choose_workshop(workspace, catalogue.workshop)?;
@@ -432,7 +552,7 @@ fn start(workspace: &Workspace, which: &str, options: &Options, style: Style) ->
         workspace,
         &catalogues,
         Scope::Workshop(catalogue.workshop),
-        options.time_limit(),
+        DEFAULT_TIME_LIMIT,
     )?;
     match progress.current() {
         Some(exercise) if exercise.workshop == catalogue.workshop => println!(
@@ -470,9 +590,9 @@ fn workshop_named<'a>(catalogues: &'a [Catalogue], which: &str) -> Result<&'a Ca
 }
 
 /// The welcome, when it is wanted, and every exercise's state.
-fn status(workspace: &Workspace, options: &Options, style: Style) -> Result<bool> {
+fn status(workspace: &Workspace, time_limit: Duration, style: Style) -> Result<bool> {
     let catalogues = workspace.catalogues()?;
-    let progress = Progress::measure(workspace, &catalogues, Scope::All, options.time_limit())?;
+    let progress = Progress::measure(workspace, &catalogues, Scope::All, time_limit)?;
     let marker = workspace.target_dir().join("workshop").join("welcomed");
     let nothing_done = progress.exercises().all(|exercise| !exercise.is_done());
     println!(
@@ -645,7 +765,12 @@ fn focus<'a>(
 
 /// Runs one exercise's tests and prints a short verdict; `true` when every
 /// test passes.
-fn check(workspace: &Workspace, id: Option<&str>, options: &Options, style: Style) -> Result<bool> {
+fn check(
+    workspace: &Workspace,
+    id: Option<&str>,
+    time_limit: Duration,
+    style: Style,
+) -> Result<bool> {
     let catalogues = workspace.catalogues()?;
     let number = match id {
         Some(id) => find(&catalogues, id)?.0.workshop,
@@ -654,12 +779,7 @@ fn check(workspace: &Workspace, id: Option<&str>, options: &Options, style: Styl
             progress::current_workshop(workspace, &catalogues, &stubs)
         }
     };
-    let progress = Progress::measure(
-        workspace,
-        &catalogues,
-        Scope::Workshop(number),
-        options.time_limit(),
-    )?;
+    let progress = Progress::measure(workspace, &catalogues, Scope::Workshop(number), time_limit)?;
     let Some(workshop) = progress.workshop(number) else {
         return Err(Error::Usage(format!("there is no workshop {number}")));
     };
@@ -813,19 +933,20 @@ fn workshop_complete(catalogues: &[Catalogue], workshop: &WorkshopProgress, styl
 }
 
 /// Shows the next hint of an exercise (default: the current one).
-fn hint(workspace: &Workspace, id: Option<&str>, options: &Options, style: Style) -> Result<bool> {
+fn hint(
+    workspace: &Workspace,
+    id: Option<&str>,
+    time_limit: Duration,
+    style: Style,
+) -> Result<bool> {
     let catalogues = workspace.catalogues()?;
     let (catalogue, exercise) = match id {
         Some(id) => find(&catalogues, id)?,
         None => {
             let stubs = crate::stubs::Stubs::find(workspace, &catalogues);
             let number = progress::current_workshop(workspace, &catalogues, &stubs);
-            let progress = Progress::measure(
-                workspace,
-                &catalogues,
-                Scope::Workshop(number),
-                options.time_limit(),
-            )?;
+            let progress =
+                Progress::measure(workspace, &catalogues, Scope::Workshop(number), time_limit)?;
             let Some(current) = progress.current() else {
                 println!("Every exercise is done: no hints needed.");
                 return Ok(true);
@@ -886,7 +1007,7 @@ fn last_hint_advice(catalogue: &Catalogue, exercise: &Exercise) -> String {
 
 /// Lists a workshop's demos (or the capstone's), or runs one in exercise
 /// mode.
-fn demo(workspace: &Workspace, which: &str, name: Option<&str>, options: &Options) -> Result<bool> {
+fn demo(workspace: &Workspace, which: &str, name: Option<&str>, flags: &[String]) -> Result<bool> {
     let (title, package, demos) = if which == "capstone" {
         let capstone = workspace
             .capstone()?
@@ -935,19 +1056,14 @@ fn demo(workspace: &Workspace, which: &str, name: Option<&str>, options: &Option
         args.push("--release");
     }
     args.push("--");
-    args.extend(options.passed_on.iter().flatten().map(String::as_str));
+    args.extend(flags.iter().map(String::as_str));
     Cargo::new(&workspace.root).run(&args)?;
     Ok(true)
 }
 
-fn reset(workspace: &Workspace, id: &str, options: &Options, style: Style) -> Result<bool> {
+fn reset(workspace: &Workspace, id: &str, confirm: Confirm, style: Style) -> Result<bool> {
     let catalogues = workspace.catalogues()?;
     let (catalogue, exercise) = find(&catalogues, id)?;
-    let confirm = if options.yes {
-        Confirm::Yes
-    } else {
-        Confirm::Ask
-    };
     match exercise_files::reset(workspace, catalogue, exercise, confirm)? {
         None => println!(
             "{} {} is its stub already; nothing to do.",
@@ -972,14 +1088,9 @@ fn reset(workspace: &Workspace, id: &str, options: &Options, style: Style) -> Re
     Ok(true)
 }
 
-fn checkpoint(workspace: &Workspace, which: &str, options: &Options, style: Style) -> Result<bool> {
+fn checkpoint(workspace: &Workspace, which: &str, confirm: Confirm, style: Style) -> Result<bool> {
     let catalogues = workspace.catalogues()?;
     let (catalogue, until) = checkpoint_target(&catalogues, which)?;
-    let confirm = if options.yes {
-        Confirm::Yes
-    } else {
-        Confirm::Ask
-    };
     let replaced = exercise_files::checkpoint(workspace, catalogue, until, confirm)?;
     let before = match until {
         Some(exercise) => format!("before {}", exercise.id),
@@ -1180,14 +1291,46 @@ mod tests {
                 .map(str::to_string)
                 .collect::<Vec<_>>()
         };
-        let command = |line: &str| parse(&words(line)).and_then(|options| Command::from(&options));
-        assert!(command("hint 1.2 --manual").is_err());
-        assert!(command("reset 1.2 --timeout 3").is_err());
-        assert!(command("check -- --nocapture").is_err());
-        assert!(command("status --yes").is_err());
+        let command = |line: &str| Command::parse(&words(line));
+        let refused = |line: &str, flag: &str| {
+            let error = command(line).expect_err(line);
+            assert!(
+                matches!(&error, Error::Usage(message) if message.contains(&format!("does not take {flag}"))),
+                "{line}: {error}"
+            );
+        };
+        refused("hint 1.2 --manual", "--manual");
+        refused("hint 1.2 --timeout 3", "--timeout");
+        refused("reset 1.2 --timeout 3", "--timeout");
+        refused("check -- --nocapture", "-- FLAGS");
+        refused("status --yes", "--yes");
+        refused("demo 1 -- --seed 2", "-- FLAGS");
+        assert!(
+            matches!(command("check --verbose"), Err(Error::Usage(message)) if message.contains("unknown option")),
+            "a flag no command knows"
+        );
         assert_eq!(
             command("watch 2.1 --manual --timeout 3").expect("watch takes both"),
-            Command::Watch(Some("2.1".into()))
+            Command::Watch {
+                exercise: Some("2.1".into()),
+                trigger: Trigger::Manual,
+                time_limit: Duration::from_secs(3),
+            }
+        );
+        assert_eq!(
+            command("--yes checkpoint 1").expect("a flag may come first"),
+            Command::Checkpoint {
+                target: "1".into(),
+                confirm: Confirm::Yes,
+            }
+        );
+        assert_eq!(
+            command("demo 2 distribute -- --seed 7").expect("a demo takes its flags"),
+            Command::Demo {
+                workshop: "2".into(),
+                name: Some("distribute".into()),
+                flags: vec!["--seed".into(), "7".into()],
+            }
         );
     }
 }

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use xtask::error::{Error, Result};
 use xtask::ui::Style;
-use xtask::verify::{self, Options};
+use xtask::verify::{self, Options, Step};
 use xtask::workspace::Workspace;
 
 const USAGE: &str = "\
@@ -143,7 +143,7 @@ fn verify_options(args: &[String]) -> Result<Options> {
             .next()
             .ok_or_else(|| Error::Usage(format!("{flag} needs a value")))?;
         match flag.as_str() {
-            "--skip" => options.skip.push(value.clone()),
+            "--skip" => options.skip.push(Step::named(value)?),
             "--seeds" => {
                 options.sweep_seeds = value
                     .parse()

@@ -20,7 +20,8 @@
 //! build's artifacts, and each would then be taken for the other's.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::cargo::{Cargo, Outcome, TestRun};
@@ -82,7 +83,11 @@ pub fn check(workspace: &Workspace, catalogues: &[Catalogue], style: Style) -> R
         Err(Error::Check(format!(
             "the progressive check found {} problem(s):\n\n{}",
             problems.len(),
-            problems.join("\n\n")
+            problems
+                .iter()
+                .map(Finding::to_string)
+                .collect::<Vec<_>>()
+                .join("\n\n")
         )))
     }
 }
@@ -118,7 +123,7 @@ fn place_solutions(
 /// tests or tests outside any exercise. An exercise whose module ran no
 /// test, or whose `test_order` names a test that does not exist, is a
 /// problem too.
-fn judge_modules(catalogue: &Catalogue, solved: usize, run: &TestRun) -> Vec<String> {
+fn judge_modules(catalogue: &Catalogue, solved: usize, run: &TestRun) -> Vec<Finding> {
     let mut modules: BTreeMap<&str, TestRun> = BTreeMap::new();
     for (name, outcome) in &run.outcomes {
         let module = name.split("::").next().unwrap_or(name);
@@ -136,27 +141,26 @@ fn judge_modules(catalogue: &Catalogue, solved: usize, run: &TestRun) -> Vec<Str
     for exercise in &catalogue.exercises {
         let tests = modules.get(exercise.test.as_str());
         if tests.is_none() {
-            problems.push(format!(
-                "{}/{TEST_TARGET}: exercise {}'s module {} has no tests",
-                catalogue.package(),
-                exercise.id,
-                exercise.test
-            ));
+            problems.push(Finding::ModuleWithoutTests {
+                package: catalogue.package(),
+                exercise: exercise.id.clone(),
+                module: exercise.test.clone(),
+            });
         }
         for name in &exercise.test_order {
             let full = format!("{}::{name}", exercise.test);
             if !tests.is_some_and(|tests| tests.outcomes.contains_key(&full)) {
-                problems.push(format!(
-                    "{}: exercise {}'s test_order names {name}, which is not a test of {}",
-                    catalogue.path.display(),
-                    exercise.id,
-                    exercise.test
-                ));
+                problems.push(Finding::UnknownOrderedTest {
+                    catalogue: catalogue.path.clone(),
+                    exercise: exercise.id.clone(),
+                    test: name.clone(),
+                    module: exercise.test.clone(),
+                });
             }
         }
     }
     if solved == 0 {
-        problems.sort();
+        problems.sort_by_key(Finding::to_string);
         problems.dedup();
     } else {
         // Reported once, with every exercise a stub.
@@ -170,13 +174,11 @@ fn judge_modules(catalogue: &Catalogue, solved: usize, run: &TestRun) -> Vec<Str
 
 /// The broken expectations of one test binary (or one module of the
 /// workshop's test binary) in one state.
-fn judge(catalogue: &Catalogue, solved: usize, target: &str, run: &TestRun) -> Vec<String> {
-    let state = match solved {
-        0 => "with every exercise a stub".to_string(),
-        k => format!(
-            "with solutions up to {} in place",
-            catalogue.exercises[k - 1].id
-        ),
+fn judge(catalogue: &Catalogue, solved: usize, target: &str, run: &TestRun) -> Vec<Finding> {
+    let state = State {
+        solved_up_to: solved
+            .checked_sub(1)
+            .map(|last| catalogue.exercises[last].id.clone()),
     };
     let exercise = catalogue
         .exercises
@@ -184,10 +186,10 @@ fn judge(catalogue: &Catalogue, solved: usize, target: &str, run: &TestRun) -> V
         .position(|exercise| exercise.test == target);
     let mut problems = Vec::new();
     if run.outcomes.is_empty() && exercise.is_some() {
-        problems.push(format!(
-            "{}/{target}: an exercise test target with no tests",
-            catalogue.package()
-        ));
+        problems.push(Finding::TargetWithoutTests {
+            package: catalogue.package(),
+            target: target.to_string(),
+        });
     }
     for (name, outcome) in &run.outcomes {
         let test = if name.starts_with(&format!("{target}::")) {
@@ -195,34 +197,204 @@ fn judge(catalogue: &Catalogue, solved: usize, target: &str, run: &TestRun) -> V
         } else {
             format!("{}/{target}::{name}", catalogue.package())
         };
+        let state = state.clone();
         let problem = match (exercise, outcome) {
-            (_, Outcome::Ignored) => Some(format!(
-                "{test} is ignored {state}; every test runs in every state"
-            )),
-            (_, Outcome::Missing) => Some(format!(
-                "{test} never reported a result {state}; its process stopped early.\n{}",
-                tail(&run.output, 15)
-            )),
-            (Some(position), Outcome::Passed) if position >= solved => Some(format!(
-                "{test} passed on the stub of exercise {} {state}. A test that passes on a \
-                 stub does not check the exercise.",
-                catalogue.exercises[position].id
-            )),
-            (Some(position), Outcome::Failed) if position < solved => Some(format!(
-                "{test} failed {state}, although exercise {} is solved.\n{}",
-                catalogue.exercises[position].id,
-                failure_of(&run.output, name)
-            )),
-            (None, Outcome::Failed) => Some(format!(
-                "{test} is not an exercise test, so it must pass in every state, but it \
-                 failed {state}.\n{}",
-                failure_of(&run.output, name)
-            )),
+            (_, Outcome::Ignored) => Some(Finding::Ignored { test, state }),
+            (_, Outcome::Missing) => Some(Finding::NeverReported {
+                test,
+                state,
+                output: tail(&run.output, 15),
+            }),
+            (Some(position), Outcome::Passed) if position >= solved => {
+                Some(Finding::PassedOnStub {
+                    test,
+                    exercise: catalogue.exercises[position].id.clone(),
+                    state,
+                })
+            }
+            (Some(position), Outcome::Failed) if position < solved => {
+                Some(Finding::FailedWhenSolved {
+                    test,
+                    exercise: catalogue.exercises[position].id.clone(),
+                    state,
+                    output: failure_of(&run.output, name),
+                })
+            }
+            (None, Outcome::Failed) => Some(Finding::OutsideExerciseFailed {
+                test,
+                state,
+                output: failure_of(&run.output, name),
+            }),
             _ => None,
         };
         problems.extend(problem);
     }
     problems
+}
+
+/// A broken expectation of the progressive check. Each says what is wrong
+/// and where; those about a test say in which state it was run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    /// An exercise's module in the workshop's test binary ran no test.
+    ModuleWithoutTests {
+        /// The workshop's package.
+        package: String,
+        /// The exercise's id.
+        exercise: String,
+        /// The module its catalogue names.
+        module: String,
+    },
+    /// An exercise's `test_order` names a test its module does not have.
+    UnknownOrderedTest {
+        /// The catalogue that says so.
+        catalogue: PathBuf,
+        /// The exercise's id.
+        exercise: String,
+        /// The test named.
+        test: String,
+        /// The exercise's module.
+        module: String,
+    },
+    /// An exercise's own test target ran no test.
+    TargetWithoutTests {
+        /// The workshop's package.
+        package: String,
+        /// The test target.
+        target: String,
+    },
+    /// A test is ignored: every test runs in every state.
+    Ignored {
+        /// The test, `package/target::name`.
+        test: String,
+        /// The state it was run in.
+        state: State,
+    },
+    /// A test never reported a result: its process stopped early.
+    NeverReported {
+        /// The test, `package/target::name`.
+        test: String,
+        /// The state it was run in.
+        state: State,
+        /// The end of the binary's output.
+        output: String,
+    },
+    /// A test passed on its exercise's stub, so it does not check the
+    /// exercise.
+    PassedOnStub {
+        /// The test, `package/target::name`.
+        test: String,
+        /// The exercise it belongs to.
+        exercise: String,
+        /// The state it was run in.
+        state: State,
+    },
+    /// A test failed although its exercise is solved.
+    FailedWhenSolved {
+        /// The test, `package/target::name`.
+        test: String,
+        /// The exercise it belongs to.
+        exercise: String,
+        /// The state it was run in.
+        state: State,
+        /// What the test printed.
+        output: String,
+    },
+    /// A test outside every exercise failed: such tests pass in every state.
+    OutsideExerciseFailed {
+        /// The test, `package/target::name`.
+        test: String,
+        /// The state it was run in.
+        state: State,
+        /// What the test printed.
+        output: String,
+    },
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Finding::ModuleWithoutTests {
+                package,
+                exercise,
+                module,
+            } => write!(
+                formatter,
+                "{package}/{TEST_TARGET}: exercise {exercise}'s module {module} has no tests"
+            ),
+            Finding::UnknownOrderedTest {
+                catalogue,
+                exercise,
+                test,
+                module,
+            } => write!(
+                formatter,
+                "{}: exercise {exercise}'s test_order names {test}, which is not a test of \
+                 {module}",
+                catalogue.display()
+            ),
+            Finding::TargetWithoutTests { package, target } => write!(
+                formatter,
+                "{package}/{target}: an exercise test target with no tests"
+            ),
+            Finding::Ignored { test, state } => write!(
+                formatter,
+                "{test} is ignored {state}; every test runs in every state"
+            ),
+            Finding::NeverReported {
+                test,
+                state,
+                output,
+            } => write!(
+                formatter,
+                "{test} never reported a result {state}; its process stopped early.\n{output}"
+            ),
+            Finding::PassedOnStub {
+                test,
+                exercise,
+                state,
+            } => write!(
+                formatter,
+                "{test} passed on the stub of exercise {exercise} {state}. A test that passes \
+                 on a stub does not check the exercise."
+            ),
+            Finding::FailedWhenSolved {
+                test,
+                exercise,
+                state,
+                output,
+            } => write!(
+                formatter,
+                "{test} failed {state}, although exercise {exercise} is solved.\n{output}"
+            ),
+            Finding::OutsideExerciseFailed {
+                test,
+                state,
+                output,
+            } => write!(
+                formatter,
+                "{test} is not an exercise test, so it must pass in every state, but it \
+                 failed {state}.\n{output}"
+            ),
+        }
+    }
+}
+
+/// Which exercises were solved when a test ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct State {
+    /// The last exercise whose solution was in place; `None` when every
+    /// exercise was a stub.
+    pub solved_up_to: Option<String>,
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.solved_up_to {
+            None => formatter.write_str("with every exercise a stub"),
+            Some(id) => write!(formatter, "with solutions up to {id} in place"),
+        }
+    }
 }
 
 /// The captured output of test `name` in libtest's failure report.
@@ -292,24 +464,34 @@ mod tests {
     #[test]
     fn a_test_passing_on_its_stub_is_a_problem() {
         let problems = judge(&catalogue(), 1, "ex9_2", &run(&[("t", Outcome::Passed)]));
-        assert_eq!(problems.len(), 1);
-        assert!(problems[0].contains("passed on the stub of exercise 9.2"));
+        assert!(
+            matches!(
+                problems.as_slice(),
+                [Finding::PassedOnStub { exercise, .. }] if exercise == "9.2"
+            ),
+            "{problems:?}"
+        );
     }
 
     #[test]
     fn a_solved_exercise_must_pass() {
         assert!(judge(&catalogue(), 1, "ex9_1", &run(&[("t", Outcome::Passed)])).is_empty());
-        assert_eq!(
-            judge(&catalogue(), 2, "ex9_1", &run(&[("t", Outcome::Failed)])).len(),
-            1
+        let problems = judge(&catalogue(), 2, "ex9_1", &run(&[("t", Outcome::Failed)]));
+        assert!(
+            matches!(
+                problems.as_slice(),
+                [Finding::FailedWhenSolved { exercise, .. }] if exercise == "9.1"
+            ),
+            "{problems:?}"
         );
     }
 
     #[test]
     fn other_tests_must_pass_in_every_state() {
-        assert_eq!(
-            judge(&catalogue(), 0, "observe", &run(&[("t", Outcome::Failed)])).len(),
-            1
+        let problems = judge(&catalogue(), 0, "observe", &run(&[("t", Outcome::Failed)]));
+        assert!(
+            matches!(problems.as_slice(), [Finding::OutsideExerciseFailed { .. }]),
+            "{problems:?}"
         );
         assert!(judge(&catalogue(), 0, "observe", &run(&[("t", Outcome::Passed)])).is_empty());
     }
@@ -323,8 +505,19 @@ mod tests {
         ]);
         assert!(judge_modules(&catalogue(), 1, &outcomes).is_empty());
         let problems = judge_modules(&catalogue(), 0, &outcomes);
-        assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].contains("workshop9/ex9_1::a passed on the stub of exercise 9.1"));
+        assert!(
+            matches!(
+                problems.as_slice(),
+                [Finding::PassedOnStub { test, exercise, .. }]
+                    if test == "workshop9/ex9_1::a" && exercise == "9.1"
+            ),
+            "{problems:?}"
+        );
+        assert_eq!(
+            problems[0].to_string(),
+            "workshop9/ex9_1::a passed on the stub of exercise 9.1 with every exercise a stub. \
+             A test that passes on a stub does not check the exercise."
+        );
     }
 
     #[test]
@@ -335,6 +528,12 @@ mod tests {
             "observe",
             &run(&[("a", Outcome::Ignored), ("b", Outcome::Missing)]),
         );
-        assert_eq!(problems.len(), 2);
+        assert!(
+            matches!(
+                problems.as_slice(),
+                [Finding::Ignored { .. }, Finding::NeverReported { .. }]
+            ),
+            "{problems:?}"
+        );
     }
 }

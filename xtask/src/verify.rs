@@ -46,8 +46,8 @@ pub struct Options {
     pub sweep_seeds: u32,
     /// Seeds per scenario in the capstone step.
     pub capstone_seeds: u32,
-    /// Steps to leave out, by name.
-    pub skip: Vec<String>,
+    /// Steps to leave out.
+    pub skip: Vec<Step>,
 }
 
 impl Default for Options {
@@ -60,64 +60,144 @@ impl Default for Options {
     }
 }
 
-/// The names of the steps, for `--skip`.
-pub const STEPS: [&str; 15] = [
-    "catalogues",
-    "assertions",
-    "minutes",
-    "format",
-    "lints",
-    "lints-solution",
-    "hint-code",
-    "docs",
-    "tests",
-    "progressive",
-    "sweep",
-    "capstone",
-    "jetstream",
-    "demos",
-    "solutions-branch",
-];
+/// A step of the check, in the order it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Catalogues load and agree with the files; named commands exist.
+    Catalogues,
+    /// Every assertion in the workshops' tests has a message.
+    Assertions,
+    /// Each workshop's exercises, stretch ones aside, fit their 60 minutes.
+    Minutes,
+    /// `cargo fmt --check`.
+    Format,
+    /// Clippy with warnings denied, exercise mode.
+    Lints,
+    /// Clippy with warnings denied, solution mode.
+    LintsSolution,
+    /// The code shown in hints compiles inside the reference solutions.
+    HintCode,
+    /// The documentation builds without warnings.
+    Docs,
+    /// Every test in solution mode.
+    Tests,
+    /// Stubs fail and solutions pass, exercise by exercise, in order.
+    Progressive,
+    /// The workshops' and core's tests over many seeds.
+    Sweep,
+    /// The capstone's scenarios over a sweep sized for them.
+    Capstone,
+    /// The capstone on a real NATS JetStream cluster.
+    Jetstream,
+    /// Every demo runs and draws its picture.
+    Demos,
+    /// The generated solutions branch builds and passes.
+    SolutionsBranch,
+}
 
-/// Runs every step not skipped.
-///
-/// # Errors
-/// The first failing step's error.
-pub fn run(workspace: &Workspace, options: &Options, style: Style) -> Result<()> {
-    for name in &options.skip {
-        if !STEPS.contains(&name.as_str()) {
-            return Err(Error::Usage(format!(
-                "there is no step {name:?}; the steps are {}",
-                STEPS.join(", ")
-            )));
+impl Step {
+    /// Every step, in the order they run.
+    pub const ALL: [Step; 15] = [
+        Step::Catalogues,
+        Step::Assertions,
+        Step::Minutes,
+        Step::Format,
+        Step::Lints,
+        Step::LintsSolution,
+        Step::HintCode,
+        Step::Docs,
+        Step::Tests,
+        Step::Progressive,
+        Step::Sweep,
+        Step::Capstone,
+        Step::Jetstream,
+        Step::Demos,
+        Step::SolutionsBranch,
+    ];
+
+    /// The name `--skip` takes.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Catalogues => "catalogues",
+            Step::Assertions => "assertions",
+            Step::Minutes => "minutes",
+            Step::Format => "format",
+            Step::Lints => "lints",
+            Step::LintsSolution => "lints-solution",
+            Step::HintCode => "hint-code",
+            Step::Docs => "docs",
+            Step::Tests => "tests",
+            Step::Progressive => "progressive",
+            Step::Sweep => "sweep",
+            Step::Capstone => "capstone",
+            Step::Jetstream => "jetstream",
+            Step::Demos => "demos",
+            Step::SolutionsBranch => "solutions-branch",
         }
     }
-    let started = Instant::now();
-    let cargo = Cargo::new(&workspace.root);
-    let mut catalogues = Vec::new();
-    let mut done: Vec<(&str, Duration)> = Vec::new();
-    for (number, name) in (1..).zip(STEPS) {
-        if options.skip.iter().any(|skipped| skipped == name) {
-            continue;
+
+    /// What the step proves, as its heading says it.
+    #[must_use]
+    pub fn description(self) -> &'static str {
+        match self {
+            Step::Catalogues => "catalogues agree with the files",
+            Step::Assertions => "every assertion in the workshops' tests has a message",
+            Step::Minutes => "each workshop's exercises, stretch aside, fit 60 minutes",
+            Step::Format => "formatting (cargo fmt --check)",
+            Step::Lints => "clippy, exercise mode, warnings denied",
+            Step::LintsSolution => "clippy, solution mode, warnings denied",
+            Step::HintCode => "the code in hints compiles in the reference solutions",
+            Step::Docs => "documentation builds without warnings",
+            Step::Tests => "every test in solution mode",
+            Step::Progressive => "progressive check: stubs fail, solutions pass, in order",
+            Step::Sweep => "seed sweep over the solutions",
+            Step::Capstone => "the capstone's scenarios over a sweep of their own",
+            Step::Jetstream => "the capstone on a three-server NATS JetStream cluster",
+            Step::Demos => "every demo runs and draws its picture",
+            Step::SolutionsBranch => "the generated solutions branch builds and passes",
         }
-        println!(
-            "\n{} {}",
-            style.bold(&format!("==> [{number}/{}]", STEPS.len())),
-            style.bold(describe(name))
-        );
-        let step_started = Instant::now();
-        let outcome = match name {
-            "catalogues" => load_catalogues(workspace, &mut catalogues),
-            "assertions" => with_catalogues(workspace, &mut catalogues)
+    }
+
+    /// The step named `name`.
+    ///
+    /// # Errors
+    /// A usage error listing the steps when there is no step by that name.
+    pub fn named(name: &str) -> Result<Step> {
+        Step::ALL
+            .into_iter()
+            .find(|step| step.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Step::ALL.iter().map(|step| step.name()).collect();
+                Error::Usage(format!(
+                    "there is no step {name:?}; the steps are {}",
+                    names.join(", ")
+                ))
+            })
+    }
+
+    /// Runs the step. The catalogues are loaded by the first step that
+    /// needs them and kept for the others.
+    fn run(
+        self,
+        workspace: &Workspace,
+        cargo: &Cargo,
+        catalogues: &mut Vec<Catalogue>,
+        options: &Options,
+        style: Style,
+    ) -> Result<()> {
+        match self {
+            Step::Catalogues => load_catalogues(workspace, catalogues),
+            Step::Assertions => with_catalogues(workspace, catalogues)
                 .and_then(|catalogues| crate::assertions::check(&workspace.root, catalogues)),
-            "minutes" => with_catalogues(workspace, &mut catalogues)
+            Step::Minutes => with_catalogues(workspace, catalogues)
                 .and_then(|catalogues| every_workshop(catalogues, Catalogue::check_minutes)),
-            "format" => cargo.run(&["fmt", "--all", "--", "--check"]),
-            "lints" => cargo.run(&lint_args(false)),
-            "lints-solution" => cargo.run(&lint_args(true)),
-            "hint-code" => with_catalogues(workspace, &mut catalogues)
+            Step::Format => cargo.run(&["fmt", "--all", "--", "--check"]),
+            Step::Lints => cargo.run(&lint_args(false)),
+            Step::LintsSolution => cargo.run(&lint_args(true)),
+            Step::HintCode => with_catalogues(workspace, catalogues)
                 .and_then(|catalogues| crate::hint_code::check(workspace, catalogues)),
-            "docs" => cargo.clone().env("RUSTDOCFLAGS", "-D warnings").run(&[
+            Step::Docs => cargo.clone().env("RUSTDOCFLAGS", "-D warnings").run(&[
                 "doc",
                 "--workspace",
                 "--no-deps",
@@ -125,55 +205,56 @@ pub fn run(workspace: &Workspace, options: &Options, style: Style) -> Result<()>
                 "--features",
                 CAPSTONE_ENGINE,
             ]),
-            "tests" => cargo.run(&["test", "--workspace", "--quiet", "--features", "solution"]),
-            "progressive" => with_catalogues(workspace, &mut catalogues)
+            Step::Tests => cargo.run(&["test", "--workspace", "--quiet", "--features", "solution"]),
+            Step::Progressive => with_catalogues(workspace, catalogues)
                 .and_then(|catalogues| progressive::check(workspace, catalogues, style)),
-            "sweep" => with_catalogues(workspace, &mut catalogues)
-                .and_then(|catalogues| sweep(&cargo, catalogues, options.sweep_seeds)),
-            "capstone" => capstone_sweep(workspace, &cargo, options.capstone_seeds),
-            "jetstream" => jetstream(workspace, &cargo),
-            "demos" => with_catalogues(workspace, &mut catalogues)
-                .and_then(|catalogues| demos(workspace, &cargo, catalogues)),
-            "solutions-branch" => with_catalogues(workspace, &mut catalogues)
+            Step::Sweep => with_catalogues(workspace, catalogues)
+                .and_then(|catalogues| sweep(cargo, catalogues, options.sweep_seeds)),
+            Step::Capstone => capstone_sweep(workspace, cargo, options.capstone_seeds),
+            Step::Jetstream => jetstream(workspace, cargo),
+            Step::Demos => with_catalogues(workspace, catalogues)
+                .and_then(|catalogues| demos(workspace, cargo, catalogues)),
+            Step::SolutionsBranch => with_catalogues(workspace, catalogues)
                 .and_then(|catalogues| solutions_branch(workspace, catalogues, style)),
-            _ => unreachable!("STEPS lists every step handled here"),
-        };
+        }
+    }
+}
+
+/// Runs every step not skipped.
+///
+/// # Errors
+/// The first failing step's error.
+pub fn run(workspace: &Workspace, options: &Options, style: Style) -> Result<()> {
+    let started = Instant::now();
+    let cargo = Cargo::new(&workspace.root);
+    let mut catalogues = Vec::new();
+    let mut done: Vec<(Step, Duration)> = Vec::new();
+    for (number, step) in (1..).zip(Step::ALL) {
+        if options.skip.contains(&step) {
+            continue;
+        }
+        println!(
+            "\n{} {}",
+            style.bold(&format!("==> [{number}/{}]", Step::ALL.len())),
+            style.bold(step.description())
+        );
+        let step_started = Instant::now();
+        let outcome = step.run(workspace, &cargo, &mut catalogues, options, style);
         let took = step_started.elapsed();
         match outcome {
             Ok(()) => {
                 println!("    {} {}", style.pass(), style.dim(&human(took)));
-                done.push((name, took));
+                done.push((step, took));
             }
             Err(error) => {
                 println!("    {} {}", style.fail(), style.dim(&human(took)));
-                summary(&done, Some(name), started.elapsed(), style);
+                summary(&done, Some(step), started.elapsed(), style);
                 return Err(error);
             }
         }
     }
     summary(&done, None, started.elapsed(), style);
     Ok(())
-}
-
-fn describe(step: &str) -> &'static str {
-    match step {
-        "catalogues" => "catalogues agree with the files",
-        "assertions" => "every assertion in the workshops' tests has a message",
-        "minutes" => "each workshop's exercises, stretch aside, fit 60 minutes",
-        "format" => "formatting (cargo fmt --check)",
-        "lints" => "clippy, exercise mode, warnings denied",
-        "lints-solution" => "clippy, solution mode, warnings denied",
-        "hint-code" => "the code in hints compiles in the reference solutions",
-        "docs" => "documentation builds without warnings",
-        "tests" => "every test in solution mode",
-        "progressive" => "progressive check: stubs fail, solutions pass, in order",
-        "sweep" => "seed sweep over the solutions",
-        "capstone" => "the capstone's scenarios over a sweep of their own",
-        "jetstream" => "the capstone on a three-server NATS JetStream cluster",
-        "demos" => "every demo runs and draws its picture",
-        "solutions-branch" => "the generated solutions branch builds and passes",
-        _ => "?",
-    }
 }
 
 /// The capstone's feature that brings in the real engine's client.
@@ -425,17 +506,45 @@ fn solutions_branch(workspace: &Workspace, catalogues: &[Catalogue], style: Styl
     outcome
 }
 
-fn summary(done: &[(&str, Duration)], failed: Option<&str>, total: Duration, style: Style) {
+fn summary(done: &[(Step, Duration)], failed: Option<Step>, total: Duration, style: Style) {
     println!("\n{}", style.bold("Summary"));
-    for (name, took) in done {
-        println!("  {} {:<18} {:>10}", style.pass(), name, human(*took));
+    for (step, took) in done {
+        println!(
+            "  {} {:<18} {:>10}",
+            style.pass(),
+            step.name(),
+            human(*took)
+        );
     }
-    if let Some(name) = failed {
-        println!("  {} {name}", style.fail());
+    if let Some(step) = failed {
+        println!("  {} {}", style.fail(), step.name());
     }
     let verdict = match failed {
         None => style.green("all checks passed"),
         Some(_) => style.red("verification failed"),
     };
     println!("  {verdict} in {}", human(total));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--skip` finds every step by the name the summary prints.
+    #[test]
+    fn every_step_is_found_by_its_name() {
+        for step in Step::ALL {
+            assert_eq!(Step::named(step.name()).ok(), Some(step), "{step:?}");
+        }
+    }
+
+    /// A misspelt step is a usage error that lists the real ones.
+    #[test]
+    fn an_unknown_step_is_refused_with_the_list() {
+        let error = Step::named("lint").expect_err("there is no step `lint`");
+        assert!(
+            matches!(&error, Error::Usage(message) if message.contains("lints-solution")),
+            "{error}"
+        );
+    }
 }

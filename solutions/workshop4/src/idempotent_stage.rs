@@ -25,7 +25,7 @@
 //!
 //! - Read: `workshop4/README.md`, "Implement", 4.5.
 //! - Check: `cargo workshop check 4.5`, or all of its output with
-//!   `cargo test -p workshop4 --test workshop ex4_5_pipeline`.
+//!   `cargo test -p workshop4 --test workshop ex4_5_idempotent_stage`.
 
 use crate::pipeline::{
     Crashed, DeduplicationId, Delivery, Effects, IdempotencyKey, ImageId, Job, Stage,

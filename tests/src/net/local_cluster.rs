@@ -25,6 +25,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use coordination::NodeId;
+use coordination::unfinished::UnfinishedExercise;
 
 use super::log_file::Durability;
 use super::process::format_peers;
@@ -282,7 +283,7 @@ impl LocalCluster {
             .unwrap_or_default();
         let reason = log
             .lines()
-            .find(|line| line.starts_with("not yet implemented") || line.contains("panicked"))
+            .find(|line| UnfinishedExercise::find_in(line).is_some() || line.contains("panicked"))
             .or_else(|| log.lines().rev().find(|line| !line.trim().is_empty()))
             .unwrap_or("no output");
         // A panic's message is the line after "panicked at ...".

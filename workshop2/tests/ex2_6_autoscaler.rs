@@ -2,7 +2,7 @@
 //! `workshop2/src/autoscaler.rs`.
 //!
 //! Read `workshop2/README.md`, "Implement", 2.6. Run just these tests with
-//! `cargo test -p workshop2 --test workshop ex2_6_autoscaling`.
+//! `cargo test -p workshop2 --test workshop ex2_6_autoscaler`.
 
 use std::time::Duration;
 

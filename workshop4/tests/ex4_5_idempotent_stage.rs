@@ -2,7 +2,7 @@
 //! `workshop4/src/idempotent_stage.rs`.
 //!
 //! Read `workshop4/README.md`, "Implement", 4.5. Run just these tests with
-//! `cargo test -p workshop4 --test workshop ex4_5_pipeline`.
+//! `cargo test -p workshop4 --test workshop ex4_5_idempotent_stage`.
 
 use coordination::Probability;
 use workshop4::idempotent_stage::{deduplication_id, idempotent_stage, publication_key};

@@ -7,7 +7,7 @@
 //! fix.
 //!
 //! Read `workshop3/README.md`, "Implement", 3.4. Run just these tests with
-//! `cargo test -p workshop3 --test workshop ex3_4_split_brain`.
+//! `cargo test -p workshop3 --test workshop ex3_4_leader_work`.
 
 use coordination::sim::{NetworkConditions, clock};
 use workshop3::testing::{

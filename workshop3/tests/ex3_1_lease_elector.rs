@@ -2,7 +2,7 @@
 //! `workshop3/src/lease_elector.rs`.
 //!
 //! Read `workshop3/README.md`, "Implement", 3.1. Run just these tests with
-//! `cargo test -p workshop3 --test workshop ex3_1_lease`.
+//! `cargo test -p workshop3 --test workshop ex3_1_lease_elector`.
 
 use std::time::Duration;
 
