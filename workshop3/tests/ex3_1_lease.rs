@@ -7,12 +7,15 @@
 use std::time::Duration;
 
 use coordination::ConfigError;
-use coordination::sim::NetworkConditions;
+use coordination::sim::{NetworkConditions, simulate};
+use coordination::{NodeId, Seed};
 use workshop3::testing::{
     assert_one_believer_at_a_time, assert_one_lease_holder_at_a_time, elect_by_polling,
-    first_leader, millis, secs, start, story, sweep,
+    first_leader, millis, secs, start, story, stranger, sweep,
 };
-use workshop3::{ClusterConfig, ElectionConfig, NodeEvent, StepDown};
+use workshop3::{
+    ClusterConfig, ElectionConfig, LeaseCallError, LeaseElector, LeaseError, NodeEvent, StepDown,
+};
 
 const LESSON: &str = "exercise 3.1 (lease)";
 
@@ -355,5 +358,30 @@ fn on_a_bad_network_no_two_nodes_ever_hold_the_lease_or_believe_they_lead() {
         cluster.run_for(secs(40)).await;
         assert_one_lease_holder_at_a_time(&cluster, LESSON);
         assert_one_believer_at_a_time(&cluster, LESSON);
+    });
+}
+
+/// A refusal is final: a node the lease store does not know gets the
+/// refusal back from `acquire` after one request, instead of asking again
+/// every retry period for ever.
+#[test]
+fn a_node_the_store_refuses_gets_the_refusal_after_one_request() {
+    simulate(async {
+        let config = ClusterConfig::new(1);
+        let cluster = start(Seed::new(1), config, |_context| async {});
+        let context = stranger(&cluster, NodeId::new(9));
+        let elector = LeaseElector::new(context.lease, config.election);
+        let outcome = tokio::time::timeout(secs(60), elector.acquire()).await;
+        let asked = cluster.network().counts().of("acquire").sent;
+        assert!(
+            matches!(
+                outcome,
+                Ok(Err(LeaseCallError::Refused(LeaseError::UnknownNode(_))))
+            ) && asked == 1,
+            "{LESSON}: node-9 is not a candidate, and the lease store refuses it; that refusal \
+             will not change. `acquire` asked {asked} time(s) in a minute and returned \
+             {outcome:?}; it should return the refusal after one request. Wait and ask again \
+             only after an error whose `is_retryable()` is true."
+        );
     });
 }
