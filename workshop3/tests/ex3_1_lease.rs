@@ -14,7 +14,8 @@ use workshop3::testing::{
     first_leader, millis, secs, start, story, stranger, sweep,
 };
 use workshop3::{
-    ClusterConfig, ElectionConfig, LeaseCallError, LeaseElector, LeaseError, NodeEvent, StepDown,
+    ClusterConfig, ElectionConfig, LEASE_STORE, LeaseCallError, LeaseElector, LeaseError,
+    NodeEvent, StepDown,
 };
 
 const LESSON: &str = "exercise 3.1 (lease)";
@@ -328,6 +329,47 @@ fn a_leader_paused_past_its_deadline_steps_down_when_it_wakes() {
             Some((resumed_at, StepDown::RenewDeadlinePassed)),
             "{LESSON}: {leader} woke up 20 s later, far past its renew deadline; after every \
              sleep, check the deadline first and step down.\n{story}"
+        );
+    });
+}
+
+/// A renewal answered after the renew deadline is too late: at the deadline
+/// the leader stopped trusting its lease, so it steps down when the answer
+/// arrives instead of leading on under the renewed lease. Here the lease
+/// store stalls for 10.5 s, holding a renewal it then grants.
+#[test]
+fn a_renewal_answered_after_the_deadline_does_not_keep_the_leader() {
+    sweep().when_stuck(WHEN_STUCK).run(|seed| async move {
+        // Calls wait longer than the stall, so the held renewal is answered
+        // rather than timed out.
+        let config = ClusterConfig {
+            call_timeout: secs(20),
+            ..ClusterConfig::new(1)
+        };
+        let cluster = start(seed, config, elect_by_polling);
+        let leader = first_leader(&cluster, LESSON).await;
+        cluster.run_for(secs(5)).await;
+        cluster
+            .network()
+            .pause(LEASE_STORE)
+            .expect("the lease store is running");
+        let stalled_at = coordination::sim::clock::elapsed();
+        cluster.run_for(millis(10_500)).await;
+        cluster
+            .network()
+            .resume(LEASE_STORE)
+            .expect("the lease store is paused");
+        cluster.run_for(secs(1)).await;
+
+        let story = story(&cluster).since(stalled_at);
+        let stepped_down = cluster.journal().first_step_down(leader);
+        assert!(
+            matches!(stepped_down, Some((at, StepDown::RenewDeadlinePassed)) if at > stalled_at),
+            "{LESSON}: the lease store stalled at {:.3}s for 10.5 s, longer than the 10 s renew \
+             deadline, then granted {leader}'s held renewal; {leader} should step down when \
+             that late answer arrives (got {stepped_down:?}). Accept a renewal only if its \
+             answer arrives before the deadline.\n{story}",
+            stalled_at.as_secs_f64()
         );
     });
 }
