@@ -265,3 +265,61 @@ fn a_closed_intake_refuses_new_work() {
         );
     });
 }
+
+/// The intake's books add up as items come and go: an item counts as in the
+/// system from its admission until a worker finishes it, the high-water mark
+/// is the most at once, and every admission and rejection is counted.
+#[test]
+fn the_books_count_every_admission_and_every_item_in_the_system() {
+    simulate(async {
+        let hint = Duration::from_millis(100);
+        let intake: Intake<Job> =
+            Intake::new(CAPACITY, Overflow::Reject { retry_after: hint }).expect("valid");
+        let job = |n| Job::new(n, Duration::from_millis(10));
+        for n in 1..=3 {
+            assert_eq!(
+                intake.submit(job(n)).await,
+                Ok(()),
+                "{LESSON}: job {n} of 3 fits in an intake of {CAPACITY}"
+            );
+        }
+        assert!(
+            intake.take().await.is_some(),
+            "{LESSON}: three jobs wait, a worker takes one"
+        );
+        assert_eq!(
+            intake.in_system(),
+            3,
+            "{LESSON}: a taken job stays in the system until it is finished"
+        );
+        intake.finish();
+        assert_eq!(
+            intake.in_system(),
+            2,
+            "{LESSON}: a finished job leaves the system"
+        );
+        for n in 4..=5 {
+            assert_eq!(
+                intake.submit(job(n)).await,
+                Ok(()),
+                "{LESSON}: job {n} fits: only {} of {CAPACITY} are in the system",
+                intake.in_system() - 1
+            );
+        }
+        assert!(
+            intake.submit(job(6)).await.is_err(),
+            "{LESSON}: the intake is full with {CAPACITY} jobs; job 6 is rejected"
+        );
+        assert_eq!(
+            (intake.admitted(), intake.rejected()),
+            (5, 1),
+            "{LESSON}: five jobs admitted and one rejected; count each admission once \
+             (`admitted += 1`)"
+        );
+        assert_eq!(
+            (intake.in_system(), intake.high_water()),
+            (CAPACITY, CAPACITY),
+            "{LESSON}: {CAPACITY} jobs in the system now, and that is the most there ever were"
+        );
+    });
+}

@@ -9,7 +9,7 @@ use std::time::Duration;
 use coordination::sim::simulate;
 use rand::RngExt;
 use workshop2::testing::{ScalingRun, drive_autoscaler, for_each_seed};
-use workshop2::{Autoscaler, ScalingSettings};
+use workshop2::{Autoscaler, Observation, ScalingSettings};
 
 const LESSON: &str = "exercise 2.6 (auto-scaling)";
 
@@ -209,4 +209,66 @@ fn it_scales_down_at_most_once_per_cooldown() {
             }
         }
     });
+}
+
+/// A pool above the maximum (resized by hand, or the maximum lowered) comes
+/// down to it at the next decision, cooldown or not; a pool at the maximum
+/// under a deep queue has nothing to change, so nothing is recorded.
+#[test]
+fn a_pool_above_the_maximum_comes_down_to_it_at_once() {
+    let mut autoscaler = autoscaler();
+    let deep = |workers| Observation {
+        workers,
+        queue_depth: 500,
+    };
+    assert_eq!(
+        autoscaler.decide(Duration::ZERO, deep(2)),
+        10,
+        "{LESSON}: 500 queued jobs on 2 workers: up to the maximum of 10 at once"
+    );
+    assert_eq!(
+        autoscaler.decide(Duration::from_secs(10), deep(10)),
+        10,
+        "{LESSON}: 10 workers at the maximum of 10 stay 10"
+    );
+    assert_eq!(
+        autoscaler.events().len(),
+        1,
+        "{LESSON}: at the maximum nothing changes, so nothing is recorded; events {:?}. \
+         Only a pool strictly above the maximum is brought down to it.",
+        autoscaler.events()
+    );
+    assert_eq!(
+        autoscaler.decide(Duration::from_secs(20), deep(14)),
+        10,
+        "{LESSON}: 14 workers is above the maximum of 10, 20 s after the last change: come \
+         down to the maximum at once; the cooldown only slows scaling down to what the queue \
+         asks for"
+    );
+}
+
+/// The demand remembered is that of the last cooldown only: once a peak is
+/// more than a cooldown old it no longer holds the pool up, whenever the
+/// decisions happen to fall.
+#[test]
+fn a_peak_older_than_the_cooldown_no_longer_holds_the_pool_up() {
+    let mut autoscaler = autoscaler();
+    let observed = |queue_depth| Observation {
+        workers: 10,
+        queue_depth,
+    };
+    assert_eq!(
+        autoscaler.decide(Duration::ZERO, observed(50)),
+        10,
+        "{LESSON}: 50 queued jobs at 5 a worker keep all 10 workers"
+    );
+    let later = SETTINGS.cooldown + Duration::from_millis(1_500);
+    assert_eq!(
+        autoscaler.decide(later, observed(0)),
+        2,
+        "{LESSON}: the peak of 10 was desired {later:?} ago, more than the {:?} cooldown, and \
+         nothing has changed since: with an empty queue, down to the minimum of 2. Forget \
+         every remembered count older than the cooldown, not only one exactly that old.",
+        SETTINGS.cooldown
+    );
 }

@@ -12,9 +12,9 @@ use coordination::{
 };
 use workshop2::testing::{ONE_SLOW, Scenario, fleet, rate};
 use workshop2::{
-    Arrival, Autoscaler, BreakerSettings, ById, CircuitBreaker, Cluster, Fleet, HealthChecks,
-    Intake, Job, Overflow, PowerOfChoices, QueueDistributor, ScalingSettings, StealingDeques,
-    Workload, timed_work,
+    Arrival, Autoscaler, BreakerError, BreakerSettings, ById, CircuitBreaker, Cluster, Fleet,
+    HealthChecks, Intake, Job, LeastLoaded, Overflow, Placement, PowerOfChoices, QueueDistributor,
+    RoundRobin, ScalingSettings, StealingDeques, WorkerQueues, Workload, timed_work,
 };
 
 fn breaker(threshold: f64, window: usize, minimum_calls: usize) -> BreakerSettings {
@@ -415,4 +415,81 @@ fn queues_on_threads_run_every_item_once() {
         Err(ConfigError::NoWorkers),
         "given code: running on zero threads is a typed error, not a panic"
     );
+}
+
+/// The strategies' names label every report and timeline, so each says
+/// which rule placed the work.
+#[test]
+fn each_strategy_names_its_rule() {
+    assert_eq!(
+        RoundRobin::new().name(),
+        "round-robin",
+        "round-robin's name in the reports"
+    );
+    assert_eq!(
+        LeastLoaded.name(),
+        "least-loaded",
+        "least-loaded's name in the reports"
+    );
+    for (choices, name) in [
+        (1, "one random choice"),
+        (2, "power of two choices"),
+        (3, "power of d choices"),
+    ] {
+        let strategy = PowerOfChoices::new(choices).expect("a positive number of choices");
+        assert_eq!(
+            strategy.choices(),
+            choices,
+            "power of choices samples the {choices} candidates it was given"
+        );
+        assert_eq!(
+            strategy.name(),
+            name,
+            "{choices} random choice(s) per item are named {name:?} in the reports"
+        );
+    }
+}
+
+/// The counts the given code reports are the ones it holds: the cluster
+/// reads the deques' lengths and steals, and the intake's capacity bounds
+/// everything admitted.
+#[test]
+fn the_given_counts_report_what_is_held() {
+    let deques = StealingDeques::<u32>::new(3).expect("three workers");
+    assert_eq!(deques.workers(), 3, "three workers' deques");
+    assert!(deques.is_empty(), "new deques hold nothing");
+    deques.push(1, 10);
+    deques.push(1, 11);
+    assert!(
+        !deques.is_empty(),
+        "two items pushed to worker 1: the deques are not empty"
+    );
+    assert_eq!(deques.len(1), 2, "worker 1's deque holds the two items");
+    assert_eq!(deques.len(0), 0, "worker 0's deque holds nothing");
+    assert_eq!(
+        WorkerQueues::queued(&deques, 1),
+        2,
+        "the cluster sees worker 1's two queued items"
+    );
+    assert_eq!(
+        WorkerQueues::steals(&deques),
+        0,
+        "nothing has been stolen yet"
+    );
+
+    let intake = Intake::<Job>::new(3, Overflow::Wait).expect("a capacity of 3");
+    assert_eq!(intake.capacity(), 3, "the intake's bound is the one given");
+    assert_eq!(intake.in_system(), 0, "a new intake holds nothing");
+
+    for refusal in [
+        BreakerError::Open {
+            retry_after: Duration::from_secs(1),
+        },
+        BreakerError::TrialsInFlight,
+    ] {
+        assert!(
+            refusal.is_retryable(),
+            "{refusal}: a refused call never reached the downstream, so it may be retried"
+        );
+    }
 }

@@ -11,7 +11,10 @@ use std::time::Duration;
 use coordination::sim::clock;
 use coordination::{NodeId, Probability, Seed};
 
-use crate::{Cluster, ClusterConfig, LeaseElector, NodeContext, StoredWrite, Story, Tenure, Term};
+use crate::{
+    Cluster, ClusterConfig, Journal, LEASE_STORE, Leadership, LeaseClient, LeaseElector,
+    NodeContext, STORAGE, StorageClient, StoredWrite, Story, Tenure, Term,
+};
 
 // This workshop's `sweep()` and `for_each_seed()`, which name it in the
 // commands that replay a failing seed.
@@ -100,6 +103,30 @@ where
     F: Future<Output = ()> + Send + 'static,
 {
     Cluster::start(seed, config, role).expect("a test cluster has at least one candidate")
+}
+
+/// What a candidate's role gets, for a node `id` added to `cluster`'s
+/// network that is not one of its candidates: a misconfigured process.
+/// The lease store refuses it, no leader sends it heartbeats, and its
+/// beliefs go to a journal of its own.
+///
+/// # Panics
+/// When `id` is already on the network: test set-up is wrong.
+pub fn stranger(cluster: &Cluster, id: NodeId) -> NodeContext {
+    let (node, inbox) = cluster
+        .network()
+        .add_node(id)
+        .expect("a stranger's id is not on the network yet");
+    let config = *cluster.config();
+    NodeContext {
+        peers: cluster.candidates(),
+        lease: LeaseClient::new(node.clone(), LEASE_STORE, config.call_timeout),
+        storage: StorageClient::new(node.clone(), STORAGE, config.call_timeout),
+        leadership: Leadership::new(id, Journal::new()),
+        config,
+        inbox,
+        node,
+    }
 }
 
 /// The role of exercise 3.1 alone: every candidate runs Kubernetes' loop,

@@ -7,12 +7,16 @@
 use std::time::Duration;
 
 use coordination::ConfigError;
-use coordination::sim::NetworkConditions;
+use coordination::sim::{NetworkConditions, simulate};
+use coordination::{NodeId, Seed};
 use workshop3::testing::{
     assert_one_believer_at_a_time, assert_one_lease_holder_at_a_time, elect_by_polling,
-    first_leader, millis, secs, start, story, sweep,
+    first_leader, millis, secs, start, story, stranger, sweep,
 };
-use workshop3::{ClusterConfig, ElectionConfig, NodeEvent, StepDown};
+use workshop3::{
+    ClusterConfig, ElectionConfig, LEASE_STORE, LeaseCallError, LeaseElector, LeaseError,
+    NodeEvent, StepDown,
+};
 
 const LESSON: &str = "exercise 3.1 (lease)";
 
@@ -329,6 +333,47 @@ fn a_leader_paused_past_its_deadline_steps_down_when_it_wakes() {
     });
 }
 
+/// A renewal answered after the renew deadline is too late: at the deadline
+/// the leader stopped trusting its lease, so it steps down when the answer
+/// arrives instead of leading on under the renewed lease. Here the lease
+/// store stalls for 10.5 s, holding a renewal it then grants.
+#[test]
+fn a_renewal_answered_after_the_deadline_does_not_keep_the_leader() {
+    sweep().when_stuck(WHEN_STUCK).run(|seed| async move {
+        // Calls wait longer than the stall, so the held renewal is answered
+        // rather than timed out.
+        let config = ClusterConfig {
+            call_timeout: secs(20),
+            ..ClusterConfig::new(1)
+        };
+        let cluster = start(seed, config, elect_by_polling);
+        let leader = first_leader(&cluster, LESSON).await;
+        cluster.run_for(secs(5)).await;
+        cluster
+            .network()
+            .pause(LEASE_STORE)
+            .expect("the lease store is running");
+        let stalled_at = coordination::sim::clock::elapsed();
+        cluster.run_for(millis(10_500)).await;
+        cluster
+            .network()
+            .resume(LEASE_STORE)
+            .expect("the lease store is paused");
+        cluster.run_for(secs(1)).await;
+
+        let story = story(&cluster).since(stalled_at);
+        let stepped_down = cluster.journal().first_step_down(leader);
+        assert!(
+            matches!(stepped_down, Some((at, StepDown::RenewDeadlinePassed)) if at > stalled_at),
+            "{LESSON}: the lease store stalled at {:.3}s for 10.5 s, longer than the 10 s renew \
+             deadline, then granted {leader}'s held renewal; {leader} should step down when \
+             that late answer arrives (got {stepped_down:?}). Accept a renewal only if its \
+             answer arrives before the deadline.\n{story}",
+            stalled_at.as_secs_f64()
+        );
+    });
+}
+
 /// Safety on a bad network: lost and late messages, a crash and a
 /// partition. At no instant do two nodes hold the lease, or believe they
 /// lead, and no belief outlives its lease.
@@ -355,5 +400,30 @@ fn on_a_bad_network_no_two_nodes_ever_hold_the_lease_or_believe_they_lead() {
         cluster.run_for(secs(40)).await;
         assert_one_lease_holder_at_a_time(&cluster, LESSON);
         assert_one_believer_at_a_time(&cluster, LESSON);
+    });
+}
+
+/// A refusal is final: a node the lease store does not know gets the
+/// refusal back from `acquire` after one request, instead of asking again
+/// every retry period for ever.
+#[test]
+fn a_node_the_store_refuses_gets_the_refusal_after_one_request() {
+    simulate(async {
+        let config = ClusterConfig::new(1);
+        let cluster = start(Seed::new(1), config, |_context| async {});
+        let context = stranger(&cluster, NodeId::new(9));
+        let elector = LeaseElector::new(context.lease, config.election);
+        let outcome = tokio::time::timeout(secs(60), elector.acquire()).await;
+        let asked = cluster.network().counts().of("acquire").sent;
+        assert!(
+            matches!(
+                outcome,
+                Ok(Err(LeaseCallError::Refused(LeaseError::UnknownNode(_))))
+            ) && asked == 1,
+            "{LESSON}: node-9 is not a candidate, and the lease store refuses it; that refusal \
+             will not change. `acquire` asked {asked} time(s) in a minute and returned \
+             {outcome:?}; it should return the refusal after one request. Wait and ask again \
+             only after an error whose `is_retryable()` is true."
+        );
     });
 }

@@ -3,10 +3,11 @@
 //! Read `workshop3/README.md`, "Implement", 3.3. Run just these tests with
 //! `cargo test -p workshop3 --test workshop ex3_3_failover`.
 
-use coordination::sim::clock;
+use coordination::sim::{clock, simulate};
+use coordination::{NodeId, Seed};
 use workshop3::testing::{
     assert_one_believer_at_a_time, assert_one_lease_holder_at_a_time, crash_and_time_failover,
-    failover_bound, first_leader, longest_trip, next_grant, secs, start, story, sweep,
+    failover_bound, first_leader, longest_trip, next_grant, secs, start, story, stranger, sweep,
 };
 use workshop3::{ClusterConfig, run_candidate};
 
@@ -243,5 +244,28 @@ fn a_leader_that_stepped_down_takes_over_again_when_its_successor_crashes() {
             crashed_at.as_secs_f64()
         );
         assert_one_believer_at_a_time(&cluster, LESSON);
+    });
+}
+
+/// A candidate whose try is refused for good stops: a node the lease store
+/// does not know campaigns once, is refused, and returns, instead of asking
+/// again every retry period for as long as it runs.
+#[test]
+fn a_candidate_the_store_refuses_stops_campaigning() {
+    simulate(async {
+        let config = ClusterConfig::new(2);
+        let cluster = start(Seed::new(1), config, run_candidate);
+        let context = stranger(&cluster, NodeId::new(9));
+        let stopped = tokio::time::timeout(secs(60), run_candidate(context))
+            .await
+            .is_ok();
+        let asked = cluster.network().counts().of("acquire").sent;
+        assert!(
+            stopped,
+            "{LESSON}: node-9 is not a candidate, and the lease store refuses it; that refusal \
+             will not change, yet it was still campaigning after a minute ({asked} requests for \
+             the lease from the cluster). After a try fails, wait one retry period only when \
+             `is_retryable()` is true; on any other error, return."
+        );
     });
 }

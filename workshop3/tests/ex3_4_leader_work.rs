@@ -14,7 +14,7 @@ use workshop3::testing::{
     assert_one_believer_at_a_time, first_leader, longest_trip, pause_mid_entry, rate, secs, start,
     story, sweep, writes_by,
 };
-use workshop3::{ClusterConfig, LEASE_STORE, STORAGE, StepDown, run_candidate_and_work};
+use workshop3::{ClusterConfig, LEASE_STORE, NodeEvent, STORAGE, StepDown, run_candidate_and_work};
 
 const LESSON: &str = "exercise 3.4 (split brain)";
 
@@ -235,6 +235,27 @@ fn a_write_that_gets_no_answer_does_not_stop_the_leaders_work() {
              message in five, but wrote nothing in the last 10 s. A write that times out may \
              or may not have been stored; go on with the next entry instead of \
              stopping.\n{story}"
+        );
+        let superseded = cluster
+            .journal()
+            .entries()
+            .into_iter()
+            .find(|entry| {
+                matches!(
+                    entry.event,
+                    NodeEvent::SteppedDown {
+                        reason: StepDown::Superseded,
+                        ..
+                    }
+                )
+            })
+            .map(|entry| format!("{} at {:.3}s", entry.node, entry.at.as_secs_f64()));
+        assert!(
+            superseded.is_none(),
+            "{LESSON}: storage here has no fencing and never says a newer leader wrote, yet {} \
+             stepped down as superseded. A write that gets no answer says nothing about who \
+             leads; step down only when `means_superseded()` is true.\n{story}",
+            superseded.unwrap_or_default()
         );
     });
 }

@@ -3,7 +3,7 @@
 //! ```text
 //! cargo xtask verify [--skip STEP]... [--seeds N] [--capstone-seeds N]
 //! cargo xtask solutions-branch [--from REV]
-//! cargo xtask mutants [WORKSHOP]...
+//! cargo xtask mutants [--survivors] [WORKSHOP]...
 //! ```
 
 use std::process::ExitCode;
@@ -43,11 +43,13 @@ USAGE:
         breakdown (median of N runs, default 5; --fresh: from an empty
         target folder).
 
-    cargo xtask mutants [WORKSHOP]...
+    cargo xtask mutants [--survivors] [WORKSHOP]...
         Runs cargo-mutants over the reference solutions of the workshops named
         by number (default: all), on the solutions branch of HEAD; writes
         workshopN/mutants.toml and fails while a survivor has no reason. Slow:
         tens of minutes per workshop. Needs `cargo install cargo-mutants --locked`.
+        --survivors: only the survivors in mutants.toml, keeping the counts of
+        the mutants that run caught.
 ";
 
 fn main() -> ExitCode {
@@ -117,15 +119,22 @@ fn run(args: &[String]) -> Result<()> {
             xtask::bench_loop::run(&workspace, &options, style)
         }
         Some("mutants") => {
+            let survivors = args[1..].iter().any(|arg| arg == "--survivors");
             let workshops = args[1..]
                 .iter()
+                .filter(|arg| *arg != "--survivors")
                 .map(|number| {
                     number.parse().map_err(|_| {
                         Error::Usage(format!("mutants takes workshop numbers, got {number:?}"))
                     })
                 })
                 .collect::<Result<Vec<u32>>>()?;
-            xtask::mutants::run(&workspace, &workshops, style)
+            let scope = if survivors {
+                xtask::mutants::Scope::Survivors
+            } else {
+                xtask::mutants::Scope::Every
+            };
+            xtask::mutants::run(&workspace, &workshops, scope, style)
         }
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");

@@ -16,6 +16,12 @@
 //! command; reasons are kept across runs for survivors that are still there,
 //! matched by file and description rather than by line, so an edit above
 //! them does not drop them.
+//!
+//! `--survivors` examines only the survivors of the checked-in run, found
+//! again by file and description: minutes instead of an hour, after tests
+//! were added for them. The mutants that run caught are not run again; its
+//! caught, unviable and timed-out counts are carried over and the new
+//! outcomes added, and the file's `command` says so.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -257,7 +263,7 @@ pub fn parse_tally(outcomes_json: &str) -> Result<Tally> {
 /// # Errors
 /// When cargo-mutants is missing or fails to run, or a survivor has no
 /// reason.
-pub fn run(workspace: &Workspace, workshops: &[u32], style: Style) -> Result<()> {
+pub fn run(workspace: &Workspace, workshops: &[u32], scope: Scope, style: Style) -> Result<()> {
     let version = cargo_mutants_version().ok_or_else(|| {
         Error::Check(
             "cargo-mutants is not installed; install it with\n    cargo install cargo-mutants \
@@ -293,7 +299,7 @@ pub fn run(workspace: &Workspace, workshops: &[u32], style: Style) -> Result<()>
     let mut rows = Vec::new();
     let mut outcome = Ok(());
     for catalogue in &catalogues {
-        match run_workshop(workspace, &folder, catalogue) {
+        match run_workshop(workspace, &folder, catalogue, scope) {
             Ok(results) => rows.push((catalogue.workshop, results)),
             Err(error) => {
                 outcome = Err(error);
@@ -324,6 +330,59 @@ pub fn run(workspace: &Workspace, workshops: &[u32], style: Style) -> Result<()>
             unexplained.len(),
             unexplained.join("\n")
         )))
+    }
+}
+
+/// Which mutants a run examines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every mutant of the exercise files.
+    Every,
+    /// Only the survivors of the checked-in run.
+    Survivors,
+}
+
+/// A regular expression, for cargo-mutants' `--re`, that matches the
+/// mutants named by `survivors` of the crate `package` at any line: the
+/// names `--list` shows are `package/file:line:column: description`.
+pub fn survivors_pattern(survivors: &[Survivor], package: &str) -> String {
+    survivors
+        .iter()
+        .map(|survivor| {
+            format!(
+                "(?:^{}:[0-9]+:[0-9]+: {}$)",
+                escape_regex(&format!("{package}/{}", survivor.file)),
+                escape_regex(&survivor.mutant)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+/// `text` with every character the regex crate treats as special escaped,
+/// and nothing else: an escaped `<` would be a word boundary there.
+fn escape_regex(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        if "\\.+*?()|[]{}^$#&-~".contains(character) {
+            escaped.push('\\');
+        }
+        escaped.push(character);
+    }
+    escaped
+}
+
+/// The result of a run that examined only `earlier`'s survivors and found
+/// `found` among them: `earlier`'s caught, unviable and timed-out counts
+/// plus the new ones, and the new survivors.
+pub fn merge_survivors_run(earlier: &Results, found: Tally, survivors: Vec<Survivor>) -> Results {
+    Results {
+        command: earlier.command.clone(),
+        caught: earlier.caught + found.caught,
+        missed: found.missed,
+        unviable: earlier.unviable + found.unviable,
+        timeout: earlier.timeout + found.timeout,
+        survivors,
     }
 }
 
@@ -385,15 +444,64 @@ fn command_line(catalogue: &Catalogue) -> String {
     )
 }
 
-fn run_workshop(workspace: &Workspace, folder: &Path, catalogue: &Catalogue) -> Result<Results> {
+fn run_workshop(
+    workspace: &Workspace,
+    folder: &Path,
+    catalogue: &Catalogue,
+    scope: Scope,
+) -> Result<Results> {
     let package = catalogue.package();
+    let path = results_path(workspace, catalogue);
+    let earlier = Results::load(&path)?;
     let output_folder = workspace.scratch("mutants-out").join(&package);
     std::fs::create_dir_all(&output_folder)
         .context(|| format!("creating {}", output_folder.display()))?;
-    let args = arguments(catalogue, &output_folder);
-    println!("\n{package}: cargo {}", args.join(" "));
+    let mut args = arguments(catalogue, &output_folder);
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
+    let mut command = command_line(catalogue);
+    if scope == Scope::Survivors {
+        let Some(earlier) = &earlier else {
+            return Err(Error::Usage(format!(
+                "--survivors needs an earlier run's {}; there is none",
+                path.display()
+            )));
+        };
+        if earlier.survivors.is_empty() {
+            println!("\n{package}: no survivors to examine again");
+            return Ok(earlier.clone());
+        }
+        args.push("--re".into());
+        args.push(survivors_pattern(&earlier.survivors, &package));
+        // The carried-over counts are right only if the pattern names each
+        // survivor and nothing else: a description shared with a mutant the
+        // earlier run caught would count that one twice.
+        let listed = Command::new(&cargo)
+            .args(&args)
+            .arg("--list")
+            .current_dir(folder)
+            .output()
+            .context(|| "listing the survivors with cargo mutants".to_string())?;
+        let count = String::from_utf8_lossy(&listed.stdout).lines().count();
+        if !listed.status.success() || count != earlier.survivors.len() {
+            return Err(Error::Check(format!(
+                "{package}: the {} survivors of {} match {count} mutants now; run every \
+                 mutant instead (without --survivors)",
+                earlier.survivors.len(),
+                path.display()
+            )));
+        }
+        command = format!(
+            "{} --survivors, which ran only the {} survivors of the run before it and added \
+             its outcomes to that run's counts; that run: {}",
+            command
+                .split_once(" (")
+                .map_or(command.as_str(), |(head, _)| head),
+            earlier.survivors.len(),
+            earlier.command
+        );
+    }
+    println!("\n{package}: cargo {}", args.join(" "));
+    let status = Command::new(&cargo)
         .args(&args)
         .current_dir(folder)
         // A target folder of its own: a copy must never build into the
@@ -426,17 +534,20 @@ fn run_workshop(workspace: &Workspace, folder: &Path, catalogue: &Catalogue) -> 
         .lines()
         .filter_map(|line| parse_survivor(line, &package))
         .collect();
-    let mut results = Results {
-        command: command_line(catalogue),
-        caught: tally.caught,
-        missed: tally.missed,
-        unviable: tally.unviable,
-        timeout: tally.timeout,
-        survivors,
+    let mut results = match (&earlier, scope) {
+        (Some(earlier), Scope::Survivors) => merge_survivors_run(earlier, tally, survivors),
+        _ => Results {
+            command: String::new(),
+            caught: tally.caught,
+            missed: tally.missed,
+            unviable: tally.unviable,
+            timeout: tally.timeout,
+            survivors,
+        },
     };
-    let path = results_path(workspace, catalogue);
-    if let Some(earlier) = Results::load(&path)? {
-        results.keep_reasons_from(&earlier);
+    results.command = command;
+    if let Some(earlier) = &earlier {
+        results.keep_reasons_from(earlier);
     }
     std::fs::write(&path, results.render(catalogue.workshop))
         .context(|| format!("writing {}", path.display()))?;
@@ -563,6 +674,63 @@ mod tests {
             (tally.caught_percent() - 85.7).abs() < 0.1,
             "six of seven viable mutants are noticed, got {}",
             tally.caught_percent()
+        );
+    }
+
+    #[test]
+    fn a_survivors_run_finds_each_survivor_at_any_line_and_adds_to_the_counts() {
+        let earlier = Results {
+            command: "cargo xtask mutants 2".into(),
+            caught: 10,
+            missed: 2,
+            unviable: 3,
+            timeout: 1,
+            survivors: vec![
+                Survivor {
+                    file: "src/autoscaler.rs".into(),
+                    line: 147,
+                    mutant: "replace > with >= in Autoscaler::decide".into(),
+                    reason: String::new(),
+                },
+                Survivor {
+                    file: "src/least_loaded.rs".into(),
+                    line: 35,
+                    mutant:
+                        "replace <impl Placement for LeastLoaded>::name -> &'static str with \"\""
+                            .into(),
+                    reason: "given code".into(),
+                },
+            ],
+        };
+        let pattern = survivors_pattern(&earlier.survivors, "workshop2");
+        assert_eq!(
+            pattern,
+            "(?:^workshop2/src/autoscaler\\.rs:[0-9]+:[0-9]+: replace > with >= in \
+             Autoscaler::decide$)|(?:^workshop2/src/least_loaded\\.rs:[0-9]+:[0-9]+: replace \
+             <impl Placement for LeastLoaded>::name \\-> \\&'static str with \"\"$)",
+            "dots, the arrow's dash and the ampersand are escaped, angle brackets are not (an escaped one is \
+             a word boundary), and the line may have moved"
+        );
+        let merged = merge_survivors_run(
+            &earlier,
+            Tally {
+                caught: 1,
+                missed: 1,
+                unviable: 0,
+                timeout: 0,
+            },
+            vec![earlier.survivors[1].clone()],
+        );
+        assert_eq!(
+            merged.tally(),
+            Tally {
+                caught: 11,
+                missed: 1,
+                unviable: 3,
+                timeout: 1
+            },
+            "the earlier run's caught, unviable and timed-out mutants still count; missed is \
+             what is left"
         );
     }
 }
