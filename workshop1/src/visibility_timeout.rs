@@ -11,9 +11,13 @@
 //! answers, the item may already be done by someone else. Its receipt is no
 //! longer current, so the queue rejects the late result: no item counts twice.
 //!
-//! You write the *reaper*: a loop that watches the in-flight deliveries, takes
+//! The *reaper* is given: a loop that watches the in-flight deliveries, takes
 //! back each one that outlived the timeout, and treats it as a failed attempt
-//! ([`WorkError::TimedOut`]) under the same policy as any other failure.
+//! ([`WorkError::TimedOut`]) under the same policy as any other failure. You
+//! write the part that decides whether it works: [`wait_for_next_look`], when
+//! the reaper looks again. Too late, and a hung worker's item comes back
+//! late; too early or too often, and the reaper burns turns for nothing; on
+//! the wrong clock, and the run outlives its work.
 //!
 //! - Read: `workshop1/README.md`, "Implement", 1.6.
 //! - Check: `cargo workshop check 1.6`, or all of its output with
@@ -37,7 +41,7 @@ use coordination::{
 
 use crate::backoff_distributor::jitter_for;
 use crate::dead_letter_queue::consume;
-use crate::{FailurePolicy, WorkQueue, run_consumers};
+use crate::{FailurePolicy, QueueChanges, WorkQueue, run_consumers};
 
 /// How long a worker may hold a delivery before it is taken back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,8 +54,13 @@ impl VisibilityTimeout {
     /// [`ConfigError::ZeroDuration`] for zero: every delivery would be taken
     /// back the moment it was handed out.
     pub fn new(timeout: Duration) -> Result<Self, ConfigError> {
-        // TODO(1.6): refuse zero with `ConfigError::ZeroDuration`.
-        todo!("exercise 1.6: validate the timeout (see workshop1/README.md, Implement 1.6)")
+        if timeout.is_zero() {
+            Err(ConfigError::ZeroDuration {
+                setting: "visibility timeout",
+            })
+        } else {
+            Ok(Self(timeout))
+        }
     }
 
     /// The timeout.
@@ -114,24 +123,57 @@ const REAPER_STREAM: u64 = 0x7EA9;
 
 /// The reaper: until the queue is drained, takes back every delivery that has
 /// been in flight for `timeout` or longer and hands it to `policy` as a failed
-/// attempt; in between, sleeps until the next delivery would expire or the
-/// queue changes, whichever comes first.
+/// attempt; in between, waits for [`wait_for_next_look`].
 pub async fn enforce_visibility_timeout<I: WorkItem>(
     queue: &WorkQueue<I>,
     timeout: VisibilityTimeout,
     policy: &FailurePolicy<I>,
     jitter: &mut SimRng,
 ) {
-    // TODO(1.6): until the queue is drained, take back every delivery whose
-    // timeout has passed and let the policy decide its fate, as for any
-    // failed attempt. The idea is in deciding when to look again: a
-    // delivery is due at its own deadline, so a reaper that looks on a
-    // fixed tick, or sleeps a whole timeout between looks, hands items back
-    // late (up to twice the timeout), and one that sleeps while nothing is in
-    // flight keeps the run alive after the work is done. Never spin: the
-    // clock only moves while every task waits.
+    // Subscribed before the first look: a change between a look and the
+    // wait that follows it still ends that wait.
+    let mut changes = queue.changes();
+    while !queue.is_drained() {
+        let now = clock::elapsed();
+        for in_flight in queue.in_flight() {
+            if in_flight.received_at + timeout.get() > now {
+                // `in_flight` lists the oldest first: everything after this
+                // one expires later still.
+                break;
+            }
+            if let Some(delivery) = queue.reclaim(in_flight.receipt) {
+                let error = WorkError::TimedOut {
+                    after: timeout.get(),
+                };
+                policy.handle(queue, delivery, error, jitter);
+            }
+        }
+        wait_for_next_look(queue, timeout, &mut changes).await;
+    }
+}
+
+/// Waits until the reaper should look at the in-flight deliveries again: no
+/// later than the moment the oldest of them has been held for `timeout`, and
+/// as soon as the queue changes (a delivery answered or handed out, the
+/// queue drained), whichever comes first. With nothing in flight, no
+/// deadline can pass before something is handed out, which is a change.
+///
+/// Every delivery still in flight was received less than `timeout` ago: the
+/// reaper took back the others just before.
+pub async fn wait_for_next_look<I: WorkItem>(
+    queue: &WorkQueue<I>,
+    timeout: VisibilityTimeout,
+    changes: &mut QueueChanges<I>,
+) {
+    // TODO(1.6): wait for whichever comes first, the oldest delivery's
+    // deadline or a change of the queue. The trap is the clock: a reaper
+    // that looks on a fixed tick, or sleeps a whole timeout between looks,
+    // takes items back late (up to twice the timeout), and one that sleeps
+    // while nothing is in flight keeps the run alive after the work is
+    // done. Never return at once when nothing is due: the reaper's loop
+    // would spin, and simulated time only moves while every task waits.
     todo!(
-        "exercise 1.6: reclaim deliveries that outlived the visibility timeout \
+        "exercise 1.6: decide when the reaper looks again \
          (see workshop1/README.md, Implement 1.6)"
     )
 }

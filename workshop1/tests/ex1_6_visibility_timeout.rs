@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use coordination::sim::{FaultPlan, Hang, clock};
 use coordination::{
-    ConfigError, DeadLetterQueue, DeadLetterReason, Happened, Probability, Seed, WorkDistributor,
+    DeadLetterQueue, DeadLetterReason, Happened, Probability, RunReport, Seed, WorkDistributor,
     WorkError, WorkItemId, WorkStatus,
 };
 use workshop1::testing::{
@@ -49,21 +49,33 @@ fn hanging(id: u32, hang: Hang, seed: Seed) -> ImageWorker {
     )
 }
 
-/// A zero timeout is refused: every delivery would be taken back at once.
-#[test]
-fn a_zero_visibility_timeout_is_refused() {
-    assert!(
-        matches!(
-            VisibilityTimeout::new(Duration::ZERO),
-            Err(ConfigError::ZeroDuration { .. })
-        ),
-        "{LESSON}: refuse a zero timeout with ConfigError::ZeroDuration"
-    );
-    assert_eq!(
-        VisibilityTimeout::new(Duration::from_secs(30)).map(VisibilityTimeout::get),
-        Ok(Duration::from_secs(30)),
-        "{LESSON}: a 30 s timeout is valid and kept as given"
-    );
+/// Runs `images` on scripted `workers` with a 5 s visibility timeout and
+/// three attempts, checks that nothing was lost, and returns the report
+/// with, for `item`, when it was first received and when it first timed
+/// out.
+async fn first_timeout_of(
+    item: u64,
+    workers: Vec<ScriptedWorker>,
+    images: Vec<ImageWorkItem>,
+    seed: Seed,
+) -> (RunReport, Duration, Option<Duration>) {
+    let (policy, _) = policy(3);
+    let report = VisibilityTimeoutDistributor::new(pool(workers), policy, timeout(5), seed)
+        .distribute(images)
+        .await
+        .expect("ids are unique");
+    report.assert_nothing_lost();
+    let item = WorkItemId::new(item);
+    let received = report
+        .events_of(item)
+        .find(|event| matches!(event.what, Happened::Started { .. }))
+        .map(|event| event.at)
+        .expect("the item is received");
+    let timed_out = report
+        .events_of(item)
+        .find(|event| is_timeout(&event.what))
+        .map(|event| event.at);
+    (report, received, timed_out)
 }
 
 /// The item a hung worker holds is taken back when the timeout passes and
@@ -204,32 +216,14 @@ fn a_delivery_is_taken_back_exactly_when_its_own_timeout_passes() {
     for_each_seed(|seed| async move {
         // Worker 1 finishes item-1 (300 ms) and then hangs on item-3, which
         // it receives at 300 ms; worker 2 is busy with item-2 until 420 ms.
-        let workers = pool(vec![
-            ScriptedWorker::new(1).hanging_on(3),
-            ScriptedWorker::new(2),
-        ]);
+        let workers = vec![ScriptedWorker::new(1).hanging_on(3), ScriptedWorker::new(2)];
         let images = vec![
             ImageWorkItem::new(1, 2_800),
             ImageWorkItem::new(2, 4_000),
             ImageWorkItem::new(3, 100),
         ];
-        let (policy, _) = policy(3);
-        let report = VisibilityTimeoutDistributor::new(workers, policy, timeout(5), seed)
-            .distribute(images)
-            .await
-            .expect("ids are unique");
-        report.assert_nothing_lost();
-        let item = WorkItemId::new(3);
-        let story = history(&report, item);
-        let received = report
-            .events_of(item)
-            .find(|event| matches!(event.what, Happened::Started { .. }))
-            .map(|event| event.at)
-            .expect("item-3 is received");
-        let timed_out = report
-            .events_of(item)
-            .find(|event| is_timeout(&event.what))
-            .map(|event| event.at);
+        let (report, received, timed_out) = first_timeout_of(3, workers, images, seed).await;
+        let story = history(&report, WorkItemId::new(3));
         let due = received + Duration::from_secs(5);
         assert_eq!(
             timed_out,
@@ -238,6 +232,40 @@ fn a_delivery_is_taken_back_exactly_when_its_own_timeout_passes() {
              it is due back at {due:?}. A reaper that looks on a fixed tick, or sleeps a whole \
              timeout between looks, takes it back late (up to twice the timeout). Sleep until \
              the oldest delivery's own deadline.\n{story}"
+        );
+    });
+}
+
+/// With two deliveries held by hung workers, the older one is taken back at
+/// its own deadline: the reaper waits for the earliest deadline in flight,
+/// which is the oldest delivery's, not the newest's.
+#[test]
+fn the_oldest_of_two_hung_deliveries_is_taken_back_at_its_own_deadline() {
+    for_each_seed(|seed| async move {
+        // Worker 1 hangs on item-1 from the start; worker 2 finishes item-2
+        // (300 ms) and hangs on item-4; worker 3 is busy with item-3 for
+        // about 4 s, then takes whatever comes back.
+        let workers = vec![
+            ScriptedWorker::new(1).hanging_on(1),
+            ScriptedWorker::new(2).hanging_on(4),
+            ScriptedWorker::new(3),
+        ];
+        let images = vec![
+            ImageWorkItem::new(1, 100),
+            ImageWorkItem::new(2, 2_800),
+            ImageWorkItem::new(3, 40_000),
+            ImageWorkItem::new(4, 100),
+        ];
+        let (report, received, timed_out) = first_timeout_of(1, workers, images, seed).await;
+        let story = history(&report, WorkItemId::new(1));
+        let due = received + Duration::from_secs(5);
+        assert_eq!(
+            timed_out,
+            Some(due),
+            "{LESSON}: worker-1 received item-1 at {received:?} and hung, and worker-2 hung on \
+             item-4 later; with a 5 s timeout item-1 is due back at {due:?}. A reaper that \
+             waits for the newest delivery's deadline takes the older one back late: \
+             `queue.in_flight()` lists the oldest first, and its deadline comes first.\n{story}"
         );
     });
 }
@@ -267,7 +295,8 @@ fn the_run_ends_as_soon_as_the_last_item_settles() {
              {ended:?}. A reaper that sleeps on a clock (a tick, a whole timeout, or until a \
              deadline whose delivery was settled meanwhile) keeps the run alive after the work \
              is done. Wait for whichever comes first: the next deadline, or a change of the \
-             queue (`queue.changes()`), which is also how it hears that the queue is drained."
+             queue (`changes.next()`), which is also how the reaper hears that the queue is \
+             drained."
         );
     });
 }

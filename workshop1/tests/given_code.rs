@@ -12,7 +12,7 @@ use coordination::{
     WorkItem, WorkItemId, WorkStatus, WorkTracker, Worker, WorkerId, Workers,
 };
 use workshop1::testing::{image_workers, pool};
-use workshop1::{ImageWorkItem, ImageWorker, NaiveWorkDistributor, WorkQueue};
+use workshop1::{ImageWorkItem, ImageWorker, NaiveWorkDistributor, VisibilityTimeout, WorkQueue};
 
 /// A pool without workers is refused: nothing could ever run.
 #[test]
@@ -57,6 +57,24 @@ fn zero_max_attempts_are_refused() {
         "zero max attempts is refused: the item would never be tried"
     );
     assert!(MaxAttempts::new(1).is_ok(), "one attempt is allowed");
+}
+
+/// A zero visibility timeout is refused: every delivery would be taken back
+/// the moment it was handed out.
+#[test]
+fn a_zero_visibility_timeout_is_refused() {
+    assert!(
+        matches!(
+            VisibilityTimeout::new(Duration::ZERO),
+            Err(ConfigError::ZeroDuration { .. })
+        ),
+        "a zero visibility timeout is refused with ConfigError::ZeroDuration"
+    );
+    assert_eq!(
+        VisibilityTimeout::new(Duration::from_secs(30)).map(VisibilityTimeout::get),
+        Ok(Duration::from_secs(30)),
+        "a 30 s visibility timeout is valid and kept as given"
+    );
 }
 
 /// A failure rate outside 0..=1 is refused, NaN included.

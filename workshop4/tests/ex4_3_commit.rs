@@ -119,6 +119,48 @@ fn a_late_acceptance_never_moves_the_match_index_back() {
     );
 }
 
+/// A follower that is still behind after an acceptance is sent the rest at
+/// once, without waiting for the next heartbeat; one that has caught up is
+/// sent nothing more.
+#[test]
+fn a_follower_still_behind_is_sent_the_rest_at_once() {
+    let mut leader = node_with_log(1, 3, 0, &[]);
+    elect(&mut leader);
+    for command in [10, 20, 30] {
+        leader.propose(command).expect("leader");
+    }
+    leader.step(node(2), accepted(1, 1)).expect("member");
+    let sent: Vec<(u64, Vec<u64>)> = leader
+        .take_messages()
+        .into_iter()
+        .filter_map(|(to, message)| match message {
+            RaftMessage::AppendEntries(request) if to == node(2) => Some((
+                request.prev_log_index.get(),
+                request
+                    .entries
+                    .iter()
+                    .map(|entry| entry.index.get())
+                    .collect(),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        [(1, vec![2, 3])],
+        "{LESSON}: node-2 holds index 1 of the leader's 3; the leader should send it \
+         entries 2 and 3 right away (one append, after index 1), not leave it behind until \
+         the next heartbeat"
+    );
+    leader.step(node(2), accepted(1, 3)).expect("member");
+    let sent = leader.take_messages();
+    assert!(
+        sent.is_empty(),
+        "{LESSON}: node-2 now holds everything the leader has; an acceptance from a follower \
+         that has caught up needs no answer, yet the leader sent {sent:?}"
+    );
+}
+
 /// Figure 8: an entry of an earlier term is not committed by counting
 /// replicas, however many hold it; it is committed with the first entry of
 /// the leader's own term that a majority holds.

@@ -13,8 +13,8 @@ use workshop4::pipeline::{
 use workshop4::testing::{node, node_with_log, term};
 use workshop4::{
     Account, AccountError, AccountOperation, ClusterError, Heartbeat, HeartbeatResponse, LogIndex,
-    ProposeError, RaftCluster, RaftConfig, RaftConfigError, RaftMessage, RaftNode, Role,
-    SafetyOracle, SafetyViolation, StateMachine, StepError,
+    ProposeError, RaftCluster, RaftConfig, RaftConfigError, RaftMessage, RaftNode, Reply, Role,
+    SafetyOracle, SafetyViolation, SequenceNumber, StateMachine, StepError,
 };
 
 fn ms(value: u64) -> Duration {
@@ -365,6 +365,23 @@ fn the_account_refuses_overdrafts_and_overflows() {
         (account.balance(), account.operations_applied()),
         (100, 3),
         "refused operations leave the balance alone, and are still counted as applied"
+    );
+}
+
+/// The output a client is shown: the one its request produced, whether it
+/// was applied now or earlier; none for a request the table no longer
+/// remembers.
+#[test]
+fn a_reply_shows_the_output_unless_the_request_expired() {
+    let applied: Reply<u64> = Reply::Applied(7);
+    let duplicate: Reply<u64> = Reply::Duplicate(7);
+    let expired: Reply<u64> = Reply::Expired {
+        last: SequenceNumber::new(3),
+    };
+    assert_eq!(
+        (applied.output(), duplicate.output(), expired.output()),
+        (Some(&7), Some(&7), None),
+        "a retry shows the output of the time it was applied; an expired request shows none"
     );
 }
 

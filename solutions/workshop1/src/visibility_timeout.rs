@@ -11,9 +11,13 @@
 //! answers, the item may already be done by someone else. Its receipt is no
 //! longer current, so the queue rejects the late result: no item counts twice.
 //!
-//! You write the *reaper*: a loop that watches the in-flight deliveries, takes
+//! The *reaper* is given: a loop that watches the in-flight deliveries, takes
 //! back each one that outlived the timeout, and treats it as a failed attempt
-//! ([`WorkError::TimedOut`]) under the same policy as any other failure.
+//! ([`WorkError::TimedOut`]) under the same policy as any other failure. You
+//! write the part that decides whether it works: [`wait_for_next_look`], when
+//! the reaper looks again. Too late, and a hung worker's item comes back
+//! late; too early or too often, and the reaper burns turns for nothing; on
+//! the wrong clock, and the run outlives its work.
 //!
 //! - Read: `workshop1/README.md`, "Implement", 1.6.
 //! - Check: `cargo workshop check 1.6`, or all of its output with
@@ -29,7 +33,7 @@ use coordination::{
 
 use crate::backoff_distributor::jitter_for;
 use crate::dead_letter_queue::consume;
-use crate::{FailurePolicy, WorkQueue, run_consumers};
+use crate::{FailurePolicy, QueueChanges, WorkQueue, run_consumers};
 
 /// How long a worker may hold a delivery before it is taken back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,24 +115,22 @@ const REAPER_STREAM: u64 = 0x7EA9;
 
 /// The reaper: until the queue is drained, takes back every delivery that has
 /// been in flight for `timeout` or longer and hands it to `policy` as a failed
-/// attempt; in between, sleeps until the next delivery would expire or the
-/// queue changes, whichever comes first.
+/// attempt; in between, waits for [`wait_for_next_look`].
 pub async fn enforce_visibility_timeout<I: WorkItem>(
     queue: &WorkQueue<I>,
     timeout: VisibilityTimeout,
     policy: &FailurePolicy<I>,
     jitter: &mut SimRng,
 ) {
+    // Subscribed before the first look: a change between a look and the
+    // wait that follows it still ends that wait.
     let mut changes = queue.changes();
     while !queue.is_drained() {
         let now = clock::elapsed();
-        let mut next_expiry = None;
         for in_flight in queue.in_flight() {
-            let expires_at = in_flight.received_at + timeout.get();
-            if expires_at > now {
+            if in_flight.received_at + timeout.get() > now {
                 // `in_flight` lists the oldest first: everything after this
                 // one expires later still.
-                next_expiry = Some(expires_at);
                 break;
             }
             if let Some(delivery) = queue.reclaim(in_flight.receipt) {
@@ -138,15 +140,33 @@ pub async fn enforce_visibility_timeout<I: WorkItem>(
                 policy.handle(queue, delivery, error, jitter);
             }
         }
-        match next_expiry {
-            Some(expires_at) => {
-                tokio::select! {
-                    biased;
-                    () = changes.next() => {}
-                    () = tokio::time::sleep(expires_at - now) => {}
-                }
-            }
-            None => changes.next().await,
-        }
+        wait_for_next_look(queue, timeout, &mut changes).await;
+    }
+}
+
+/// Waits until the reaper should look at the in-flight deliveries again: no
+/// later than the moment the oldest of them has been held for `timeout`, and
+/// as soon as the queue changes (a delivery answered or handed out, the
+/// queue drained), whichever comes first. With nothing in flight, no
+/// deadline can pass before something is handed out, which is a change.
+///
+/// Every delivery still in flight was received less than `timeout` ago: the
+/// reaper took back the others just before.
+pub async fn wait_for_next_look<I: WorkItem>(
+    queue: &WorkQueue<I>,
+    timeout: VisibilityTimeout,
+    changes: &mut QueueChanges<I>,
+) {
+    // `in_flight` lists the oldest first, so its deadline is the earliest;
+    // a delivery handed out later is due later still.
+    let Some(oldest) = queue.in_flight().into_iter().next() else {
+        changes.next().await;
+        return;
+    };
+    let due_in = (oldest.received_at + timeout.get()).saturating_sub(clock::elapsed());
+    tokio::select! {
+        biased;
+        () = changes.next() => {}
+        () = tokio::time::sleep(due_in) => {}
     }
 }
