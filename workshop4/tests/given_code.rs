@@ -267,7 +267,11 @@ fn the_safety_oracle_names_each_broken_promise() {
         Ok(()),
         "one leader per term and the same command at index 1 keep every promise"
     );
-    assert_eq!(oracle.applied_at(LogIndex::new(1)), (2, Some(&10)));
+    assert_eq!(
+        oracle.applied_at(LogIndex::new(1)),
+        (2, Some(&10)),
+        "two nodes applied command 10 at index 1, and the oracle should count both"
+    );
 
     let mut two_leaders = oracle.clone();
     two_leaders.observed(node(2), Role::Leader, term(2), LogIndex::new(1));
