@@ -22,6 +22,7 @@ use crate::doctor::{self, Verdict};
 use crate::error::{Error, Result};
 use crate::exercise_files::{self, Confirm};
 use crate::hints::Hints;
+use crate::nats_server;
 use crate::progress::{
     self, DEFAULT_TIME_LIMIT, ExerciseProgress, Progress, Scope, State, WorkshopProgress,
 };
@@ -44,9 +45,11 @@ USAGE:
     cargo workshop watch [EXERCISE] [--manual]
                                         check again on every save
                                         (--manual: when Enter is pressed)
-    cargo workshop demo N [NAME] [-- FLAGS]
+    cargo workshop demo N [NAME] [--yes] [-- FLAGS]
                                         list workshop N's demos, or run one on your code
-                                        (N = capstone: the capstone's demos)
+                                        (N = capstone: the capstone's demos; a demo that
+                                        needs nats-server offers to install it, and
+                                        --yes installs it without asking)
     cargo workshop reset EXERCISE [--yes]
                                         put the exercise's stub back (asks first)
     cargo workshop checkpoint EXERCISE [--yes]
@@ -233,7 +236,11 @@ impl Command {
                 "--manual",
             ),
             (
-                options.yes && !matches!(command, Self::Reset(_) | Self::Checkpoint(_)),
+                options.yes
+                    && !matches!(
+                        command,
+                        Self::Reset(_) | Self::Checkpoint(_) | Self::Demo(_, Some(_))
+                    ),
                 "--yes",
             ),
             (
@@ -924,6 +931,24 @@ fn demo(workspace: &Workspace, which: &str, name: Option<&str>, options: &Option
             names.join(", ")
         )));
     };
+    let server = if chosen
+        .features
+        .iter()
+        .any(|feature| feature == nats_server::FEATURE)
+    {
+        let confirm = if options.yes {
+            Confirm::Yes
+        } else {
+            Confirm::Ask
+        };
+        Some(nats_server::offer(
+            workspace,
+            confirm,
+            &format!("demo {which} {name}"),
+        )?)
+    } else {
+        None
+    };
     let features = chosen.features.join(",");
     let mut args = vec!["run", "--quiet", "-p", &package, "--example", name];
     if !features.is_empty() {
@@ -936,7 +961,12 @@ fn demo(workspace: &Workspace, which: &str, name: Option<&str>, options: &Option
     }
     args.push("--");
     args.extend(options.passed_on.iter().flatten().map(String::as_str));
-    Cargo::new(&workspace.root).run(&args)?;
+    let mut cargo = Cargo::new(&workspace.root);
+    if let Some(server) = &server {
+        // The demo runs the very server found or installed here.
+        cargo = cargo.env("NATS_SERVER", &server.path);
+    }
+    cargo.run(&args)?;
     Ok(true)
 }
 
@@ -1185,6 +1215,11 @@ mod tests {
         assert!(command("reset 1.2 --timeout 3").is_err());
         assert!(command("check -- --nocapture").is_err());
         assert!(command("status --yes").is_err());
+        assert!(
+            command("demo capstone jetstream --yes").is_ok(),
+            "a demo takes --yes: it may install the server it needs"
+        );
+        assert!(command("demo capstone --yes").is_err());
         assert_eq!(
             command("watch 2.1 --manual --timeout 3").expect("watch takes both"),
             Command::Watch(Some("2.1".into()))
