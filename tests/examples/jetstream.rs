@@ -363,10 +363,8 @@ async fn live(
     if let Some((_, span)) = seen.leadership.take() {
         timeline::end(span, Outcome::Ended);
     }
-    for span in std::mem::take(&mut seen.down)
-        .into_values()
-        .chain(std::mem::take(&mut seen.frozen).into_values())
-    {
+    // The maps stay as they are: the summary reads them.
+    for &span in seen.down.values().chain(seen.frozen.values()) {
         timeline::end(span, Outcome::Ended);
     }
     let published = lock(&stats).published;
@@ -654,10 +652,20 @@ fn summary(
     stats: &Mutex<ConsumerStats>,
     sent: &Mutex<u64>,
 ) -> String {
-    let mut table = Table::new(["server", "process", "kills", "freezes", "stream role"]);
+    let mut table = Table::new([
+        "server",
+        "process",
+        "kills",
+        "freezes",
+        "stream role, last seen",
+    ]);
     for index in 0..cluster.len() {
         let name = cluster.name(index).unwrap_or("?").to_string();
-        let role = if seen.last.leader.as_deref() == Some(name.as_str()) {
+        let process = process_state(cluster, seen, index);
+        // The last complete look may predate a kill.
+        let role = if process == "killed" {
+            "-".to_string()
+        } else if seen.last.leader.as_deref() == Some(name.as_str()) {
             "leader".to_string()
         } else {
             seen.last
@@ -668,7 +676,7 @@ fn summary(
         };
         table.row([
             name,
-            process_state(cluster, seen, index).to_string(),
+            process.to_string(),
             seen.kills.get(&index).copied().unwrap_or(0).to_string(),
             seen.freezes.get(&index).copied().unwrap_or(0).to_string(),
             role,
