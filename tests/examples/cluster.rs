@@ -28,16 +28,20 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, IsTerminal};
+use std::io::IsTerminal;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use capstone::net::console::{
+    Console, ConsoleCommand, DURATION, KILL_LEADER_AT, QUIET, RATE, RESTART_AFTER, Rehearsal,
+    painted, produce_at_rate,
+};
 use capstone::net::process::NODE_MODE;
 use capstone::net::watch::{leader_of, reports};
 use capstone::net::{LocalCluster, TcpTransport};
 use capstone::{
-    ClientSettings, ConsumerSettings, ConsumerStats, FencedGallery, NewMessage, NodeReport,
-    QueueClient, QueueConfig, Upload, run_consumer,
+    ClientSettings, ConsumerSettings, ConsumerStats, FencedGallery, NodeReport, QueueClient,
+    QueueConfig, run_consumer,
 };
 use coordination::demo::{self, Flag, Flags, SEED, SVG, Table, save_picture, unless_unfinished};
 use coordination::picture::palette::{GREEN, RED};
@@ -45,11 +49,8 @@ use coordination::picture::{Picture, Terminal};
 use coordination::sim::{FaultPlan, clock};
 use coordination::timeline::{self, Activity, Mark, Outcome, Recording, SpanId};
 use coordination::{NodeId, Probability, Seed};
-use rand::RngExt;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use workshop1::{BackoffPolicy, RetryPolicy};
-use workshop4::pipeline::ImageId;
 use workshop4::{Role, Term};
 
 const ABOUT: &str =
@@ -58,31 +59,12 @@ const ABOUT: &str =
 const FLAGS: [Flag; 9] = [
     SEED,
     Flag::value("nodes", "3", "how many node processes"),
-    Flag::value(
-        "rate",
-        "40",
-        "uploads the producer sends per second (0: none)",
-    ),
-    Flag::value(
-        "duration",
-        "0",
-        "stop after this many seconds (0: when you type q)",
-    ),
-    Flag::value(
-        "kill-leader-at",
-        "0",
-        "kill the leader's process after this many seconds (0: never)",
-    ),
-    Flag::value(
-        "restart-after",
-        "3",
-        "restart a node killed by --kill-leader-at this many seconds later",
-    ),
+    RATE,
+    DURATION,
+    KILL_LEADER_AT,
+    RESTART_AFTER,
     Flag::switch("sync", "nodes sync every journal write to the disk"),
-    Flag::switch(
-        "quiet",
-        "no live view: only the summary (for scripts and checks)",
-    ),
+    QUIET,
     SVG,
 ];
 
@@ -135,40 +117,6 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// What the keyboard (or the script) asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Command {
-    /// Kill this node, or the leader.
-    Kill(Option<NodeId>),
-    /// Restart this node, or every killed one.
-    Restart(Option<NodeId>),
-    /// Stop.
-    Quit,
-}
-
-/// Reads commands from standard input, one per line, on a thread of its
-/// own (reading a terminal blocks).
-fn keyboard() -> mpsc::UnboundedReceiver<Command> {
-    let (commands, received) = mpsc::unbounded_channel();
-    std::thread::spawn(move || {
-        for line in std::io::stdin().lock().lines() {
-            let Ok(line) = line else { return };
-            let mut words = line.split_whitespace();
-            let node = |word: Option<&str>| word.and_then(|raw| raw.parse().ok()).map(NodeId::new);
-            let command = match words.next() {
-                Some("k") => Command::Kill(node(words.next())),
-                Some("r") => Command::Restart(node(words.next())),
-                Some("q") => Command::Quit,
-                _ => continue,
-            };
-            if commands.send(command).is_err() {
-                return;
-            }
-        }
-    });
-    received
-}
-
 /// What the view has seen of each node.
 #[derive(Default)]
 struct Seen {
@@ -203,7 +151,13 @@ async fn live(
     let mut work = tokio::task::JoinSet::new();
     if rate > 0.0 {
         let client = QueueClient::new(transport.clone(), &nodes, settings, seed.derive(1))?;
-        work.spawn(produce(client, rate, seed, Arc::clone(&sent)));
+        work.spawn(produce_at_rate(
+            client,
+            rate,
+            Probability::new(0.01)?,
+            seed.derive(3),
+            Arc::clone(&sent),
+        ));
         let consumer = ConsumerSettings {
             workers: 4,
             max_messages: 10,
@@ -227,43 +181,22 @@ async fn live(
             let _ = host.await;
         });
     }
-    let mut commands = keyboard();
+    let mut console = Console::start(REFRESH);
+    let mut kill = Rehearsal::kill_leader(kill_at, restart_after);
     let mut seen = Seen::default();
-    let mut scripted_restart = None;
-    let started = Instant::now();
-    let mut ticks = tokio::time::interval(REFRESH);
     let mut last_line = Instant::now();
     loop {
-        tokio::select! {
-            biased;
-            Some(command) = commands.recv() => {
-                if command == Command::Quit {
-                    break;
-                }
+        match console.next().await {
+            Some(ConsoleCommand::Quit) => break,
+            Some(command) => {
                 act(command, &mut cluster, &transport, &mut seen).await;
             }
-            _ = ticks.tick() => {}
+            None => {}
         }
-        let elapsed = started.elapsed();
-        if !kill_at.is_zero()
-            && elapsed >= kill_at
-            && seen.kills.is_empty()
-            && let Some(killed) =
-                act(Command::Kill(None), &mut cluster, &transport, &mut seen).await
-        {
-            scripted_restart = Some((killed, elapsed + restart_after));
-        }
-        if let Some((node, at)) = scripted_restart
-            && elapsed >= at
-        {
-            act(
-                Command::Restart(Some(node)),
-                &mut cluster,
-                &transport,
-                &mut seen,
-            )
-            .await;
-            scripted_restart = None;
+        let elapsed = console.elapsed();
+        if let Some(command) = kill.due(elapsed) {
+            let hit = act(command, &mut cluster, &transport, &mut seen).await;
+            kill.played(elapsed, hit);
         }
         for node in cluster.nodes() {
             if let Some(failure) = cluster.failure(node) {
@@ -310,13 +243,13 @@ async fn live(
 
 /// Kills or restarts what `command` names; returns the node killed, if any.
 async fn act(
-    command: Command,
+    command: ConsoleCommand,
     cluster: &mut LocalCluster,
     transport: &TcpTransport,
     seen: &mut Seen,
 ) -> Option<NodeId> {
     match command {
-        Command::Kill(node) => {
+        ConsoleCommand::Kill(node) => {
             let node = match node {
                 Some(node) => node,
                 None => {
@@ -338,7 +271,7 @@ async fn act(
                 .insert(node, timeline::begin(node, Activity::Paused, "down"));
             Some(node)
         }
-        Command::Restart(node) => {
+        ConsoleCommand::Restart(node) => {
             let targets = match node {
                 Some(node) => vec![node],
                 None => cluster.nodes(),
@@ -354,7 +287,8 @@ async fn act(
             }
             None
         }
-        Command::Quit => None,
+        // This demo only kills; freezing a process is the JetStream demo's.
+        ConsoleCommand::Pause(_) | ConsoleCommand::Quit => None,
     }
 }
 
@@ -442,17 +376,7 @@ fn render(
             colours.insert(node.to_string(), RED);
         }
     }
-    let table: String = table
-        .to_string()
-        .lines()
-        .map(|line| {
-            let node = line.split_whitespace().next().unwrap_or_default();
-            match colours.get(node) {
-                Some(&colour) => format!("{}\n", terminal.paint(line, colour)),
-                None => format!("{line}\n"),
-            }
-        })
-        .collect();
+    let table = painted(&table, &colours, terminal);
     let stats = *lock(stats);
     format!(
         "Replicated queue, {} node processes, {:.1} s\n\n{table}\nsent {}  published {}  \
@@ -527,37 +451,6 @@ fn summary(
         stats.already_published,
         stats.dead_lettered
     )
-}
-
-/// Sends uploads at `rate` per second, ten at a time, until stopped; 1% of
-/// them corrupt.
-async fn produce(
-    mut client: QueueClient<TcpTransport>,
-    rate: f64,
-    seed: Seed,
-    sent: Arc<Mutex<u64>>,
-) {
-    let mut rng = seed.derive(3).rng();
-    let mut batches = tokio::time::interval(Duration::from_secs_f64(10.0 / rate));
-    for first in (1_u64..).step_by(10) {
-        batches.tick().await;
-        let messages = (first..first + 10)
-            .map(|image| {
-                let upload = Upload {
-                    image: ImageId::new(image),
-                    size_kb: rng.random_range(50..=500),
-                    corrupt: rng.random_bool(0.01),
-                };
-                NewMessage {
-                    body: upload.body(),
-                    deduplication_id: Some(upload.deduplication_id()),
-                }
-            })
-            .collect();
-        if client.send(messages).await.is_ok() {
-            *lock(&sent) += 10;
-        }
-    }
 }
 
 /// Locks a counter shared with the tasks.

@@ -45,26 +45,41 @@ pub fn examine(workspace: &Workspace) -> Vec<Finding> {
     ]
 }
 
-/// The `nats-server` that the capstone's JetStream part runs on: optional,
-/// since only that part needs it.
+/// The `nats-server` that the capstone's JetStream part runs on: where it
+/// was found and its version (`nats-server --version`). Optional, since
+/// only that part needs it.
 fn nats_server(workspace: &Workspace) -> Finding {
     let check = "nats-server";
+    let pinned = crate::nats_server::pinned_path(workspace);
     match crate::nats_server::find(workspace) {
-        Some(found) => Finding {
-            check,
-            verdict: Verdict::Ready,
-            detail: format!(
-                "nats-server {} at {}, for the capstone's JetStream part",
-                found.version_text(),
-                found.path.display()
-            ),
-        },
+        Some(found) => {
+            let place = if found.path == pinned {
+                format!("installed under target/ ({})", found.path.display())
+            } else if std::env::var_os("NATS_SERVER").is_some_and(|named| found.path == *named) {
+                format!("named by NATS_SERVER ({})", found.path.display())
+            } else {
+                "on the PATH".to_string()
+            };
+            Finding {
+                check,
+                verdict: Verdict::Ready,
+                detail: format!(
+                    "nats-server {}, {place}, for the capstone's JetStream part",
+                    found.version_text()
+                ),
+            }
+        }
         None => Finding {
             check,
             verdict: Verdict::Note,
             detail: format!(
-                "not found; only the capstone's JetStream part needs it, and `cargo xtask \
-                 verify` installs {} under target/",
+                "not found (NATS_SERVER, {}, PATH), or older than {}.{}; only the capstone's \
+                 JetStream part needs it. `cargo workshop demo capstone jetstream` offers to \
+                 install {} under target/ (`--yes`: without asking), and `cargo xtask verify` \
+                 installs it",
+                pinned.display(),
+                crate::nats_server::MINIMUM_VERSION.0,
+                crate::nats_server::MINIMUM_VERSION.1,
                 crate::nats_server::PINNED_VERSION
             ),
         },

@@ -186,8 +186,12 @@ pub fn checkpoint(
 }
 
 /// Asks `question` on the terminal, or refuses when `confirm` is `Ask` and
-/// there is no terminal to ask on.
-fn ask(confirm: Confirm, question: &str, command: &str) -> Result<()> {
+/// there is no terminal to ask on; `command` is what to run again
+/// (`cargo workshop COMMAND --yes`).
+///
+/// # Errors
+/// [`Error::Usage`] when the answer is not yes, or cannot be given.
+pub fn ask(confirm: Confirm, question: &str, command: &str) -> Result<()> {
     if confirm == Confirm::Yes {
         return Ok(());
     }

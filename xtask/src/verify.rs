@@ -30,10 +30,11 @@
 //!
 //! It stops at the first failing step and prints a summary with timings.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::cargo::Cargo;
-use crate::catalogue::Catalogue;
+use crate::catalogue::{Catalogue, Demo};
 use crate::error::{Context, Error, Result};
 use crate::ui::{Style, human};
 use crate::workspace::Workspace;
@@ -373,8 +374,9 @@ fn capstone_sweep(workspace: &Workspace, cargo: &Cargo, seeds: u32) -> Result<()
 }
 
 /// Finds or installs `nats-server`, then runs the capstone's JetStream
-/// tests on the reference solutions and a short run of the side-by-side
-/// benchmark.
+/// tests on the reference solutions, and the demos that need the server
+/// (a short run of the side-by-side benchmark, a rehearsed run of the live
+/// view) with their quick arguments, as the demos step runs the others.
 fn jetstream(workspace: &Workspace, cargo: &Cargo) -> Result<()> {
     let Some(capstone) = workspace.capstone()? else {
         println!("    no capstone in this repository");
@@ -393,21 +395,19 @@ fn jetstream(workspace: &Workspace, cargo: &Cargo) -> Result<()> {
         "--test",
         "jetstream",
     ])?;
-    let short_run = ["--messages", "300", "--failovers", "1"];
-    let mut args = vec![
-        "run",
-        "--quiet",
-        "-p",
-        &capstone.package,
-        "--features",
-        features,
-        "--example",
-        "versus",
-        "--",
-    ];
-    args.extend(short_run);
-    cargo.run(&args)?;
-    println!("    versus {}", short_run.join(" "));
+    // The demos that need the server (the side-by-side benchmark, the
+    // live view) run here, where it is provided.
+    let pictures = workspace.scratch("demo-pictures");
+    std::fs::create_dir_all(&pictures).context(|| format!("creating {}", pictures.display()))?;
+    for demo in &capstone.demos {
+        if demo
+            .features
+            .iter()
+            .any(|feature| feature == nats_server::FEATURE)
+        {
+            run_demo(&cargo, &pictures, &capstone.package, demo, features)?;
+        }
+    }
     Ok(())
 }
 
@@ -435,45 +435,58 @@ fn demos(workspace: &Workspace, cargo: &Cargo, catalogues: &[Catalogue]) -> Resu
                 );
                 continue;
             }
-            let picture = pictures.join(format!("{package}-{}.svg", demo.name));
-            let _ = std::fs::remove_file(&picture);
-            let picture_arg = picture.to_string_lossy().into_owned();
-            let mut args = vec![
-                "run",
-                "--quiet",
-                "-p",
-                &package,
-                "--features",
-                "solution",
-                "--example",
-                &demo.name,
-                "--",
-            ];
-            args.extend(demo.check_args.iter().map(String::as_str));
-            args.extend(["--svg", &picture_arg]);
-            let output = cargo.clone().env("NO_COLOR", "1").output(&args)?;
-            if !output.status.success() {
-                return Err(Error::Check(format!(
-                    "demo {package} {} failed ({}):\n{}{}",
-                    demo.name,
-                    output.status,
-                    String::from_utf8_lossy(&output.stdout),
-                    String::from_utf8_lossy(&output.stderr)
-                )));
-            }
-            let drawn = std::fs::read_to_string(&picture).unwrap_or_default();
-            if !drawn.starts_with("<?xml") || !drawn.contains("<svg") {
-                return Err(Error::Check(format!(
-                    "demo {package} {} did not draw an SVG picture into {}: every demo takes \
-                     `--svg FILE` (see coordination::demo::save_picture)",
-                    demo.name,
-                    picture.display()
-                )));
-            }
-            println!("    {package} {} {}", demo.name, demo.check_args.join(" "));
+            run_demo(cargo, &pictures, &package, demo, "solution")?;
         }
     }
     println!("    pictures in {}", pictures.display());
+    Ok(())
+}
+
+/// Runs `demo` of `package` with `features`, its quick arguments and
+/// `--svg` into `pictures`, and checks that it drew its picture.
+fn run_demo(
+    cargo: &Cargo,
+    pictures: &Path,
+    package: &str,
+    demo: &Demo,
+    features: &str,
+) -> Result<()> {
+    let picture = pictures.join(format!("{package}-{}.svg", demo.name));
+    let _ = std::fs::remove_file(&picture);
+    let picture_arg = picture.to_string_lossy().into_owned();
+    let mut args = vec![
+        "run",
+        "--quiet",
+        "-p",
+        package,
+        "--features",
+        features,
+        "--example",
+        &demo.name,
+        "--",
+    ];
+    args.extend(demo.check_args.iter().map(String::as_str));
+    args.extend(["--svg", &picture_arg]);
+    let output = cargo.clone().env("NO_COLOR", "1").output(&args)?;
+    if !output.status.success() {
+        return Err(Error::Check(format!(
+            "demo {package} {} failed ({}):\n{}{}",
+            demo.name,
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )));
+    }
+    let drawn = std::fs::read_to_string(&picture).unwrap_or_default();
+    if !drawn.starts_with("<?xml") || !drawn.contains("<svg") {
+        return Err(Error::Check(format!(
+            "demo {package} {} did not draw an SVG picture into {}: every demo takes \
+             `--svg FILE` (see coordination::demo::save_picture)",
+            demo.name,
+            picture.display()
+        )));
+    }
+    println!("    {package} {} {}", demo.name, demo.check_args.join(" "));
     Ok(())
 }
 

@@ -148,6 +148,13 @@ impl ServerCluster {
         self.servers.get(index).map(|server| server.name.as_str())
     }
 
+    /// The process id of server `index`, unless it was killed; for a
+    /// program that must stop the servers even if this one cannot (a
+    /// demo's warden).
+    pub fn pid(&self, index: usize) -> Option<u32> {
+        self.servers.get(index)?.child.as_ref().map(Child::id)
+    }
+
     /// Whether server `index` runs (not killed, not died).
     pub fn is_running(&mut self, index: usize) -> bool {
         self.servers

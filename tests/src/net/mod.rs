@@ -12,13 +12,15 @@
 //! - [`TcpTransport`]: the client's way in;
 //! - [`LocalCluster`]: starts, kills and restarts node processes on this
 //!   machine, for the process test and the demo; [`watch`]: every node's
-//!   report, and who leads.
+//!   report, and who leads;
+//! - [`console`]: the keyboard and view the live demos share.
 //!
 //! Every address defaults to 127.0.0.1: nothing listens beyond the machine
 //! unless told to.
 
 mod checksum;
 pub mod codec;
+pub mod console;
 pub mod frame;
 mod local_cluster;
 pub mod log_file;
