@@ -15,17 +15,33 @@ use std::str::FromStr;
 use crate::picture::Picture;
 use crate::unfinished::UnfinishedExercise;
 
-/// One flag a demo accepts.
+/// One flag a demo accepts. Demos declare each as a constant and read it
+/// through that constant, so a flag read is a flag declared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Flag {
     /// The name without dashes: `items` for `--items`.
     pub name: &'static str,
-    /// The default value; `None` makes it a switch (present or not).
-    pub default: Option<&'static str>,
-    /// What the value is, in help (`FILE`), for a flag with no default.
-    pub placeholder: Option<&'static str>,
+    /// Whether it takes a value, and what it is when not given.
+    pub kind: FlagKind,
     /// One line of help.
     pub help: &'static str,
+}
+
+/// What a flag takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagKind {
+    /// A value, with this default when the flag is not given.
+    Value {
+        /// The value when the flag is not given.
+        default: &'static str,
+    },
+    /// A value with no default: read it with [`Flags::given`].
+    Optional {
+        /// What the value is, in help: `FILE`.
+        placeholder: &'static str,
+    },
+    /// No value: on when given.
+    Switch,
 }
 
 impl Flag {
@@ -33,8 +49,7 @@ impl Flag {
     pub const fn value(name: &'static str, default: &'static str, help: &'static str) -> Self {
         Self {
             name,
-            default: Some(default),
-            placeholder: None,
+            kind: FlagKind::Value { default },
             help,
         }
     }
@@ -48,8 +63,7 @@ impl Flag {
     ) -> Self {
         Self {
             name,
-            default: Some(""),
-            placeholder: Some(placeholder),
+            kind: FlagKind::Optional { placeholder },
             help,
         }
     }
@@ -58,9 +72,16 @@ impl Flag {
     pub const fn switch(name: &'static str, help: &'static str) -> Self {
         Self {
             name,
-            default: None,
-            placeholder: None,
+            kind: FlagKind::Switch,
             help,
+        }
+    }
+
+    /// The value it takes when not given, if it has one.
+    fn default(self) -> Option<&'static str> {
+        match self.kind {
+            FlagKind::Value { default } => Some(default),
+            FlagKind::Optional { .. } | FlagKind::Switch => None,
         }
     }
 }
@@ -158,11 +179,11 @@ impl Flags {
                 .iter()
                 .find(|flag| flag.name == name)
                 .ok_or_else(|| FlagError::Unknown(name.to_string()))?;
-            let value = match flag.default {
-                Some(_) => args
+            let value = match flag.kind {
+                FlagKind::Value { .. } | FlagKind::Optional { .. } => args
                     .next()
                     .ok_or_else(|| FlagError::MissingValue(name.to_string()))?,
-                None => String::new(),
+                FlagKind::Switch => String::new(),
             };
             given.insert(flag.name, value);
         }
@@ -172,68 +193,69 @@ impl Flags {
         })
     }
 
-    /// The value of `--name`, or its default, read as a `T`.
+    /// The value of `flag`, or its default, read as a `T`.
     ///
     /// # Errors
     /// [`FlagError::BadValue`] when the value is not a `T`;
-    /// [`FlagError::Unknown`] when the demo never declared the flag.
-    pub fn get<T: FromStr>(&self, name: &str) -> Result<T, FlagError> {
-        let flag = self
-            .known
-            .iter()
-            .find(|flag| flag.name == name)
-            .ok_or_else(|| FlagError::Unknown(name.to_string()))?;
-        let text = match self.given.get(flag.name) {
-            Some(value) => value.as_str(),
-            None => flag.default.unwrap_or_default(),
-        };
+    /// [`FlagError::Unknown`] when the demo never declared the flag;
+    /// [`FlagError::MissingValue`] for a flag with no default that was not
+    /// given (read those with [`given`](Self::given)).
+    pub fn get<T: FromStr>(&self, flag: Flag) -> Result<T, FlagError> {
+        let text = self
+            .text(flag)?
+            .ok_or_else(|| FlagError::MissingValue(flag.name.to_string()))?;
         text.parse().map_err(|_| FlagError::BadValue {
-            flag: name.to_string(),
+            flag: flag.name.to_string(),
             expected: expected::<T>(),
             value: text.to_string(),
         })
     }
 
-    /// The value of `--name` as a count: a number above zero. Zero items,
+    /// The value of `flag` as a count: a number above zero. Zero items,
     /// workers or seeds would print a table of zeros, or quietly mean
     /// something else; it is refused with a message instead.
     ///
     /// # Errors
     /// As [`get`](Self::get), and [`FlagError::BadValue`] for zero or less.
-    pub fn count<T: FromStr + PartialOrd + Default>(&self, name: &str) -> Result<T, FlagError> {
-        let value: T = self.get(name)?;
+    pub fn count<T: FromStr + PartialOrd + Default>(&self, flag: Flag) -> Result<T, FlagError> {
+        let value: T = self.get(flag)?;
         if value > T::default() {
             Ok(value)
         } else {
             Err(FlagError::BadValue {
-                flag: name.to_string(),
+                flag: flag.name.to_string(),
                 expected: "a number above 0",
-                value: self
-                    .given(name)
-                    .or_else(|| {
-                        self.known
-                            .iter()
-                            .find(|flag| flag.name == name)
-                            .and_then(|flag| flag.default)
-                    })
-                    .unwrap_or_default()
-                    .to_string(),
+                value: self.text(flag)?.unwrap_or_default().to_string(),
             })
         }
     }
 
-    /// Whether switch `--name` was given.
-    pub fn switch(&self, name: &str) -> bool {
-        self.given.contains_key(name)
+    /// Whether switch `flag` was given.
+    pub fn switch(&self, flag: Flag) -> bool {
+        self.given.contains_key(flag.name)
     }
 
-    /// The value of `--name` if it was given, with no default (for optional
+    /// The value of `flag` if it was given, with no default (for optional
     /// outputs such as `--svg FILE`).
-    pub fn given(&self, name: &str) -> Option<&str> {
+    pub fn given(&self, flag: Flag) -> Option<&str> {
         self.given
-            .get(name)
+            .get(flag.name)
             .map(String::as_str)
             .filter(|value| !value.is_empty())
+    }
+
+    /// The text of `flag`: as given, or its default.
+    fn text(&self, flag: Flag) -> Result<Option<&str>, FlagError> {
+        let declared = self
+            .known
+            .iter()
+            .find(|known| known.name == flag.name)
+            .ok_or_else(|| FlagError::Unknown(flag.name.to_string()))?;
+        Ok(self
+            .given
+            .get(declared.name)
+            .map(String::as_str)
+            .or(declared.default()))
     }
 }
 
@@ -246,7 +268,7 @@ impl Flags {
 ///
 /// fn main() {
 ///     demo::launch("hello: greets", &[SEED], |flags: &Flags| {
-///         println!("seed {}", flags.get::<u64>("seed")?);
+///         println!("seed {}", flags.get::<u64>(SEED)?);
 ///         Ok(())
 ///     });
 /// }
@@ -292,7 +314,7 @@ pub fn unless_unfinished<T>(run: impl FnOnce() -> T) -> Result<T, UnfinishedExer
 /// # Errors
 /// When the file cannot be written; the error names the file.
 pub fn save_picture(flags: &Flags, draw: impl FnOnce() -> Picture) -> Result<(), PictureError> {
-    let Some(path) = flags.given(SVG.name) else {
+    let Some(path) = flags.given(SVG) else {
         return Ok(());
     };
     draw()
@@ -331,10 +353,10 @@ fn expected<T>() -> &'static str {
 pub fn usage(about: &str, known: &[Flag]) -> String {
     let mut text = format!("{about}\n\nFLAGS:\n");
     for flag in known {
-        let left = match (flag.default, flag.placeholder) {
-            (_, Some(placeholder)) => format!("--{} <{placeholder}>", flag.name),
-            (Some(default), None) => format!("--{} <{}>", flag.name, default),
-            (None, None) => format!("--{}", flag.name),
+        let left = match flag.kind {
+            FlagKind::Optional { placeholder } => format!("--{} <{placeholder}>", flag.name),
+            FlagKind::Value { default } => format!("--{} <{default}>", flag.name),
+            FlagKind::Switch => format!("--{}", flag.name),
         };
         text.push_str(&format!("    {left:<28} {}\n", flag.help));
     }
@@ -427,9 +449,9 @@ mod tests {
     #[test]
     fn defaults_apply_when_a_flag_is_not_given() {
         let flags = parse(&["--seed", "9"]).expect("valid");
-        assert_eq!(flags.get::<u64>("seed"), Ok(9));
-        assert_eq!(flags.get::<u64>("items"), Ok(40));
-        assert!(!flags.switch("verbose"));
+        assert_eq!(flags.get::<u64>(SEED), Ok(9));
+        assert_eq!(flags.get::<u64>(ITEMS), Ok(40));
+        assert!(!flags.switch(VERBOSE));
     }
 
     #[test]
@@ -437,7 +459,7 @@ mod tests {
         assert_eq!(
             parse(&["--items", "many"])
                 .expect("parses")
-                .get::<u64>("items"),
+                .get::<u64>(ITEMS),
             Err(FlagError::BadValue {
                 flag: "items".into(),
                 expected: "a whole number",
@@ -465,11 +487,11 @@ mod tests {
             Flags::parse_from(args.iter().map(|arg| arg.to_string()), &known).expect("valid")
         };
         let quiet = parse(&[]);
-        assert_eq!(quiet.given("svg"), None);
-        assert!(!quiet.switch("timeline"));
+        assert_eq!(quiet.given(SVG), None);
+        assert!(!quiet.switch(TIMELINE));
         let drawn = parse(&["--svg", "run.svg", "--timeline"]);
-        assert_eq!(drawn.given("svg"), Some("run.svg"));
-        assert!(drawn.switch("timeline"));
+        assert_eq!(drawn.given(SVG), Some("run.svg"));
+        assert!(drawn.switch(TIMELINE));
         assert!(usage("demo", &known).contains("--svg <FILE>"));
     }
 
@@ -496,7 +518,7 @@ mod tests {
     fn a_count_of_zero_is_refused_by_name() {
         let flags = parse(&["--items", "0"]).expect("it parses");
         assert_eq!(
-            flags.count::<u64>("items"),
+            flags.count::<u64>(ITEMS),
             Err(FlagError::BadValue {
                 flag: "items".into(),
                 expected: "a number above 0",
@@ -506,7 +528,7 @@ mod tests {
         assert_eq!(
             parse(&["--items", "3"])
                 .expect("it parses")
-                .count::<u64>("items"),
+                .count::<u64>(ITEMS),
             Ok(3)
         );
     }

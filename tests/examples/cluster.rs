@@ -56,14 +56,19 @@ use workshop4::{Role, Term};
 const ABOUT: &str =
     "cluster: three queue nodes as processes, a live view, and a keyboard to kill them";
 
+const NODES: Flag = Flag::value("nodes", "3", "how many node processes");
+const NO_SYNC: Flag = Flag::switch(
+    "no-sync",
+    "nodes skip the sync of each journal write: faster on slow disks, not durable",
+);
 const FLAGS: [Flag; 9] = [
     SEED,
-    Flag::value("nodes", "3", "how many node processes"),
+    NODES,
     RATE,
     DURATION,
     KILL_LEADER_AT,
     RESTART_AFTER,
-    Flag::switch("sync", "nodes sync every journal write to the disk"),
+    NO_SYNC,
     QUIET,
     SVG,
 ];
@@ -78,7 +83,7 @@ fn main() {
 }
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
-    let seed = Seed::new(flags.get("seed")?);
+    let seed = Seed::new(flags.get(SEED)?);
     let program = std::env::current_exe()?;
     let folder = program
         .parent()
@@ -87,9 +92,9 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
     let cluster = LocalCluster::start(
         &program,
         &[NODE_MODE],
-        flags.get("nodes")?,
+        flags.get(NODES)?,
         &folder,
-        !flags.switch("no-sync"),
+        !flags.switch(NO_SYNC),
     )?;
     let recording = Recording::start();
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -108,7 +113,7 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
     save_picture(flags, || {
         let mut picture = Picture::new(format!(
             "cluster: {} node processes, kills and restarts, seed {seed}",
-            flags.get::<u32>("nodes").unwrap_or(3)
+            flags.get::<u32>(NODES).unwrap_or(3)
         ));
         picture.add("leaderships (bars, by term), kills and restarts", timeline);
         picture
@@ -138,11 +143,11 @@ async fn live(
     seed: Seed,
 ) -> Result<String, Box<dyn std::error::Error>> {
     let terminal = Terminal::detect();
-    let quiet = flags.switch("quiet") || !std::io::stdout().is_terminal();
-    let duration = Duration::from_secs_f64(flags.get("duration")?);
-    let kill_at = Duration::from_secs_f64(flags.get("kill-leader-at")?);
-    let restart_after = Duration::from_secs_f64(flags.get("restart-after")?);
-    let rate: f64 = flags.get("rate")?;
+    let quiet = flags.switch(QUIET) || !std::io::stdout().is_terminal();
+    let duration = Duration::from_secs_f64(flags.get(DURATION)?);
+    let kill_at = Duration::from_secs_f64(flags.get(KILL_LEADER_AT)?);
+    let restart_after = Duration::from_secs_f64(flags.get(RESTART_AFTER)?);
+    let rate: f64 = flags.get(RATE)?;
     let nodes = cluster.nodes();
     let transport = TcpTransport::new(cluster.addresses());
     let settings = ClientSettings::standard()?;

@@ -70,23 +70,26 @@ use workshop1::{BackoffPolicy, RetryPolicy};
 const ABOUT: &str = "jetstream: the photo service on a three-server NATS JetStream cluster, a \
                      live view, and a keyboard to kill, freeze and restart the servers";
 
+const POISON: Flag = Flag::value("poison", "0.02", "the share of uploads that are corrupt");
+const PAUSE_LEADER_AT: Flag = Flag::value(
+    "pause-leader-at",
+    "0",
+    "freeze the server leading the stream after this many seconds (0: never)",
+);
+const PAUSE_FOR: Flag = Flag::value(
+    "pause-for",
+    "3",
+    "let a server frozen by --pause-leader-at go on this many seconds later",
+);
 const FLAGS: [Flag; 10] = [
     SEED,
     RATE,
-    Flag::value("poison", "0.02", "the share of uploads that are corrupt"),
+    POISON,
     DURATION,
     KILL_LEADER_AT,
     RESTART_AFTER,
-    Flag::value(
-        "pause-leader-at",
-        "0",
-        "freeze the server leading the stream after this many seconds (0: never)",
-    ),
-    Flag::value(
-        "pause-for",
-        "3",
-        "let a server frozen by --pause-leader-at go on this many seconds later",
-    ),
+    PAUSE_LEADER_AT,
+    PAUSE_FOR,
     QUIET,
     SVG,
 ];
@@ -114,7 +117,7 @@ fn main() {
 }
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
-    let seed = Seed::new(flags.get("seed")?);
+    let seed = Seed::new(flags.get(SEED)?);
     let binary = ServerBinary::find().map_err(|error| {
         format!(
             "{error}\n`cargo workshop demo capstone jetstream` offers to install it before it \
@@ -228,15 +231,15 @@ async fn live(
     seed: Seed,
 ) -> Result<String, Box<dyn std::error::Error>> {
     let terminal = Terminal::detect();
-    let quiet = flags.switch("quiet") || !std::io::stdout().is_terminal();
-    let seconds = |name: &str| flags.get::<f64>(name).map(Duration::from_secs_f64);
-    let duration = seconds("duration")?;
-    let kill_at = seconds("kill-leader-at")?;
-    let restart_after = seconds("restart-after")?;
-    let pause_at = seconds("pause-leader-at")?;
-    let pause_for = seconds("pause-for")?;
-    let rate: f64 = flags.get("rate")?;
-    let poison = Probability::new(flags.get("poison")?)?;
+    let quiet = flags.switch(QUIET) || !std::io::stdout().is_terminal();
+    let seconds = |flag: Flag| flags.get::<f64>(flag).map(Duration::from_secs_f64);
+    let duration = seconds(DURATION)?;
+    let kill_at = seconds(KILL_LEADER_AT)?;
+    let restart_after = seconds(RESTART_AFTER)?;
+    let pause_at = seconds(PAUSE_LEADER_AT)?;
+    let pause_for = seconds(PAUSE_FOR)?;
+    let rate: f64 = flags.get(RATE)?;
+    let poison = Probability::new(flags.get(POISON)?)?;
     let max_receives = 5;
     let settings = JetStreamSettings {
         ack_wait: Duration::from_secs(5),

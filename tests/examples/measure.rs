@@ -54,21 +54,26 @@ use workshop4::Term;
 
 const ABOUT: &str = "measure: throughput in simulation and as processes, and failover time";
 
+const MESSAGES: Flag = Flag::value(
+    "messages",
+    "10000",
+    "messages through the process deployment",
+);
+const LOADS: Flag = Flag::value(
+    "loads",
+    "2:2,4:16,16:128",
+    "producers:consumers sending and deleting at once, one run per pair",
+);
+const FAILOVERS: Flag = Flag::value("failovers", "10", "leader kills to time");
+const SEEDS: Flag = Flag::value("seeds", "1", "seeds per simulated scenario");
+const SKIP_SIMULATION: Flag = Flag::switch("skip-simulation", "measure only the processes");
 const FLAGS: [Flag; 7] = [
     SEED,
-    Flag::value(
-        "messages",
-        "10000",
-        "messages through the process deployment",
-    ),
-    Flag::value(
-        "loads",
-        "2:2,4:16,16:128",
-        "producers:consumers sending and deleting at once, one run per pair",
-    ),
-    Flag::value("failovers", "10", "leader kills to time"),
-    Flag::value("seeds", "1", "seeds per simulated scenario"),
-    Flag::switch("skip-simulation", "measure only the processes"),
+    MESSAGES,
+    LOADS,
+    FAILOVERS,
+    SEEDS,
+    SKIP_SIMULATION,
     SVG,
 ];
 
@@ -79,7 +84,7 @@ fn main() {
 }
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
-    let seed = Seed::new(flags.get("seed")?);
+    let seed = Seed::new(flags.get(SEED)?);
     println!(
         "Built {}; {} cores.\n",
         if cfg!(debug_assertions) {
@@ -92,8 +97,8 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
     let mut simulation_chart =
         BarChart::new("simulation: messages per second of the machine's time");
     let mut process_chart = BarChart::new("3 processes: messages per second");
-    if !flags.switch("skip-simulation") {
-        let seeds: u64 = flags.count("seeds")?;
+    if !flags.switch(SKIP_SIMULATION) {
+        let seeds: u64 = flags.count(SEEDS)?;
         let mut table = Table::new([
             "scenario",
             "seed",
@@ -128,9 +133,9 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
         }
         println!("Simulation: ten thousand messages per run\n\n{table}");
     }
-    let messages: usize = flags.count("messages")?;
-    let loads = parse_loads(&flags.get::<String>("loads")?)?;
-    let failovers: usize = flags.get("failovers")?;
+    let messages: usize = flags.count(MESSAGES)?;
+    let loads = parse_loads(&flags.get::<String>(LOADS)?)?;
+    let failovers: usize = flags.get(FAILOVERS)?;
     let program = std::env::current_exe()?;
     let folder = program
         .parent()

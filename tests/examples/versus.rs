@@ -46,14 +46,11 @@ use workshop4::Term;
 
 const ABOUT: &str = "versus: Raft-lite's three processes against a three-server JetStream cluster";
 
-const FLAGS: [Flag; 6] = [
-    SEED,
-    Flag::value("messages", "5000", "messages through each deployment"),
-    Flag::value("producers", "4", "clients sending at once"),
-    Flag::value("consumers", "16", "clients receiving and deleting at once"),
-    Flag::value("failovers", "3", "leader kills to time, per deployment"),
-    SVG,
-];
+const MESSAGES: Flag = Flag::value("messages", "5000", "messages through each deployment");
+const PRODUCERS: Flag = Flag::value("producers", "4", "clients sending at once");
+const CONSUMERS: Flag = Flag::value("consumers", "16", "clients receiving and deleting at once");
+const FAILOVERS: Flag = Flag::value("failovers", "3", "leader kills to time, per deployment");
+const FLAGS: [Flag; 6] = [SEED, MESSAGES, PRODUCERS, CONSUMERS, FAILOVERS, SVG];
 
 /// What one deployment measured.
 #[derive(Debug, Clone)]
@@ -73,13 +70,13 @@ fn main() {
 }
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
-    let seed = Seed::new(flags.get("seed")?);
+    let seed = Seed::new(flags.get(SEED)?);
     let load = Load {
-        messages: flags.get("messages")?,
-        producers: flags.get::<u64>("producers")?.max(1),
-        consumers: flags.get::<u64>("consumers")?.max(1),
+        messages: flags.get(MESSAGES)?,
+        producers: flags.get::<u64>(PRODUCERS)?.max(1),
+        consumers: flags.get::<u64>(CONSUMERS)?.max(1),
     };
-    let failovers: usize = flags.get("failovers")?;
+    let failovers: usize = flags.get(FAILOVERS)?;
     println!(
         "Built {}; {} cores; {} messages, {} producers, {} consumers.\n",
         if cfg!(debug_assertions) {

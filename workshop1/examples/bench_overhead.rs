@@ -32,16 +32,14 @@ use workshop1::{BackoffDistributor, BackoffPolicy, RetryPolicy};
 const ABOUT: &str =
     "bench_overhead: items per second through the backoff distributor vs a bare mpsc channel";
 
-const FLAGS: [Flag; 4] = [
-    Flag::value("items", "200000", "items per measurement"),
-    Flag::value("workers", "4", "worker tasks"),
-    Flag::value(
-        "rounds",
-        "5",
-        "measurements of each; the median is reported",
-    ),
-    SVG,
-];
+const ITEMS: Flag = Flag::value("items", "200000", "items per measurement");
+const WORKERS: Flag = Flag::value("workers", "4", "worker tasks");
+const ROUNDS: Flag = Flag::value(
+    "rounds",
+    "5",
+    "measurements of each; the median is reported",
+);
+const FLAGS: [Flag; 4] = [ITEMS, WORKERS, ROUNDS, SVG];
 
 /// The smallest possible item: an id.
 #[derive(Debug, Clone)]
@@ -143,9 +141,9 @@ fn main() {
 }
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
-    let count: u64 = flags.count("items")?;
-    let pool: u32 = flags.count("workers")?;
-    let rounds: usize = flags.count("rounds")?;
+    let count: u64 = flags.count(ITEMS)?;
+    let pool: u32 = flags.count(WORKERS)?;
+    let rounds: usize = flags.count(ROUNDS)?;
     if count == 0 || pool == 0 || rounds == 0 {
         return Err("items, workers and rounds must all be at least 1".into());
     }

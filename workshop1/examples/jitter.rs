@@ -43,14 +43,10 @@ use rand::RngExt;
 const ABOUT: &str =
     "jitter: contending clients with no backoff, exponential backoff, and three kinds of jitter";
 
-const FLAGS: [Flag; 6] = [
-    SEED,
-    Flag::value("clients", "100", "how many clients start at once"),
-    Flag::value("base-ms", "5", "first backoff ceiling, in milliseconds"),
-    Flag::value("cap-ms", "2000", "largest backoff, in milliseconds"),
-    TIMELINE,
-    SVG,
-];
+const CLIENTS: Flag = Flag::value("clients", "100", "how many clients start at once");
+const BASE_MS: Flag = Flag::value("base-ms", "5", "first backoff ceiling, in milliseconds");
+const CAP_MS: Flag = Flag::value("cap-ms", "2000", "largest backoff, in milliseconds");
+const FLAGS: [Flag; 6] = [SEED, CLIENTS, BASE_MS, CAP_MS, TIMELINE, SVG];
 
 /// How many clients the timelines show: enough to see the herd, few enough
 /// for one lane each.
@@ -217,11 +213,11 @@ fn main() {
 }
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
-    let seed = Seed::new(flags.get("seed")?);
-    let clients: u64 = flags.count("clients")?;
+    let seed = Seed::new(flags.get(SEED)?);
+    let clients: u64 = flags.count(CLIENTS)?;
     let backoff = Backoff {
-        base: Duration::from_millis(flags.get("base-ms")?),
-        cap: Duration::from_millis(flags.get("cap-ms")?),
+        base: Duration::from_millis(flags.get(BASE_MS)?),
+        cap: Duration::from_millis(flags.get(CAP_MS)?),
     };
 
     let mut table = Table::new([
@@ -260,7 +256,7 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
         completion.to_terminal(terminal)
     );
     let drawn = clients.min(DRAWN_CLIENTS);
-    if flags.switch(TIMELINE.name) {
+    if flags.switch(TIMELINE) {
         for (strategy, outcome) in &outcomes {
             println!(
                 "\n{}: the calls of the first {drawn} clients\n{}",

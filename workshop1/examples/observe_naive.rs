@@ -23,16 +23,20 @@ use workshop1::{ImageWorkItem, NaiveWorkDistributor};
 const ABOUT: &str =
     "observe_naive: the naive distributor tries each image once and loses the failures";
 
+const ITEMS: Flag = Flag::value("items", "20", "how many images to process");
+const WORKERS: Flag = Flag::value("workers", "3", "how many workers");
+const FAILURE_RATE: Flag = Flag::value(
+    "failure-rate",
+    "0.2",
+    "chance that an attempt fails transiently",
+);
+const CORRUPT_RATE: Flag = Flag::value("corrupt-rate", "0.05", "chance that an image is corrupt");
 const FLAGS: [Flag; 7] = [
     SEED,
-    Flag::value("items", "20", "how many images to process"),
-    Flag::value("workers", "3", "how many workers"),
-    Flag::value(
-        "failure-rate",
-        "0.2",
-        "chance that an attempt fails transiently",
-    ),
-    Flag::value("corrupt-rate", "0.05", "chance that an image is corrupt"),
+    ITEMS,
+    WORKERS,
+    FAILURE_RATE,
+    CORRUPT_RATE,
     VERBOSE,
     SVG,
 ];
@@ -42,12 +46,12 @@ fn main() {
 }
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
-    let seed = Seed::new(flags.get("seed")?);
-    let items: u64 = flags.count("items")?;
-    let workers: u32 = flags.count("workers")?;
-    let failures = Probability::new(flags.get("failure-rate")?)?;
-    let corrupt = Probability::new(flags.get("corrupt-rate")?)?;
-    logging::init_for_demo(flags.switch("verbose"));
+    let seed = Seed::new(flags.get(SEED)?);
+    let items: u64 = flags.count(ITEMS)?;
+    let workers: u32 = flags.count(WORKERS)?;
+    let failures = Probability::new(flags.get(FAILURE_RATE)?)?;
+    let corrupt = Probability::new(flags.get(CORRUPT_RATE)?)?;
+    logging::init_for_demo(flags.switch(VERBOSE));
 
     let recording = Recording::start();
     let report = simulate(async move {

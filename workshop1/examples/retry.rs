@@ -45,36 +45,44 @@ use workshop1::{
 
 const ABOUT: &str = "retry: every strategy of Workshop 1 on the same images and the same faults";
 
+const ITEMS: Flag = Flag::value("items", "200", "how many images to process");
+const WORKERS: Flag = Flag::value("workers", "4", "how many workers");
+const FAILURE_RATE: Flag = Flag::value(
+    "failure-rate",
+    "0.3",
+    "chance that an attempt fails transiently",
+);
+const CORRUPT_RATE: Flag = Flag::value("corrupt-rate", "0.05", "chance that an image is corrupt");
+const HANG_RATE: Flag = Flag::value(
+    "hang-rate",
+    "0.02",
+    "chance that an attempt hangs for a minute",
+);
+const MAX_ATTEMPTS: Flag = Flag::value(
+    "max-attempts",
+    "4",
+    "attempts per image, the first included",
+);
+const VISIBILITY_TIMEOUT: Flag = Flag::value(
+    "visibility-timeout",
+    "10",
+    "seconds before a silent delivery is taken back",
+);
+const OUTAGE: Flag = Flag::value(
+    "outage",
+    "2",
+    "seconds at the start during which the image service refuses every attempt",
+);
 const FLAGS: [Flag; 11] = [
     SEED,
-    Flag::value("items", "200", "how many images to process"),
-    Flag::value("workers", "4", "how many workers"),
-    Flag::value(
-        "failure-rate",
-        "0.3",
-        "chance that an attempt fails transiently",
-    ),
-    Flag::value("corrupt-rate", "0.05", "chance that an image is corrupt"),
-    Flag::value(
-        "hang-rate",
-        "0.02",
-        "chance that an attempt hangs for a minute",
-    ),
-    Flag::value(
-        "max-attempts",
-        "4",
-        "attempts per image, the first included",
-    ),
-    Flag::value(
-        "visibility-timeout",
-        "10",
-        "seconds before a silent delivery is taken back",
-    ),
-    Flag::value(
-        "outage",
-        "2",
-        "seconds at the start during which the image service refuses every attempt",
-    ),
+    ITEMS,
+    WORKERS,
+    FAILURE_RATE,
+    CORRUPT_RATE,
+    HANG_RATE,
+    MAX_ATTEMPTS,
+    VISIBILITY_TIMEOUT,
+    OUTAGE,
     TIMELINE,
     SVG,
 ];
@@ -106,20 +114,20 @@ fn main() {
 
 fn setup(flags: &Flags) -> Result<Setup, Box<dyn std::error::Error>> {
     let faults = FaultPlan::NONE
-        .with_transient(Probability::new(flags.get("failure-rate")?)?)
+        .with_transient(Probability::new(flags.get(FAILURE_RATE)?)?)
         .with_hang(
             Hang::For(Duration::from_secs(60)),
-            Probability::new(flags.get("hang-rate")?)?,
+            Probability::new(flags.get(HANG_RATE)?)?,
         );
     Ok(Setup {
-        seed: Seed::new(flags.get("seed")?),
-        items: flags.count("items")?,
-        workers: flags.count("workers")?,
+        seed: Seed::new(flags.get(SEED)?),
+        items: flags.count(ITEMS)?,
+        workers: flags.count(WORKERS)?,
         faults,
-        corrupt: Probability::new(flags.get("corrupt-rate")?)?,
-        max_attempts: MaxAttempts::new(flags.get("max-attempts")?)?,
-        visibility_timeout: Duration::from_secs(flags.get("visibility-timeout")?),
-        outage: Duration::try_from_secs_f64(flags.get("outage")?)
+        corrupt: Probability::new(flags.get(CORRUPT_RATE)?)?,
+        max_attempts: MaxAttempts::new(flags.get(MAX_ATTEMPTS)?)?,
+        visibility_timeout: Duration::from_secs(flags.get(VISIBILITY_TIMEOUT)?),
+        outage: Duration::try_from_secs_f64(flags.get(OUTAGE)?)
             .map_err(|_| "--outage takes a number of seconds, 0 or more")?,
     })
 }
@@ -233,7 +241,7 @@ fn compare(setup: Setup, flags: &Flags) -> Result<(), Box<dyn std::error::Error>
     for exercise in unfinished {
         println!("  {exercise}");
     }
-    if flags.switch(TIMELINE.name) {
+    if flags.switch(TIMELINE) {
         for (heading, timeline) in &timelines {
             println!("\n{heading}\n{}", timeline.swimlane(Terminal::detect()));
         }

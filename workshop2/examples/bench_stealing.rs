@@ -30,23 +30,20 @@ use workshop2::{FifoQueues, StealingDeques, WorkerQueues, run_on_threads};
 const ABOUT: &str = "Work stealing against rayon on real CPU work: blurring images of \
 heavy-tailed sizes.";
 
-const FLAGS: [Flag; 7] = [
-    SEED,
-    Flag::value("images", "600", "how many images"),
-    Flag::value(
-        "size",
-        "96",
-        "side of the smallest image in pixels; the largest is 4.5 times it",
-    ),
-    Flag::value("passes", "3", "blur passes per image"),
-    Flag::value(
-        "rounds",
-        "7",
-        "rounds of the three runs; the median is reported",
-    ),
-    Flag::value("threads", "0", "threads per run; 0 for one per core"),
-    SVG,
-];
+const IMAGES: Flag = Flag::value("images", "600", "how many images");
+const SIZE: Flag = Flag::value(
+    "size",
+    "96",
+    "side of the smallest image in pixels; the largest is 4.5 times it",
+);
+const PASSES: Flag = Flag::value("passes", "3", "blur passes per image");
+const ROUNDS: Flag = Flag::value(
+    "rounds",
+    "7",
+    "rounds of the three runs; the median is reported",
+);
+const THREADS: Flag = Flag::value("threads", "0", "threads per run; 0 for one per core");
+const FLAGS: [Flag; 7] = [SEED, IMAGES, SIZE, PASSES, ROUNDS, THREADS, SVG];
 
 /// A grayscale image.
 #[derive(Clone)]
@@ -62,18 +59,13 @@ fn main() {
 }
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
-    let read = |name: &str| flags.count::<usize>(name);
-    let (images, size, passes, rounds) = (
-        read("images")?,
-        read("size")?,
-        read("passes")?,
-        read("rounds")?,
-    );
+    let read = |flag: Flag| flags.count::<usize>(flag);
+    let (images, size, passes, rounds) = (read(IMAGES)?, read(SIZE)?, read(PASSES)?, read(ROUNDS)?);
     if size < 8 {
         return Err("--size must be at least 8".into());
     }
-    let seed = Seed::new(flags.get::<u64>("seed")?);
-    let threads = match flags.get::<usize>("threads")? {
+    let seed = Seed::new(flags.get::<u64>(SEED)?);
+    let threads = match flags.get::<usize>(THREADS)? {
         0 => std::thread::available_parallelism().map_or(1, usize::from),
         threads => threads,
     };

@@ -20,21 +20,18 @@ use workshop2::{Candidate, Placement, PowerOfChoices};
 const ABOUT: &str = "Balls into bins with one, two and three random choices: the fullest bin \
 against the theory.";
 
-const FLAGS: [Flag; 4] = [
-    SEED,
-    Flag::value("balls", "1000000", "how many balls, and as many bins"),
-    Flag::value("choices", "3", "try 1, 2, … up to this many choices"),
-    SVG,
-];
+const BALLS: Flag = Flag::value("balls", "1000000", "how many balls, and as many bins");
+const CHOICES: Flag = Flag::value("choices", "3", "try 1, 2, … up to this many choices");
+const FLAGS: [Flag; 4] = [SEED, BALLS, CHOICES, SVG];
 
 fn main() {
     demo::launch(ABOUT, &FLAGS, run);
 }
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
-    let seed = Seed::new(flags.get("seed")?);
-    let balls: usize = flags.count("balls")?;
-    let most_choices: usize = flags.count("choices")?;
+    let seed = Seed::new(flags.get(SEED)?);
+    let balls: usize = flags.count(BALLS)?;
+    let most_choices: usize = flags.count(CHOICES)?;
     if !(3..=u32::MAX as usize).contains(&balls) || most_choices == 0 {
         return Err(format!(
             "--balls must be between 3 and {} and --choices at least 1",

@@ -37,29 +37,34 @@ use workshop2::{
 const ABOUT: &str = "One workload through every placement strategy: makespan against its lower \
 bound, fairness, queue latency and steals.";
 
+const WORKLOAD: Flag = Flag::value(
+    "workload",
+    "heavy-tailed",
+    "uniform, heavy-tailed or one-giant",
+);
+const JOBS: Flag = Flag::value("jobs", "1000", "how many jobs");
+const SPEEDS: Flag = Flag::value(
+    "speeds",
+    "0.25,1,1,1",
+    "speed factor of each machine, 0 < speed <= 1",
+);
+const UTILISATION: Flag = Flag::value(
+    "utilisation",
+    "0.8",
+    "offered load as a share of the fleet's capacity",
+);
+const SEEDS: Flag = Flag::value(
+    "seeds",
+    "1",
+    "run this many seeds and summarise each strategy's ratio to the bound",
+);
 const FLAGS: [Flag; 8] = [
     SEED,
-    Flag::value(
-        "workload",
-        "heavy-tailed",
-        "uniform, heavy-tailed or one-giant",
-    ),
-    Flag::value("jobs", "1000", "how many jobs"),
-    Flag::value(
-        "speeds",
-        "0.25,1,1,1",
-        "speed factor of each machine, 0 < speed <= 1",
-    ),
-    Flag::value(
-        "utilisation",
-        "0.8",
-        "offered load as a share of the fleet's capacity",
-    ),
-    Flag::value(
-        "seeds",
-        "1",
-        "run this many seeds and summarise each strategy's ratio to the bound",
-    ),
+    WORKLOAD,
+    JOBS,
+    SPEEDS,
+    UTILISATION,
+    SEEDS,
     VERBOSE,
     SVG,
 ];
@@ -107,7 +112,7 @@ fn main() {
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
     let settings = read(flags)?;
-    logging::init_for_demo(flags.switch("verbose"));
+    logging::init_for_demo(flags.switch(VERBOSE));
     println!(
         "{} {} jobs at {} of capacity on machines of speed {:?}",
         settings.jobs,
@@ -289,17 +294,17 @@ struct Settings {
 }
 
 fn read(flags: &Flags) -> Result<Settings, String> {
-    let number = |name: &str| flags.count::<u64>(name).map_err(|error| error.to_string());
-    let seed = Seed::new(flags.get("seed").map_err(|error| error.to_string())?);
-    let seeds = number("seeds")?;
+    let number = |flag: Flag| flags.count::<u64>(flag).map_err(|error| error.to_string());
+    let seed = Seed::new(flags.get(SEED).map_err(|error| error.to_string())?);
+    let seeds = number(SEEDS)?;
     let workload = flags
-        .get::<String>("workload")
+        .get::<String>(WORKLOAD)
         .map_err(|error| error.to_string())?
         .parse()
         .map_err(|error: workshop2::UnknownWorkload| error.to_string())?;
-    let jobs = flags.get("jobs").map_err(|error| error.to_string())?;
+    let jobs = flags.get(JOBS).map_err(|error| error.to_string())?;
     let speeds = flags
-        .get::<String>("speeds")
+        .get::<String>(SPEEDS)
         .map_err(|error| error.to_string())?
         .split(',')
         .map(|speed| {
@@ -310,12 +315,8 @@ fn read(flags: &Flags) -> Result<Settings, String> {
         })
         .collect::<Result<Vec<f64>, String>>()?;
     let fleet = Fleet::new(&speeds, seed).map_err(|error| format!("--speeds: {error}"))?;
-    let utilisation = Probability::new(
-        flags
-            .get("utilisation")
-            .map_err(|error| error.to_string())?,
-    )
-    .map_err(|error| format!("--utilisation: {error}"))?;
+    let utilisation = Probability::new(flags.get(UTILISATION).map_err(|error| error.to_string())?)
+        .map_err(|error| format!("--utilisation: {error}"))?;
     Ok(Settings {
         seed,
         seeds,

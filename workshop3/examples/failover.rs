@@ -33,12 +33,9 @@ use workshop3::{Cluster, ClusterConfig, NodeContext, Story, run_candidate};
 
 const ABOUT: &str = "failover: failover time p50/p99/max over many seeds against its bound, and steady-state messages";
 
-const FLAGS: [Flag; 4] = [
-    SEED,
-    Flag::value("seeds", "1000", "how many seeds to measure failover over"),
-    Flag::value("candidates", "3", "how many replicas compete to lead"),
-    SVG,
-];
+const SEEDS: Flag = Flag::value("seeds", "1000", "how many seeds to measure failover over");
+const CANDIDATES: Flag = Flag::value("candidates", "3", "how many replicas compete to lead");
+const FLAGS: [Flag; 4] = [SEED, SEEDS, CANDIDATES, SVG];
 
 /// How long the steady state is measured for.
 const STEADY: Duration = Duration::from_secs(60);
@@ -60,9 +57,9 @@ fn main() {
 }
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
-    let first: u64 = flags.get("seed")?;
-    let seeds: u64 = flags.count("seeds")?;
-    let candidates: u32 = flags.count("candidates")?;
+    let first: u64 = flags.get(SEED)?;
+    let seeds: u64 = flags.count(SEEDS)?;
+    let candidates: u32 = flags.count(CANDIDATES)?;
     let config = ClusterConfig::new(candidates);
     let bound = failover_bound(&config);
 

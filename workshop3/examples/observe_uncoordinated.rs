@@ -23,24 +23,19 @@ use workshop3::{Cluster, ClusterConfig, StoredWrite, Story, act_without_election
 const ABOUT: &str =
     "observe_uncoordinated: without an election every replica writes, and storage takes it all";
 
-const FLAGS: [Flag; 6] = [
-    SEED,
-    Flag::value("replicas", "3", "how many replicas of the service"),
-    Flag::value("seconds", "10", "how long to run, in simulated seconds"),
-    VERBOSE,
-    TIMELINE,
-    SVG,
-];
+const REPLICAS: Flag = Flag::value("replicas", "3", "how many replicas of the service");
+const SECONDS: Flag = Flag::value("seconds", "10", "how long to run, in simulated seconds");
+const FLAGS: [Flag; 6] = [SEED, REPLICAS, SECONDS, VERBOSE, TIMELINE, SVG];
 
 fn main() {
     demo::launch(ABOUT, &FLAGS, run);
 }
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
-    let seed = Seed::new(flags.get("seed")?);
-    let replicas: u32 = flags.count("replicas")?;
-    let seconds: u64 = flags.count("seconds")?;
-    logging::init_for_demo(flags.switch("verbose"));
+    let seed = Seed::new(flags.get(SEED)?);
+    let replicas: u32 = flags.count(REPLICAS)?;
+    let seconds: u64 = flags.count(SECONDS)?;
+    logging::init_for_demo(flags.switch(VERBOSE));
 
     let (log, story): (Vec<StoredWrite>, Story) = simulate(async move {
         let cluster = Cluster::start(seed, ClusterConfig::new(replicas), act_without_election)?;
@@ -49,7 +44,7 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
         Ok::<_, workshop3::ClusterError>((log, Story::of(&cluster)))
     })?;
     let timeline = story.timeline();
-    if flags.switch(TIMELINE.name) {
+    if flags.switch(TIMELINE) {
         println!("{}", timeline.swimlane(Terminal::detect()));
     }
 

@@ -35,14 +35,9 @@ use workshop3::{
 const ABOUT: &str =
     "split_brain: a paused leader's stale write, accepted without fencing and refused with it";
 
-const FLAGS: [Flag; 6] = [
-    SEED,
-    Flag::value("pause", "30", "how long the leader is paused, in seconds"),
-    Flag::value("candidates", "3", "how many replicas compete to lead"),
-    VERBOSE,
-    TIMELINE,
-    SVG,
-];
+const PAUSE: Flag = Flag::value("pause", "30", "how long the leader is paused, in seconds");
+const CANDIDATES: Flag = Flag::value("candidates", "3", "how many replicas compete to lead");
+const FLAGS: [Flag; 6] = [SEED, PAUSE, CANDIDATES, VERBOSE, TIMELINE, SVG];
 
 /// What one run of the scenario produced.
 struct Outcome {
@@ -63,10 +58,10 @@ fn main() {
 }
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
-    let seed = Seed::new(flags.get("seed")?);
-    let pause = Duration::from_secs(flags.get("pause")?);
-    let candidates: u32 = flags.count("candidates")?;
-    logging::init_for_demo(flags.switch("verbose"));
+    let seed = Seed::new(flags.get(SEED)?);
+    let pause = Duration::from_secs(flags.get(PAUSE)?);
+    let candidates: u32 = flags.count(CANDIDATES)?;
+    logging::init_for_demo(flags.switch(VERBOSE));
 
     let mut table = Table::new([
         "storage",
@@ -114,7 +109,7 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
         for line in highlights(outcome) {
             println!("  {}", paint(&line));
         }
-        if flags.switch(TIMELINE.name) {
+        if flags.switch(TIMELINE) {
             println!(
                 "\n{}",
                 outcome.story.timeline().swimlane(Terminal::detect())

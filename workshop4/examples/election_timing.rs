@@ -26,18 +26,15 @@ use workshop4::{ClusterEvent, RaftCluster, RaftConfig, Role};
 
 const ABOUT: &str = "election_timing: time to elect a new leader, per election timeout range (Raft paper, Figure 16)";
 
-const FLAGS: [Flag; 6] = [
-    SVG,
-    SEED,
-    Flag::value("trials", "1000", "crashes per timeout range"),
-    Flag::value(
-        "give-up",
-        "10",
-        "seconds after which a trial counts as never electing",
-    ),
-    Flag::value("latency-min", "5", "shortest one-way message time, ms"),
-    Flag::value("latency-max", "10", "longest one-way message time, ms"),
-];
+const TRIALS: Flag = Flag::value("trials", "1000", "crashes per timeout range");
+const GIVE_UP: Flag = Flag::value(
+    "give-up",
+    "10",
+    "seconds after which a trial counts as never electing",
+);
+const LATENCY_MIN: Flag = Flag::value("latency-min", "5", "shortest one-way message time, ms");
+const LATENCY_MAX: Flag = Flag::value("latency-max", "10", "longest one-way message time, ms");
+const FLAGS: [Flag; 6] = [SVG, SEED, TRIALS, GIVE_UP, LATENCY_MIN, LATENCY_MAX];
 
 /// The ranges of Figure 16's top graph, in milliseconds.
 const RANGES: [(u64, u64); 6] = [
@@ -68,12 +65,12 @@ fn main() {
 }
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
-    let seed = Seed::new(flags.get("seed")?);
-    let trials = flags.count::<u64>("trials")?;
-    let give_up = Duration::from_secs(flags.get("give-up")?);
+    let seed = Seed::new(flags.get(SEED)?);
+    let trials = flags.count::<u64>(TRIALS)?;
+    let give_up = Duration::from_secs(flags.get(GIVE_UP)?);
     let latency = (
-        Duration::from_millis(flags.get("latency-min")?),
-        Duration::from_millis(flags.get("latency-max")?),
+        Duration::from_millis(flags.get(LATENCY_MIN)?),
+        Duration::from_millis(flags.get(LATENCY_MAX)?),
     );
     let conditions = NetworkConditions::reliable().with_latency(latency.0, latency.1)?;
     let mut table = Table::new([

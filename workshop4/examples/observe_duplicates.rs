@@ -25,23 +25,20 @@ use workshop4::{Deduplication, run_account_service};
 const ABOUT: &str =
     "observe_duplicates: at-least-once delivery makes duplicates; exactly-once takes work";
 
-const FLAGS: [Flag; 5] = [
-    SEED,
-    Flag::value("clients", "5", "clients making deposits"),
-    Flag::value("deposits", "40", "deposits per client"),
-    Flag::value("images", "50", "images through the pipeline"),
-    SVG,
-];
+const CLIENTS: Flag = Flag::value("clients", "5", "clients making deposits");
+const DEPOSITS: Flag = Flag::value("deposits", "40", "deposits per client");
+const IMAGES: Flag = Flag::value("images", "50", "images through the pipeline");
+const FLAGS: [Flag; 5] = [SEED, CLIENTS, DEPOSITS, IMAGES, SVG];
 
 fn main() {
     demo::launch(ABOUT, &FLAGS, run);
 }
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
-    let seed = Seed::new(flags.get("seed")?);
-    let clients = flags.count::<u64>("clients")?;
-    let deposits = flags.get::<u64>("deposits")?;
-    let images = flags.get::<u64>("images")?;
+    let seed = Seed::new(flags.get(SEED)?);
+    let clients = flags.count::<u64>(CLIENTS)?;
+    let deposits = flags.get::<u64>(DEPOSITS)?;
+    let images = flags.get::<u64>(IMAGES)?;
     let mut unfinished = Vec::new();
     let mut overcharged = BarChart::new("cents credited twice");
     let mut duplicated = BarChart::new("photos shown more than once");

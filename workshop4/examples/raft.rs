@@ -34,20 +34,16 @@ use workshop4::{ClusterEvent, LogIndex, RaftCluster, Role};
 
 const ABOUT: &str = "raft: five Raft-lite nodes through a crash, a partition and a heal";
 
-const FLAGS: [Flag; 4] = [
-    SEED,
-    Flag::value("commands", "10", "commands to commit in each phase"),
-    TIMELINE,
-    SVG,
-];
+const COMMANDS: Flag = Flag::value("commands", "10", "commands to commit in each phase");
+const FLAGS: [Flag; 4] = [SEED, COMMANDS, TIMELINE, SVG];
 
 fn main() {
     demo::launch(ABOUT, &FLAGS, run);
 }
 
 fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
-    let seed = Seed::new(flags.get("seed")?);
-    let commands = flags.count("commands")?;
+    let seed = Seed::new(flags.get(SEED)?);
+    let commands = flags.count(COMMANDS)?;
     let recording = Recording::start();
     let outcome = unless_unfinished(|| simulate(afternoon(seed, commands)));
     let timeline = recording.finish();
@@ -60,7 +56,7 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     print!("{story}");
-    if flags.switch(TIMELINE.name) {
+    if flags.switch(TIMELINE) {
         println!("\n{}", timeline.swimlane(Terminal::detect()));
     }
     save_picture(flags, || {

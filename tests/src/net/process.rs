@@ -43,43 +43,52 @@ use super::node_log::NodeLog;
 use super::server::{ConnectionLimits, NodeOptions, run_node};
 use crate::QueueConfig;
 
+const ID: Flag = Flag::value("id", "1", "this node's number");
+const LISTEN: Flag = Flag::value(
+    "listen",
+    "127.0.0.1:0",
+    "the address to listen on (port 0: any free port)",
+);
+const PEERS: Flag = Flag::value(
+    "peers",
+    "stdin",
+    "the other nodes, as 2=ADDRESS,3=ADDRESS; `stdin` reads them from the next input line",
+);
+const DATA_DIR: Flag = Flag::value(
+    "data-dir",
+    "target/queue-node",
+    "where the node keeps its journal",
+);
+const SEED: Flag = Flag::value("seed", "1", "seeds the node's election timeouts");
+const NO_SYNC: Flag = Flag::switch(
+    "no-sync",
+    "do not sync journal writes: an acknowledged message can be lost in a power cut (demos only)",
+);
+const SINGLE_NODE: Flag = Flag::switch(
+    "single-node",
+    "run a cluster of one, with no peers: nothing is replicated",
+);
+const MAX_CLIENTS: Flag = Flag::value(
+    "max-clients",
+    "256",
+    "client connections open at once; more are closed at once",
+);
+const IDLE_TIMEOUT_MS: Flag = Flag::value(
+    "idle-timeout-ms",
+    "60000",
+    "milliseconds a connection may stay silent before it is closed",
+);
 /// The flags of a node process.
 pub const NODE_FLAGS: [Flag; 9] = [
-    Flag::value("id", "1", "this node's number"),
-    Flag::value(
-        "listen",
-        "127.0.0.1:0",
-        "the address to listen on (port 0: any free port)",
-    ),
-    Flag::value(
-        "peers",
-        "stdin",
-        "the other nodes, as 2=ADDRESS,3=ADDRESS; `stdin` reads them from the next input line",
-    ),
-    Flag::value(
-        "data-dir",
-        "target/queue-node",
-        "where the node keeps its journal",
-    ),
-    Flag::value("seed", "1", "seeds the node's election timeouts"),
-    Flag::switch(
-        "no-sync",
-        "do not sync journal writes: an acknowledged message can be lost in a power cut (demos only)",
-    ),
-    Flag::switch(
-        "single-node",
-        "run a cluster of one, with no peers: nothing is replicated",
-    ),
-    Flag::value(
-        "max-clients",
-        "256",
-        "client connections open at once; more are closed at once",
-    ),
-    Flag::value(
-        "idle-timeout-ms",
-        "60000",
-        "milliseconds a connection may stay silent before it is closed",
-    ),
+    ID,
+    LISTEN,
+    PEERS,
+    DATA_DIR,
+    SEED,
+    NO_SYNC,
+    SINGLE_NODE,
+    MAX_CLIENTS,
+    IDLE_TIMEOUT_MS,
 ];
 
 /// What a node's command line says.
@@ -137,9 +146,9 @@ impl NodeCommandLine {
     /// [`CommandLineError`] naming what is wrong.
     pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Self, CommandLineError> {
         let flags = Flags::parse_from(args, &NODE_FLAGS)?;
-        let id = NodeId::new(flags.get("id")?);
-        let single_node = flags.switch("single-node");
-        let peers = match flags.get::<String>("peers")?.as_str() {
+        let id = NodeId::new(flags.get(ID)?);
+        let single_node = flags.switch(SINGLE_NODE);
+        let peers = match flags.get::<String>(PEERS)?.as_str() {
             "stdin" if !single_node => None,
             "stdin" => Some(BTreeMap::new()),
             list => Some(parse_peers(list)?),
@@ -147,8 +156,8 @@ impl NodeCommandLine {
         if let Some(peers) = &peers {
             check_peers(id, peers, single_node)?;
         }
-        let max_clients: usize = flags.get("max-clients")?;
-        let idle_timeout: u64 = flags.get("idle-timeout-ms")?;
+        let max_clients: usize = flags.get(MAX_CLIENTS)?;
+        let idle_timeout: u64 = flags.get(IDLE_TIMEOUT_MS)?;
         if max_clients == 0 {
             return Err(CommandLineError::Zero("max-clients"));
         }
@@ -157,11 +166,11 @@ impl NodeCommandLine {
         }
         Ok(Self {
             id,
-            listen: flags.get("listen")?,
+            listen: flags.get(LISTEN)?,
             peers,
-            data_dir: PathBuf::from(flags.get::<String>("data-dir")?),
-            seed: Seed::new(flags.get("seed")?),
-            durability: if flags.switch("no-sync") {
+            data_dir: PathBuf::from(flags.get::<String>(DATA_DIR)?),
+            seed: Seed::new(flags.get(SEED)?),
+            durability: if flags.switch(NO_SYNC) {
                 Durability::Unsynced
             } else {
                 Durability::Synced
