@@ -12,7 +12,7 @@ use std::panic::{self, AssertUnwindSafe};
 use coordination::Seed;
 use coordination::unfinished::UnfinishedExercise;
 
-use crate::sim::ScenarioReport;
+use crate::sim::{ScenarioReport, Violation};
 
 /// How many seeds a scenario of ten thousand messages runs by default: each
 /// takes one to three seconds of real time, and the whole capstone's test
@@ -73,7 +73,7 @@ pub fn assert_every_rule_held(report: &ScenarioReport) {
     if broken.is_empty() {
         return;
     }
-    let shown: Vec<&String> = broken.iter().take(12).collect();
+    let shown: Vec<&Violation> = broken.iter().take(12).collect();
     let more = broken.len().saturating_sub(shown.len());
     let mut message = format!("{} rule(s) broken in {}:\n", broken.len(), report.name);
     for line in shown {

@@ -11,12 +11,17 @@
 //! nothing applied twice, and the replicas' logs agreeing on every
 //! committed index.
 
-use capstone::sim::{Scenario, ScenarioReport};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use capstone::sim::{Scenario, ScenarioReport, StillQueued, Violation};
 use capstone::testing::{
     SCENARIO_SEEDS, assert_every_rule_held, exam, for_each_scenario_seed, sweep,
 };
-use coordination::Seed;
-use coordination::sim::simulate;
+use capstone::{ConsumerStats, DeadLetteredMessage, MessageId, QueueAttributes, Upload};
+use coordination::sim::{MessageCounts, simulate};
+use coordination::{DeadLetterReason, Seed, WorkError};
+use workshop4::pipeline::ImageId;
 
 /// Plays `scenario` from `seed`, prints its summary (shown when the test
 /// fails, or with `--nocapture`) and checks every rule.
@@ -121,4 +126,113 @@ fn the_same_seed_gives_the_same_run() {
             );
         }
     });
+}
+
+/// Each rule names the message that broke it: a report of a run that lost
+/// one upload, queued one twice, published poison and dead-lettered a
+/// healthy upload lists exactly those violations, and no others.
+#[test]
+fn each_broken_rule_is_reported_with_the_message_that_broke_it() {
+    let upload = |image: u64, corrupt: bool| Upload {
+        image: ImageId::new(image),
+        size_kb: 100,
+        corrupt,
+    };
+    let uploads = vec![
+        upload(1, false),
+        upload(2, false),
+        upload(3, false),
+        upload(4, true),
+        upload(5, false),
+    ];
+    let message = MessageId::new;
+    let queued = BTreeMap::from([
+        (ImageId::new(1), vec![message(1)]),
+        (ImageId::new(2), vec![message(2)]),
+        (ImageId::new(3), vec![message(3), message(6)]),
+        (ImageId::new(4), vec![message(4)]),
+        (ImageId::new(5), vec![message(5)]),
+    ]);
+    let posts = BTreeMap::from([
+        (ImageId::new(1), 1),
+        (ImageId::new(3), 1),
+        (ImageId::new(4), 1),
+    ]);
+    let healthy_letter = DeadLetteredMessage {
+        id: message(5),
+        body: uploads[4].body(),
+        receive_count: 5,
+        reason: DeadLetterReason::AttemptsExhausted,
+        last_error: Some(WorkError::transient("503")),
+        dead_lettered_at: Duration::from_secs(9),
+    };
+    let report = ScenarioReport {
+        name: "a run that broke four rules",
+        seed: Seed::new(1),
+        finished: true,
+        uploads,
+        queued,
+        posts,
+        dead_letters: BTreeMap::from([(message(5), healthy_letter)]),
+        left_in_queue: BTreeMap::from([(message(2), 3)]),
+        attributes: QueueAttributes::default(),
+        safety: Ok(()),
+        logs_agree: Ok(()),
+        commit_index: 0,
+        leaders: BTreeMap::new(),
+        consumers: ConsumerStats::default(),
+        duplicate_sends: 0,
+        retries_answered: 0,
+        client_crashes: 0,
+        network: MessageCounts::default(),
+        simulated: Duration::from_secs(10),
+        wall: Duration::from_secs(1),
+    };
+    let broken = report.violations();
+    let expected = [
+        Violation::Lost {
+            image: ImageId::new(2),
+            message: message(2),
+            still_queued: Some(StillQueued {
+                message: message(2),
+                receives: 3,
+            }),
+        },
+        Violation::QueuedMoreThanOnce {
+            image: ImageId::new(3),
+            messages: vec![message(3), message(6)],
+        },
+        Violation::PoisonPublished {
+            image: ImageId::new(4),
+            message: message(4),
+            posts: 1,
+        },
+        Violation::PoisonNotDeadLettered {
+            image: ImageId::new(4),
+            message: message(4),
+            still_queued: None,
+        },
+        Violation::Lost {
+            image: ImageId::new(5),
+            message: message(5),
+            still_queued: None,
+        },
+        Violation::HealthyDeadLettered {
+            image: ImageId::new(5),
+            message: message(5),
+            receive_count: 5,
+            reason: DeadLetterReason::AttemptsExhausted,
+            last_error: Some(WorkError::transient("503")),
+        },
+    ];
+    assert_eq!(
+        broken, expected,
+        "the violations, in upload order, name each broken rule's message"
+    );
+    assert_eq!(
+        broken[0].to_string(),
+        "image-2 (message-2) was never published: lost (message-2 is still in the queue after 3 \
+         receive(s))",
+        "a violation reads as one line naming its message"
+    );
 }

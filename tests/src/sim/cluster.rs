@@ -28,6 +28,8 @@ use coordination::{NodeId, Seed};
 use tokio::time::{Interval, MissedTickBehavior};
 use workshop4::{Entry, LogIndex, RaftConfig, Role, Term};
 
+use super::{LogDisagreement, SafetyViolation};
+
 use crate::{
     Command, DurableState, NodeReport, Packet, QueueConfig, QueueNode, QueueRequest, QueueResponse,
     QueueStateMachine, Transport, TransportError,
@@ -63,7 +65,7 @@ pub struct QueueCluster {
     /// The next index each replica's current life must apply.
     next_to_apply: BTreeMap<NodeId, u64>,
     /// The first safety violation seen.
-    violation: Option<String>,
+    violation: Option<SafetyViolation>,
     /// The leader of each term, as seen when it took office.
     leaders: BTreeMap<Term, NodeId>,
 }
@@ -239,8 +241,8 @@ impl QueueCluster {
     /// different commands at one index, or one applied out of order.
     ///
     /// # Errors
-    /// The violation, in words.
-    pub fn check_safety(&self) -> Result<(), String> {
+    /// The violation.
+    pub fn check_safety(&self) -> Result<(), SafetyViolation> {
         match &self.violation {
             Some(violation) => Err(violation.clone()),
             None => Ok(()),
@@ -254,7 +256,7 @@ impl QueueCluster {
     /// # Errors
     /// The first disagreement, naming the replicas, the index and what each
     /// holds there.
-    pub fn check_logs_agree(&self) -> Result<(), String> {
+    pub fn check_logs_agree(&self) -> Result<(), LogDisagreement> {
         for (&id, replica) in &self.replicas {
             let memory = replica.raft().log().entries();
             let disk = self
@@ -262,11 +264,11 @@ impl QueueCluster {
                 .get(&id)
                 .map_or(&[][..], |disk| &disk.entries[..]);
             if memory != disk {
-                return Err(format!(
-                    "{id}'s log in memory ({} entries) differs from its log on disk ({} entries)",
-                    memory.len(),
-                    disk.len()
-                ));
+                return Err(LogDisagreement::MemoryAndDisk {
+                    node: id,
+                    in_memory: memory.len(),
+                    on_disk: disk.len(),
+                });
             }
         }
         let Some((&reference, most)) = self
@@ -283,10 +285,13 @@ impl QueueCluster {
                 let index = LogIndex::new(raw);
                 let (ours, theirs) = (reference_log.entry(index), log.entry(index));
                 if ours != theirs {
-                    return Err(format!(
-                        "{reference} and {id} disagree at committed {index}: {ours:?} against \
-                         {theirs:?}"
-                    ));
+                    return Err(LogDisagreement::Committed {
+                        reference,
+                        node: id,
+                        index,
+                        ours: ours.cloned().map(Box::new),
+                        theirs: theirs.cloned().map(Box::new),
+                    });
                 }
             }
         }
@@ -383,20 +388,23 @@ impl QueueCluster {
         }
         let expected = self.next_to_apply.entry(id).or_insert(1);
         if entry.index.get() != *expected {
-            self.violation = Some(format!(
-                "{id} applied {} when index {} was next: out of order",
-                entry.index, expected
-            ));
+            self.violation = Some(SafetyViolation::OutOfOrder {
+                node: id,
+                applied: entry.index,
+                expected: *expected,
+            });
             return;
         }
         *expected += 1;
         let position = usize::try_from(entry.index.get() - 1).unwrap_or(usize::MAX);
         match self.applied.get(position) {
             Some(first) if *first != entry.command => {
-                self.violation = Some(format!(
-                    "{id} applied {:?} at {}, but another replica applied {:?} there",
-                    entry.command, entry.index, first
-                ));
+                self.violation = Some(SafetyViolation::Conflict {
+                    node: id,
+                    index: entry.index,
+                    applied: Box::new(entry.command),
+                    first: Box::new(first.clone()),
+                });
             }
             Some(_) => {}
             None => self.applied.push(entry.command),

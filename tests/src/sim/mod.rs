@@ -10,7 +10,9 @@
 mod cluster;
 mod report;
 mod scenario;
+mod violation;
 
 pub use cluster::{QueueCluster, SimTransport};
 pub use report::ScenarioReport;
 pub use scenario::{ClusterFault, Scenario, ScenarioError};
+pub use violation::{LogDisagreement, SafetyViolation, StillQueued, Violation};

@@ -27,7 +27,9 @@ use workshop4::pipeline::ImageId;
 use workshop4::{Reply, Term};
 
 use crate::sim::scenario::Clients;
-use crate::sim::{QueueCluster, Scenario};
+use crate::sim::{
+    LogDisagreement, QueueCluster, SafetyViolation, Scenario, StillQueued, Violation,
+};
 use crate::{
     Command, CommandOutput, ConsumerStats, DeadLetteredMessage, MessageId, QueueAttributes,
     QueueOperation, QueueOutput, QueueStateMachine, SendOutcome, Upload, lock,
@@ -55,9 +57,9 @@ pub struct ScenarioReport {
     /// The queue's counts at the end.
     pub attributes: QueueAttributes,
     /// The first safety violation the cluster saw, if any.
-    pub safety: Result<(), String>,
+    pub safety: Result<(), SafetyViolation>,
     /// Whether the replicas' logs agree on every committed index.
-    pub logs_agree: Result<(), String>,
+    pub logs_agree: Result<(), LogDisagreement>,
     /// The commit index at the end.
     pub commit_index: u64,
     /// The leader of each term.
@@ -132,21 +134,20 @@ impl ScenarioReport {
         }
     }
 
-    /// Every broken rule, one line each, naming the message that broke it;
-    /// empty when the run kept every rule.
-    pub fn violations(&self) -> Vec<String> {
+    /// Every broken rule, each naming the message that broke it (its
+    /// `Display` is one line); empty when the run kept every rule.
+    pub fn violations(&self) -> Vec<Violation> {
         let mut broken = Vec::new();
         if !self.finished {
-            broken.push(format!(
-                "the run was still going at its time limit: {} messages left in the queue",
-                self.left_in_queue.len()
-            ));
+            broken.push(Violation::Unfinished {
+                left_in_queue: self.left_in_queue.len(),
+            });
         }
         if let Err(violation) = &self.safety {
-            broken.push(format!("safety: {violation}"));
+            broken.push(Violation::Safety(violation.clone()));
         }
         if let Err(disagreement) = &self.logs_agree {
-            broken.push(format!("the replicas' logs disagree: {disagreement}"));
+            broken.push(Violation::LogsDisagree(disagreement.clone()));
         }
         let dead_letters_per_image = self.dead_letters_per_image();
         for upload in &self.uploads {
@@ -155,66 +156,69 @@ impl ScenarioReport {
             let posts = self.posts.get(&image).copied().unwrap_or(0);
             let message = match queued {
                 [] => {
-                    broken.push(format!(
-                        "{image} was never queued, though its producer finished: lost before \
-                         the queue"
-                    ));
+                    broken.push(Violation::NeverQueued { image });
                     continue;
                 }
                 [message] => *message,
                 [first, ..] => {
-                    broken.push(format!(
-                        "{image} was queued {} times ({}): deduplication by id failed",
-                        queued.len(),
-                        list(queued)
-                    ));
+                    broken.push(Violation::QueuedMoreThanOnce {
+                        image,
+                        messages: queued.to_vec(),
+                    });
                     *first
                 }
             };
             let letter = dead_letters_per_image.get(&image);
-            let still_queued = queued
-                .iter()
-                .find_map(|id| self.left_in_queue.get(id).map(|receives| (id, receives)));
+            let still_queued = queued.iter().find_map(|&id| {
+                self.left_in_queue.get(&id).map(|&receives| StillQueued {
+                    message: id,
+                    receives,
+                })
+            });
             if upload.corrupt {
                 if posts > 0 {
-                    broken.push(format!(
-                        "{image} ({message}) is poison but was published {posts} time(s)"
-                    ));
+                    broken.push(Violation::PoisonPublished {
+                        image,
+                        message,
+                        posts,
+                    });
                 }
                 match letter {
-                    None => broken.push(format!(
-                        "{image} ({message}) is poison but is not in the dead-letter queue{}",
-                        where_else(still_queued)
-                    )),
-                    Some(letter) if letter.receive_count == 0 => broken.push(format!(
-                        "{image} ({}) is in the dead-letter queue with no receive count",
-                        letter.id
-                    )),
+                    None => broken.push(Violation::PoisonNotDeadLettered {
+                        image,
+                        message,
+                        still_queued,
+                    }),
+                    Some(letter) if letter.receive_count == 0 => {
+                        broken.push(Violation::DeadLetteredWithoutReceives {
+                            image,
+                            message: letter.id,
+                        });
+                    }
                     Some(_) => {}
                 }
             } else {
                 match posts {
                     1 => {}
-                    0 => broken.push(format!(
-                        "{image} ({message}) was never published: lost{}",
-                        where_else(still_queued)
-                    )),
-                    many => broken.push(format!(
-                        "{image} ({message}) was published {many} times: applied more than once"
-                    )),
+                    0 => broken.push(Violation::Lost {
+                        image,
+                        message,
+                        still_queued,
+                    }),
+                    many => broken.push(Violation::PublishedMoreThanOnce {
+                        image,
+                        message,
+                        posts: many,
+                    }),
                 }
                 if let Some(letter) = letter {
-                    broken.push(format!(
-                        "{image} ({}) is healthy but was dead-lettered after {} receive(s): {}{}",
-                        letter.id,
-                        letter.receive_count,
-                        letter.reason,
-                        letter
-                            .last_error
-                            .as_ref()
-                            .map(|error| format!(" ({error})"))
-                            .unwrap_or_default()
-                    ));
+                    broken.push(Violation::HealthyDeadLettered {
+                        image,
+                        message: letter.id,
+                        receive_count: letter.receive_count,
+                        reason: letter.reason,
+                        last_error: letter.last_error.clone(),
+                    });
                 }
             }
         }
@@ -300,24 +304,6 @@ impl fmt::Display for ScenarioReport {
             network.dropped
         )
     }
-}
-
-/// Where a message that should have been settled is instead.
-fn where_else(still_queued: Option<(&MessageId, &u32)>) -> String {
-    match still_queued {
-        Some((id, receives)) => {
-            format!(" ({id} is still in the queue after {receives} receive(s))")
-        }
-        None => " (it is neither in the queue nor in the dead-letter queue)".to_string(),
-    }
-}
-
-/// Message ids, comma-separated.
-fn list(ids: &[MessageId]) -> String {
-    ids.iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Applies the committed commands again and notes, per image, every
