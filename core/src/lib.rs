@@ -52,6 +52,7 @@ pub mod sim;
 pub mod status;
 pub mod timeline;
 pub mod tracker;
+pub mod wait;
 pub mod work_item;
 pub mod worker;
 

@@ -50,8 +50,8 @@ use std::fmt;
 use std::time::Duration;
 
 use coordination::sim::{
-    Envelope, Inboxes, MessageCounts, Network, NetworkConditions, NetworkError, Node, NodeStatus,
-    clock,
+    Envelope, Inboxes, LifecycleStep, MessageCounts, Network, NetworkConditions, NetworkError,
+    Node, NodeStatus, clock,
 };
 use coordination::timeline::{self, Activity, Mark, Outcome, SpanId};
 use coordination::{NodeId, Probability, Seed, SimRng};
@@ -464,7 +464,7 @@ impl<C: Command> RaftCluster<C> {
             .get(&node)
             .ok_or(NetworkError::IllegalTransition {
                 node,
-                action: "restart",
+                action: LifecycleStep::Restart,
                 status: self.network.status(node)?,
             })?;
         let log = disk.log();
