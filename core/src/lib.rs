@@ -54,6 +54,7 @@ pub mod status;
 pub mod timeline;
 pub mod tracker;
 pub mod unfinished;
+pub mod wait;
 pub mod work_item;
 pub mod worker;
 

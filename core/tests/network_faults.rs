@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use coordination::Seed;
 use coordination::sim::{
-    CallError, DropReason, NetworkConditions, NetworkError, NetworkEvent, NodeStatus, Outcome,
-    clock, simulate,
+    CallError, DropReason, LifecycleStep, NetworkConditions, NetworkError, NetworkEvent,
+    NodeStatus, Outcome, clock, simulate,
 };
 use support::{Msg, ms, network_of, node, outcomes, serve_counter};
 
@@ -409,25 +409,25 @@ fn lifecycle_steps_that_do_not_apply_are_refused() {
         };
         assert_eq!(
             network.resume(node(1)),
-            Err(refused("resume", NodeStatus::Running))
+            Err(refused(LifecycleStep::Resume, NodeStatus::Running))
         );
         assert_eq!(
             network.restart(node(1)).err(),
-            Some(refused("restart", NodeStatus::Running))
+            Some(refused(LifecycleStep::Restart, NodeStatus::Running))
         );
         network.pause(node(1)).expect("running");
         assert_eq!(
             network.pause(node(1)),
-            Err(refused("pause", NodeStatus::Paused))
+            Err(refused(LifecycleStep::Pause, NodeStatus::Paused))
         );
         network.crash(node(1)).expect("a paused node can crash");
         assert_eq!(
             network.crash(node(1)),
-            Err(refused("crash", NodeStatus::Crashed))
+            Err(refused(LifecycleStep::Crash, NodeStatus::Crashed))
         );
         assert_eq!(
             network.pause(node(1)),
-            Err(refused("pause", NodeStatus::Crashed))
+            Err(refused(LifecycleStep::Pause, NodeStatus::Crashed))
         );
     });
 }

@@ -53,6 +53,7 @@ use std::time::Duration;
 
 use coordination::sim::FaultPlan;
 use coordination::sim::clock;
+use coordination::wait;
 use coordination::{
     Attempt, DeadLetterReason, NodeId, Seed, SimRng, WorkError, WorkItemId, Worker, WorkerId,
 };
@@ -187,18 +188,8 @@ impl Host {
     }
 
     /// Waits until `ready` holds, checking again on every change.
-    async fn wait_until(&self, mut ready: impl FnMut() -> bool) {
-        loop {
-            // Registered before checking, so a change in between still
-            // wakes this waiter.
-            let changed = self.changed.notified();
-            tokio::pin!(changed);
-            changed.as_mut().enable();
-            if ready() {
-                return;
-            }
-            changed.await;
-        }
+    async fn wait_until(&self, ready: impl FnMut() -> bool) {
+        wait::wait_until(&self.changed, ready).await;
     }
 }
 

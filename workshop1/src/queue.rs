@@ -52,11 +52,11 @@
 //! [`reclaim`]: WorkQueue::reclaim
 
 use std::collections::{BTreeMap, VecDeque};
-use std::pin::pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use coordination::sim::clock;
+use coordination::wait::{self, Check};
 use coordination::{
     Attempt, DeadLetter, DeadLetterQueue, DeadLetterReason, DistributeError, InMemoryWorkTracker,
     Receipt, RunReport, TrackerError, WorkError, WorkItem, WorkItemId, WorkTracker, WorkerId,
@@ -436,15 +436,7 @@ impl<I: WorkItem, T: WorkTracker> WorkQueue<I, T> {
 
     /// Waits until the queue is drained.
     pub async fn drained(&self) {
-        loop {
-            // Register first, look second, as in `QueueChanges::next`.
-            let mut notified = pin!(self.shared.drained.notified());
-            notified.as_mut().enable();
-            if self.is_drained() {
-                return;
-            }
-            notified.await;
-        }
+        wait::wait_until(&self.shared.drained, || self.is_drained()).await;
     }
 
     /// A subscription to changes of this queue: an item received, settled,
@@ -586,17 +578,12 @@ impl<I: WorkItem, T: WorkTracker> QueueChanges<I, T> {
     /// Waits for the next change after the last one seen; returns at once if
     /// there was one since.
     pub async fn next(&mut self) {
-        loop {
-            // Register first, look second: a change between the look and the
-            // wait still wakes this waiter.
-            let mut notified = pin!(self.queue.shared.changed.notified());
-            notified.as_mut().enable();
-            let version = self.queue.lock().version;
-            if version != self.seen {
-                self.seen = version;
-                return;
-            }
-            notified.await;
-        }
+        let seen = self.seen;
+        let queue = &self.queue;
+        self.seen = wait::wait_for(&queue.shared.changed, || {
+            let version = queue.lock().version;
+            Check::from((version != seen).then_some(version))
+        })
+        .await;
     }
 }

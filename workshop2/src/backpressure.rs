@@ -33,6 +33,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use coordination::sim::clock;
+use coordination::wait::{self, Check};
 use coordination::{ConfigError, WorkItem};
 use tokio::sync::Notify;
 
@@ -230,23 +231,18 @@ impl<I: WorkItem> Intake<I> {
     /// the intake is closed and nothing waits. Call [`finish`](Self::finish)
     /// when done with it.
     pub async fn take(&self) -> Option<I> {
-        loop {
-            let notified = self.work.notified();
-            tokio::pin!(notified);
-            // Registered before looking, so a close in between still wakes it.
-            notified.as_mut().enable();
-            {
-                let mut state = self.lock();
-                if let Some(item) = state.waiting.pop_front() {
-                    state.in_progress += 1;
-                    return Some(item);
-                }
-                if state.closed {
-                    return None;
-                }
+        wait::wait_for(&self.work, || {
+            let mut state = self.lock();
+            if let Some(item) = state.waiting.pop_front() {
+                state.in_progress += 1;
+                return Check::Ready(Some(item));
             }
-            notified.await;
-        }
+            if state.closed {
+                return Check::Ready(None);
+            }
+            Check::WaitForChange
+        })
+        .await
     }
 
     /// One taken item is done: its slot is free again.

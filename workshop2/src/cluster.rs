@@ -30,6 +30,7 @@ use std::time::Duration;
 
 use coordination::metrics::LoadBalance;
 use coordination::sim::clock;
+use coordination::wait::{self, Check};
 use coordination::{
     ConfigError, DeadLetterReason, DistributeError, InMemoryWorkTracker, RunReport, Seed, SimRng,
     WorkDistributor, WorkItem, WorkTracker, Worker, WorkerId, Workers, async_trait,
@@ -460,19 +461,17 @@ async fn consume<I: WorkItem, Q: WorkerQueues<I>>(
     mut rng: SimRng,
 ) {
     loop {
-        // Registered before looking, so a change that happens after the look
-        // still ends the wait below.
-        let changed = shared.changes.notified();
-        tokio::pin!(changed);
-        changed.as_mut().enable();
-        if shared.is_done() {
+        let next = wait::wait_for(&shared.changes, || {
+            if shared.is_done() {
+                return Check::Ready(None);
+            }
+            Check::from(shared.queues.next(position, &mut rng).map(Some))
+        })
+        .await;
+        let Some(item) = next else {
             return;
-        }
-        let next = shared.queues.next(position, &mut rng);
-        match next {
-            Some(item) => shared.run_one(position, worker.as_ref(), item).await,
-            None => changed.await,
-        }
+        };
+        shared.run_one(position, worker.as_ref(), item).await;
     }
 }
 

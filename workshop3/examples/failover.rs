@@ -197,24 +197,24 @@ fn measure(seed: Seed, config: ClusterConfig) -> Run {
     })
 }
 
-/// One seed's steady-state minute under `role`.
-fn steady_state<R, F>(seed: Seed, config: ClusterConfig, role: R) -> MessageCounts
+/// One seed's steady-state minute under `program`.
+fn steady_state<R, F>(seed: Seed, config: ClusterConfig, program: R) -> MessageCounts
 where
     R: Fn(NodeContext) -> F + Send + Sync + 'static,
     F: std::future::Future<Output = ()> + Send + 'static,
 {
     simulate(async move {
-        let cluster = started(seed, config, role);
+        let cluster = started(seed, config, program);
         steady_minute(&cluster).await.0
     })
 }
 
-fn started<R, F>(seed: Seed, config: ClusterConfig, role: R) -> Cluster
+fn started<R, F>(seed: Seed, config: ClusterConfig, program: R) -> Cluster
 where
     R: Fn(NodeContext) -> F + Send + Sync + 'static,
     F: std::future::Future<Output = ()> + Send + 'static,
 {
-    Cluster::start(seed, config, role).expect("the demo starts at least one candidate")
+    Cluster::start(seed, config, program).expect("the demo starts at least one candidate")
 }
 
 /// Waits for a leader, lets it settle, and counts one minute of messages

@@ -162,9 +162,9 @@ fn outcome(cluster: &Cluster, paused: (NodeId, Duration, Duration)) -> Outcome {
         refused: storage.refused().len(),
         leaders: cluster
             .journal()
-            .terms()
+            .beliefs()
             .iter()
-            .map(|term| (term.node, term.token))
+            .map(|belief| (belief.node, belief.token))
             .collect(),
         paused,
     }

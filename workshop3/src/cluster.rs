@@ -2,9 +2,9 @@
 //! one simulated network.
 //!
 //! Every test and demo of this workshop needs the same cast: a few candidate
-//! nodes that run some *role* (the code under test), the lease store they
+//! nodes that run some *program* (the code under test), the lease store they
 //! compete for, and the storage the leader writes to. [`Cluster::start`]
-//! puts them on a [`Network`] and starts the role on each candidate as a
+//! puts them on a [`Network`] and starts the program on each candidate as a
 //! task of that node, so crashing the node stops it. Faults are injected
 //! through [`Cluster::network`] (pause, partition, ...) or, for what needs
 //! the cluster's help, [`Cluster::crash`] and [`Cluster::restart`].
@@ -91,7 +91,7 @@ pub enum ClusterError {
     Network(#[from] NetworkError),
 }
 
-/// Everything a candidate's role gets: its node, its inbox and its clients.
+/// Everything a candidate's program gets: its node, its inbox and its clients.
 #[derive(Debug)]
 pub struct NodeContext {
     /// This node's handle: send, call, sleep, spawn.
@@ -110,10 +110,10 @@ pub struct NodeContext {
     pub config: ClusterConfig,
 }
 
-/// A boxed role future: what each candidate runs.
-type RoleFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
-/// The role every candidate runs, started again on each restart.
-type Role = Arc<dyn Fn(NodeContext) -> RoleFuture + Send + Sync>;
+/// A boxed program future: what each candidate runs.
+type ProgramFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+/// The program every candidate runs, started again on each restart.
+type Program = Arc<dyn Fn(NodeContext) -> ProgramFuture + Send + Sync>;
 
 /// Candidates, a lease store and storage on one simulated network.
 pub struct Cluster {
@@ -130,7 +130,7 @@ pub struct Cluster {
     /// Each candidate's belief, in its current life.
     leaderships: BTreeMap<NodeId, Leadership>,
     /// What every candidate runs.
-    role: Role,
+    program: Program,
 }
 
 impl fmt::Debug for Cluster {
@@ -144,12 +144,12 @@ impl fmt::Debug for Cluster {
 
 impl Cluster {
     /// Starts a cluster from `seed` and `config` whose candidates each run
-    /// `role`, for example `|context| run_candidate(context)`.
+    /// `program`, for example `|context| run_candidate(context)`.
     ///
     /// # Errors
     /// [`ClusterError::NoCandidates`] for zero candidates;
     /// [`ClusterError::Config`] for a zero call timeout or work time.
-    pub fn start<R, F>(seed: Seed, config: ClusterConfig, role: R) -> Result<Self, ClusterError>
+    pub fn start<R, F>(seed: Seed, config: ClusterConfig, program: R) -> Result<Self, ClusterError>
     where
         R: Fn(NodeContext) -> F + Send + Sync + 'static,
         F: Future<Output = ()> + Send + 'static,
@@ -183,7 +183,7 @@ impl Cluster {
             storage,
             journal: Journal::new(),
             leaderships: BTreeMap::new(),
-            role: Arc::new(move |context| Box::pin(role(context))),
+            program: Arc::new(move |context| Box::pin(program(context))),
         };
         for candidate in candidates {
             let (node, inbox) = cluster.network.add_node(candidate)?;
@@ -250,7 +250,7 @@ impl Cluster {
     }
 
     /// Restarts crashed candidate `node` with empty memory: a new belief (a
-    /// follower's) and its role started afresh.
+    /// follower's) and its program started afresh.
     ///
     /// # Errors
     /// [`ClusterError::UnknownCandidate`] for a node that is not a
@@ -299,7 +299,7 @@ impl Cluster {
         &self.journal
     }
 
-    /// Gives a new life of a candidate its belief and starts its role.
+    /// Gives a new life of a candidate its belief and starts its program.
     fn launch(
         &mut self,
         node: Node<ClusterMessage>,
@@ -320,7 +320,7 @@ impl Cluster {
             inbox,
             node: node.clone(),
         };
-        node.spawn((self.role)(context))?;
+        node.spawn((self.program)(context))?;
         Ok(())
     }
 

@@ -80,14 +80,14 @@ impl fmt::Display for JournalEntry {
 /// it ended: its own step-down, its crash, or the end of the time its last
 /// renewal allowed, whichever came first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Term {
+pub struct Belief {
     /// The node.
     pub node: NodeId,
     /// The token it led under.
     pub token: FencingToken,
     /// When it began to believe.
     pub from: Duration,
-    /// When the belief ended (or will end, for a term still running).
+    /// When the belief ended (or will end, for a belief still held).
     pub until: Duration,
 }
 
@@ -95,7 +95,7 @@ pub struct Term {
 /// to the same journal.
 #[derive(Debug, Clone, Default)]
 pub struct Journal {
-    /// Entries and terms; a std mutex, held only to push or copy, never
+    /// Entries and beliefs; a std mutex, held only to push or copy, never
     /// across an `.await`.
     inner: Arc<Mutex<Pages>>,
 }
@@ -105,8 +105,8 @@ pub struct Journal {
 struct Pages {
     /// Every change of mind, in order.
     entries: Vec<JournalEntry>,
-    /// Every term, in the order they began.
-    terms: Vec<Term>,
+    /// Every belief, in the order they began.
+    beliefs: Vec<Belief>,
 }
 
 impl Journal {
@@ -120,9 +120,9 @@ impl Journal {
         self.pages().entries.clone()
     }
 
-    /// Every term so far, in the order they began.
-    pub fn terms(&self) -> Vec<Term> {
-        self.pages().terms.clone()
+    /// Every belief so far, in the order they began.
+    pub fn beliefs(&self) -> Vec<Belief> {
+        self.pages().beliefs.clone()
     }
 
     /// How many times any node became leader.
@@ -149,7 +149,7 @@ impl Journal {
 
     /// Records that `node` began leading under `token` at `at`, believing
     /// until `until`.
-    pub(crate) fn begin_term(
+    pub(crate) fn begin_belief(
         &self,
         node: NodeId,
         token: FencingToken,
@@ -162,7 +162,7 @@ impl Journal {
             node,
             event: NodeEvent::BecameLeader { token },
         });
-        pages.terms.push(Term {
+        pages.beliefs.push(Belief {
             node,
             token,
             from: at,
@@ -170,15 +170,15 @@ impl Journal {
         });
     }
 
-    /// Moves the end of `node`'s current term under `token` to `until`.
-    pub(crate) fn extend_term(&self, node: NodeId, token: FencingToken, until: Duration) {
-        if let Some(term) = self.pages().current_term(node, token) {
-            term.until = term.until.max(until);
+    /// Moves the end of `node`'s current belief under `token` to `until`.
+    pub(crate) fn extend_belief(&self, node: NodeId, token: FencingToken, until: Duration) {
+        if let Some(belief) = self.pages().current_belief(node, token) {
+            belief.until = belief.until.max(until);
         }
     }
 
     /// Records that `node` stepped down from `token` at `at`.
-    pub(crate) fn end_term(
+    pub(crate) fn end_belief(
         &self,
         node: NodeId,
         token: FencingToken,
@@ -186,8 +186,8 @@ impl Journal {
         at: Duration,
     ) {
         let mut pages = self.pages();
-        if let Some(term) = pages.current_term(node, token) {
-            term.until = term.until.min(at);
+        if let Some(belief) = pages.current_belief(node, token) {
+            belief.until = belief.until.min(at);
         }
         pages.entries.push(JournalEntry {
             at,
@@ -196,11 +196,11 @@ impl Journal {
         });
     }
 
-    /// Ends `node`'s current term under `token` at `at` without a
+    /// Ends `node`'s current belief under `token` at `at` without a
     /// step-down: its process crashed.
-    pub(crate) fn cut_term(&self, node: NodeId, token: FencingToken, at: Duration) {
-        if let Some(term) = self.pages().current_term(node, token) {
-            term.until = term.until.min(at);
+    pub(crate) fn cut_belief(&self, node: NodeId, token: FencingToken, at: Duration) {
+        if let Some(belief) = self.pages().current_belief(node, token) {
+            belief.until = belief.until.min(at);
         }
     }
 
@@ -210,11 +210,11 @@ impl Journal {
 }
 
 impl Pages {
-    /// The latest term of `node` under `token`.
-    fn current_term(&mut self, node: NodeId, token: FencingToken) -> Option<&mut Term> {
-        self.terms
+    /// The latest belief of `node` under `token`.
+    fn current_belief(&mut self, node: NodeId, token: FencingToken) -> Option<&mut Belief> {
+        self.beliefs
             .iter_mut()
             .rev()
-            .find(|term| term.node == node && term.token == token)
+            .find(|belief| belief.node == node && belief.token == token)
     }
 }

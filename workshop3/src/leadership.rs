@@ -62,7 +62,7 @@ impl Leadership {
         self.node
     }
 
-    /// Leads under `token` until `valid_until`: begins a term, or extends the
+    /// Leads under `token` until `valid_until`: begins a belief, or extends the
     /// current one when `token` is the one it already leads under.
     pub fn lead(&self, token: FencingToken, valid_until: Instant) {
         let until = since_start(valid_until);
@@ -76,13 +76,13 @@ impl Leadership {
                     token,
                     valid_until: previous.max(valid_until),
                 };
-                self.journal.extend_term(self.node, token, until);
+                self.journal.extend_belief(self.node, token, until);
             }
             _ => {
                 *belief = Belief::Leading { token, valid_until };
                 tracing::debug!("{} became leader with {token}", self.node);
                 self.journal
-                    .begin_term(self.node, token, clock::elapsed(), until);
+                    .begin_belief(self.node, token, clock::elapsed(), until);
             }
         }
     }
@@ -96,12 +96,12 @@ impl Leadership {
             *belief = Belief::Following;
             tracing::debug!("{} stepped down from {token}: {reason}", self.node);
             self.journal
-                .end_term(self.node, token, reason, clock::elapsed());
+                .end_belief(self.node, token, reason, clock::elapsed());
         }
         reason
     }
 
-    /// Forgets the belief, as a crash does: the term ends now, and nothing
+    /// Forgets the belief, as a crash does: the belief ends now, and nothing
     /// is recorded as a step-down, because a crashed process decides
     /// nothing. The cluster calls this when it crashes the node.
     pub(crate) fn forget(&self) {
@@ -109,7 +109,7 @@ impl Leadership {
         if let Belief::Leading { token, .. } = *belief {
             *belief = Belief::Following;
             tracing::debug!("{} crashed while leading with {token}", self.node);
-            self.journal.cut_term(self.node, token, clock::elapsed());
+            self.journal.cut_belief(self.node, token, clock::elapsed());
         }
     }
 

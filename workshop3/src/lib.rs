@@ -20,7 +20,7 @@
 //! - [`Leadership`]: a node's belief that it leads, with an expiry, and the
 //!   [`Journal`] of every change of mind.
 //! - [`Cluster`]: candidates, lease store and storage on one simulated
-//!   network, each candidate running a role you choose.
+//!   network, each candidate running a program you choose.
 //! - [`act_without_election`]: the starting point, replicas that do not
 //!   coordinate.
 //! - [`Story`]: everything that mattered in a run, on one time line.
@@ -85,7 +85,7 @@ pub use failure_detector::{
     FailureDetector, HeartbeatConfig, listen_for_heartbeats, send_heartbeats,
 };
 pub use fencing::FencingGate;
-pub use journal::{Journal, JournalEntry, NodeEvent, StepDown, Term};
+pub use journal::{Belief, Journal, JournalEntry, NodeEvent, StepDown};
 pub use leader_work::{do_leader_work, run_candidate_and_work};
 pub use leadership::Leadership;
 pub use lease_client::{Lease, LeaseCallError, LeaseClient};

@@ -26,7 +26,7 @@ use coordination::timeline::{Activity, Fate, Lane, Mark, Message, Outcome, Point
 use coordination::{FencingToken, NodeId};
 
 use crate::{
-    Cluster, LEASE_STORE, LeaseChange, NodeEvent, STORAGE, StepDown, Tenure, Term, WriteRefused,
+    Belief, Cluster, LEASE_STORE, LeaseChange, NodeEvent, STORAGE, StepDown, Tenure, WriteRefused,
 };
 
 /// Something that happened, worth a line.
@@ -110,7 +110,7 @@ pub struct Story {
     /// Every lease the store granted, from grant to expiry or release.
     tenures: Vec<Tenure>,
     /// Every node's beliefs that it led, from start to end.
-    terms: Vec<Term>,
+    beliefs: Vec<Belief>,
 }
 
 impl Story {
@@ -185,7 +185,7 @@ impl Story {
         Self {
             chapters,
             tenures: cluster.lease_store().tenures(),
-            terms: cluster.journal().terms(),
+            beliefs: cluster.journal().beliefs(),
         }
     }
 
@@ -210,10 +210,10 @@ impl Story {
                 .filter(|tenure| tenure.until >= from)
                 .copied()
                 .collect(),
-            terms: self
-                .terms
+            beliefs: self
+                .beliefs
                 .iter()
-                .filter(|term| term.until >= from)
+                .filter(|belief| belief.until >= from)
                 .copied()
                 .collect(),
         }
@@ -234,13 +234,13 @@ impl Story {
                 ended: Some((tenure.until, Outcome::Ended)),
             });
         }
-        for term in &self.terms {
+        for belief in &self.beliefs {
             timeline.push_span(Span {
-                lane: lane(term.node),
+                lane: lane(belief.node),
                 activity: Activity::Leadership,
-                label: format!("believes it leads, with {}", term.token),
-                start: term.from,
-                ended: Some((term.until, Outcome::Ended)),
+                label: format!("believes it leads, with {}", belief.token),
+                start: belief.from,
+                ended: Some((belief.until, Outcome::Ended)),
             });
         }
         // The highest token storage has accepted so far, to spot stale

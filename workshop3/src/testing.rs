@@ -12,8 +12,8 @@ use coordination::sim::clock;
 use coordination::{NodeId, Probability, Seed};
 
 use crate::{
-    Cluster, ClusterConfig, Journal, LEASE_STORE, Leadership, LeaseClient, LeaseElector,
-    NodeContext, STORAGE, StorageClient, StoredWrite, Story, Tenure, Term,
+    Belief, Cluster, ClusterConfig, Journal, LEASE_STORE, Leadership, LeaseClient, LeaseElector,
+    NodeContext, STORAGE, StorageClient, StoredWrite, Story, Tenure,
 };
 
 // This workshop's `sweep()` and `for_each_seed()`, which name it in the
@@ -93,19 +93,19 @@ pub fn failover_bound(config: &ClusterConfig) -> Duration {
     config.election.lease_duration() + config.election.retry_period() + 4 * longest_trip(config)
 }
 
-/// Starts a cluster whose candidates run `role`.
+/// Starts a cluster whose candidates run `program`.
 ///
 /// # Panics
 /// When the configuration is refused: test set-up is wrong.
-pub fn start<R, F>(seed: Seed, config: ClusterConfig, role: R) -> Cluster
+pub fn start<R, F>(seed: Seed, config: ClusterConfig, program: R) -> Cluster
 where
     R: Fn(NodeContext) -> F + Send + Sync + 'static,
     F: Future<Output = ()> + Send + 'static,
 {
-    Cluster::start(seed, config, role).expect("a test cluster has at least one candidate")
+    Cluster::start(seed, config, program).expect("a test cluster has at least one candidate")
 }
 
-/// What a candidate's role gets, for a node `id` added to `cluster`'s
+/// What a candidate's program gets, for a node `id` added to `cluster`'s
 /// network that is not one of its candidates: a misconfigured process.
 /// The lease store refuses it, no leader sends it heartbeats, and its
 /// beliefs go to a journal of its own.
@@ -129,7 +129,7 @@ pub fn stranger(cluster: &Cluster, id: NodeId) -> NodeContext {
     }
 }
 
-/// The role of exercise 3.1 alone: every candidate runs Kubernetes' loop,
+/// The program of exercise 3.1 alone: every candidate runs Kubernetes' loop,
 /// asking for the lease every retry period until it gets it.
 pub async fn elect_by_polling(context: NodeContext) {
     LeaseElector::new(context.lease, context.config.election)
@@ -279,34 +279,34 @@ pub fn assert_one_lease_holder_at_a_time(cluster: &Cluster, lesson: &str) {
 /// words of `lesson`.
 #[track_caller]
 pub fn assert_one_believer_at_a_time(cluster: &Cluster, lesson: &str) {
-    let terms = cluster.journal().terms();
-    for (index, first) in terms.iter().enumerate() {
-        for second in &terms[index + 1..] {
+    let beliefs = cluster.journal().beliefs();
+    for (index, first) in beliefs.iter().enumerate() {
+        for second in &beliefs[index + 1..] {
             let apart = second.from >= first.until || first.from >= second.until;
             assert!(
                 first.node == second.node || apart,
                 "{lesson}: {} and {} overlap: two nodes believed they led at once.\n{}",
-                describe_term(first),
-                describe_term(second),
+                describe_belief(first),
+                describe_belief(second),
                 Story::of(cluster)
             );
         }
     }
     let tenures = cluster.lease_store().tenures();
-    for term in &terms {
+    for belief in &beliefs {
         let within = tenures.iter().any(|tenure| {
-            tenure.holder == term.node
-                && tenure.token == term.token
-                && tenure.from <= term.from
-                && term.until <= tenure.until
+            tenure.holder == belief.node
+                && tenure.token == belief.token
+                && tenure.from <= belief.from
+                && belief.until <= tenure.until
         });
         assert!(
             within,
             "{lesson}: {} is not inside {}'s lease under {}: a leader must stop believing \
              before the store could give its lease away.\nLeases: {tenures:?}\n{}",
-            describe_term(term),
-            term.node,
-            term.token,
+            describe_belief(belief),
+            belief.node,
+            belief.token,
             Story::of(cluster)
         );
     }
@@ -357,12 +357,12 @@ fn describe_tenure(tenure: &Tenure) -> String {
     )
 }
 
-fn describe_term(term: &Term) -> String {
+fn describe_belief(belief: &Belief) -> String {
     format!(
         "{}'s belief under {} (from {:.3}s to {:.3}s)",
-        term.node,
-        term.token,
-        term.from.as_secs_f64(),
-        term.until.as_secs_f64()
+        belief.node,
+        belief.token,
+        belief.from.as_secs_f64(),
+        belief.until.as_secs_f64()
     )
 }

@@ -194,11 +194,11 @@ fn a_leader_cut_off_from_the_store_steps_down_before_its_lease_expires() {
         cluster.run_for(secs(30)).await;
 
         let story = story(&cluster);
-        let terms = cluster.journal().terms();
-        let old = terms
+        let beliefs = cluster.journal().beliefs();
+        let old = beliefs
             .iter()
-            .find(|term| term.node == leader)
-            .expect("the leader's term is in the journal");
+            .find(|belief| belief.node == leader)
+            .expect("the leader's belief is in the journal");
         let stepped_down = cluster.journal().first_step_down(leader);
         let Some((at, reason)) = stepped_down else {
             panic!(
@@ -253,12 +253,12 @@ fn on_a_slow_network_the_leader_stops_believing_a_full_margin_before_its_lease_e
 
         let story = story(&cluster);
         let margin = config.election.lease_duration() - config.election.renew_deadline();
-        let terms = cluster.journal().terms();
+        let beliefs = cluster.journal().beliefs();
         let tenures = cluster.lease_store().tenures();
-        let (Some(term), Some(tenure)) = (terms.last(), tenures.last()) else {
+        let (Some(belief), Some(tenure)) = (beliefs.last(), tenures.last()) else {
             panic!("{LESSON}: {leader} should lead and hold the lease after 30 s.\n{story}")
         };
-        let left = tenure.until.saturating_sub(term.until);
+        let left = tenure.until.saturating_sub(belief.until);
         assert!(
             left >= margin,
             "{LESSON}: {leader} believes it leads until {:.3}s and the store's lease ends at \
@@ -266,7 +266,7 @@ fn on_a_slow_network_the_leader_stops_believing_a_full_margin_before_its_lease_e
              starts a renewed lease when the request arrives, which is before the answer comes \
              back; count the deadline from when the renewal was sent \
              (`lease.requested_at`), not from when its answer arrived.\n{story}",
-            term.until.as_secs_f64(),
+            belief.until.as_secs_f64(),
             tenure.until.as_secs_f64()
         );
         assert_one_believer_at_a_time(&cluster, LESSON);

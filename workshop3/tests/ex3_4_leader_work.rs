@@ -31,23 +31,23 @@ fn the_leader_writes_under_its_token_and_followers_write_nothing() {
         let cluster = start(seed, ClusterConfig::new(3), run_candidate_and_work);
         cluster.run_for(secs(30)).await;
         let story = story(&cluster);
-        let leaders = cluster.journal().terms();
-        let [term] = leaders.as_slice() else {
+        let leaders = cluster.journal().beliefs();
+        let [belief] = leaders.as_slice() else {
             panic!("{LESSON}: one leader for the whole run was expected.\n{story}")
         };
         let storage = cluster.storage();
         let strangers: Vec<_> = storage
             .accepted()
             .iter()
-            .filter(|write| write.writer != term.node || write.token != Some(term.token))
+            .filter(|write| write.writer != belief.node || write.token != Some(belief.token))
             .collect();
         assert!(
             strangers.is_empty(),
             "{LESSON}: only {} leads, under {}; these writes came from elsewhere or without its \
              token: {strangers:?}. Write only while `leadership.token()` is Some, with that \
              token.\n{story}",
-            term.node,
-            term.token
+            belief.node,
+            belief.token
         );
         let written = storage.accepted().len();
         assert!(
@@ -148,10 +148,10 @@ fn a_partitioned_leader_keeps_believing_and_writing_until_its_renew_deadline() {
         );
         let successor_from = cluster
             .journal()
-            .terms()
+            .beliefs()
             .into_iter()
-            .find(|term| term.node != leader)
-            .map(|term| term.from);
+            .find(|belief| belief.node != leader)
+            .map(|belief| belief.from);
         assert!(
             successor_from.is_some_and(|from| from
                 >= stepped_down_at + config.election.lease_duration()
@@ -174,10 +174,10 @@ fn a_leader_that_stepped_down_writes_nothing_more_under_its_old_token() {
         let leader = first_leader(&cluster, LESSON).await;
         let old = cluster
             .journal()
-            .terms()
+            .beliefs()
             .into_iter()
-            .find(|term| term.node == leader)
-            .expect("the leader's term is in the journal");
+            .find(|belief| belief.node == leader)
+            .expect("the leader's belief is in the journal");
         cluster.run_for(secs(4)).await;
         cluster.revoke_lease();
         cluster.run_for(secs(30)).await;

@@ -380,7 +380,7 @@ fn lease_errors_say_whether_to_try_again() {
 }
 
 /// A belief runs out at its deadline even before anyone steps down, and
-/// every change of mind is in the journal, with the term it spans.
+/// every change of mind is in the journal, with the span of the belief.
 #[test]
 fn a_belief_runs_out_by_itself_and_is_journaled() {
     simulate(async {
@@ -422,13 +422,13 @@ fn a_belief_runs_out_by_itself_and_is_journaled() {
                     reason: StepDown::RenewDeadlinePassed
                 }
             ],
-            "one term, one step-down: stepping down twice records nothing"
+            "one belief, one step-down: stepping down twice records nothing"
         );
-        let terms = journal.terms();
+        let beliefs = journal.beliefs();
         assert_eq!(
-            (terms[0].from, terms[0].until),
+            (beliefs[0].from, beliefs[0].until),
             (secs(0), secs(14)),
-            "given code: the journal's term spans from when the node began to believe to when the extended belief ran out"
+            "given code: the journal's belief spans from when the node began to believe to when the extended belief ran out"
         );
     });
 }

@@ -194,17 +194,6 @@ impl<C: Command> RaftCluster<C> {
         self.network.counts()
     }
 
-    /// How many requests (vote requests, appends, heartbeats) were sent so
-    /// far: the Raft lab's RPC count, where a request and its response count
-    /// as one.
-    pub fn requests_sent(&self) -> u64 {
-        let counts = self.network.counts();
-        ["request_vote", "append_entries", "heartbeat"]
-            .iter()
-            .map(|kind| counts.of(kind).sent)
-            .sum()
-    }
-
     /// Role, term and commit changes, and faults, in order.
     pub fn timeline(&self) -> &[ClusterRecord] {
         self.history.records()

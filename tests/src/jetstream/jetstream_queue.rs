@@ -194,32 +194,14 @@ impl JetStreamQueue {
         }
     }
 
-    /// Tells the queue the message of `receipt` is still being worked on:
-    /// its visibility timeout starts again (an in-progress acknowledgement,
-    /// SQS's `ChangeMessageVisibility` heartbeat).
-    ///
-    /// # Errors
-    /// As [`QueueService::delete`].
-    pub async fn extend_visibility(&mut self, receipt: ReceiptHandle) -> Result<(), ClientError> {
-        let message = self.in_hand(receipt, false)?;
-        within(message.ack_with(AckKind::Progress)).await
-    }
-
-    /// The delivery of `receipt`, taken out of the table when `settle`.
-    fn in_hand(
-        &self,
-        receipt: ReceiptHandle,
-        settle: bool,
-    ) -> Result<jetstream::Message, ClientError> {
-        let mut pending = lock(&self.pending);
-        let found = if settle {
-            pending.remove(&receipt)
-        } else {
-            pending.get(&receipt).cloned()
-        };
-        found.ok_or(ClientError::Queue(QueueError::UnknownMessage(
-            receipt.message(),
-        )))
+    /// The delivery of `receipt`, taken out of the table: every caller
+    /// settles it, one way or another.
+    fn in_hand(&self, receipt: ReceiptHandle) -> Result<jetstream::Message, ClientError> {
+        lock(&self.pending)
+            .remove(&receipt)
+            .ok_or(ClientError::Queue(QueueError::UnknownMessage(
+                receipt.message(),
+            )))
     }
 
     /// Publishes a dead letter for the delivery `message` (once, whoever
@@ -317,7 +299,7 @@ impl QueueService for JetStreamQueue {
     }
 
     async fn delete(&mut self, receipt: ReceiptHandle) -> Result<(), ClientError> {
-        let message = self.in_hand(receipt, true)?;
+        let message = self.in_hand(receipt)?;
         within(message.double_ack()).await
     }
 
@@ -326,7 +308,7 @@ impl QueueService for JetStreamQueue {
         receipt: ReceiptHandle,
         timeout: Duration,
     ) -> Result<(), ClientError> {
-        let message = self.in_hand(receipt, true)?;
+        let message = self.in_hand(receipt)?;
         within(message.ack_with(AckKind::Nak(Some(timeout)))).await
     }
 
@@ -336,7 +318,7 @@ impl QueueService for JetStreamQueue {
         reason: DeadLetterReason,
         error: WorkError,
     ) -> Result<(), ClientError> {
-        let message = self.in_hand(receipt, true)?;
+        let message = self.in_hand(receipt)?;
         self.bury(&message, receipt, reason, Some(&error)).await
     }
 

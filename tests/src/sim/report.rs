@@ -22,7 +22,7 @@ use std::fmt;
 use std::time::Duration;
 
 use coordination::sim::MessageCounts;
-use coordination::{DeadLetterReason, NodeId, Seed};
+use coordination::{NodeId, Seed};
 use workshop4::pipeline::ImageId;
 use workshop4::{Reply, Term};
 
@@ -239,14 +239,6 @@ impl ScenarioReport {
     /// How many uploads were poison.
     pub fn poison(&self) -> usize {
         self.uploads.iter().filter(|upload| upload.corrupt).count()
-    }
-
-    /// Dead letters whose reason is a permanent failure.
-    pub fn dead_lettered_as_poison(&self) -> usize {
-        self.dead_letters
-            .values()
-            .filter(|letter| letter.reason == DeadLetterReason::PermanentFailure)
-            .count()
     }
 
     /// The dead letters, by the image their body names.

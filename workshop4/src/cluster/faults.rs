@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use coordination::sim::{NetworkConditions, NetworkError};
+use coordination::sim::{LifecycleStep, NetworkConditions, NetworkError};
 use coordination::{NodeId, Probability};
 
 use super::{ClusterError, Fault, RaftCluster};
@@ -131,7 +131,7 @@ impl<C: Command> RaftCluster<C> {
             .get(&node)
             .ok_or(NetworkError::IllegalTransition {
                 node,
-                action: "restart",
+                action: LifecycleStep::Restart,
                 status: self.network.status(node)?,
             })?;
         let log = disk.log();

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use super::NodeStatus;
+use super::{LifecycleStep, NodeStatus};
 use crate::NodeId;
 
 /// An operation the network refused.
@@ -32,7 +32,7 @@ pub enum NetworkError {
         /// The node.
         node: NodeId,
         /// The step that was refused.
-        action: &'static str,
+        action: LifecycleStep,
         /// The node's status.
         status: NodeStatus,
     },

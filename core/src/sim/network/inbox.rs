@@ -15,16 +15,16 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use super::wire::{Check, Shared};
+use super::node::{Incarnation, Life};
+use super::shared::Shared;
 use super::{Envelope, Message, NetworkError};
 use crate::NodeId;
+use crate::wait::Check;
 
 /// The messages arriving at one node, in one of its lives.
 pub struct Inbox<M> {
-    /// Whose inbox.
-    node: NodeId,
-    /// Which life of the node it belongs to: a crash closes it.
-    incarnation: u64,
+    /// Whose inbox, in which life: a crash closes it.
+    life: Life,
     /// The network.
     shared: Arc<Shared<M>>,
 }
@@ -32,24 +32,20 @@ pub struct Inbox<M> {
 impl<M> fmt::Debug for Inbox<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Inbox")
-            .field("node", &self.node)
-            .field("incarnation", &self.incarnation)
+            .field("node", &self.life.node)
+            .field("incarnation", &self.life.incarnation)
             .finish_non_exhaustive()
     }
 }
 
 impl<M: Message> Inbox<M> {
-    pub(super) fn new(node: NodeId, incarnation: u64, shared: Arc<Shared<M>>) -> Self {
-        Self {
-            node,
-            incarnation,
-            shared,
-        }
+    pub(super) fn new(life: Life, shared: Arc<Shared<M>>) -> Self {
+        Self { life, shared }
     }
 
     /// Whose inbox this is.
     pub fn node(&self) -> NodeId {
-        self.node
+        self.life.node
     }
 
     /// Whether this inbox belongs to the network `shared`.
@@ -65,9 +61,9 @@ impl<M: Message> Inbox<M> {
     /// Cancel-safe: a message leaves the inbox only when `recv` returns it, so
     /// a `select!` that drops this future loses nothing.
     pub async fn recv(&mut self) -> Option<Envelope<M>> {
-        let (node, incarnation) = (self.node, self.incarnation);
+        let life = self.life;
         self.shared
-            .wait_for(|wire, now| wire.check_inbox(now, node, incarnation))
+            .wait_for(|state, now| state.check_inbox(now, life))
             .await
     }
 }
@@ -83,7 +79,7 @@ pub struct Inboxes<M> {
     /// The network every member belongs to; set by the first insert.
     shared: Option<Arc<Shared<M>>>,
     /// The member nodes, each with the life its inbox belongs to.
-    members: BTreeMap<NodeId, u64>,
+    members: BTreeMap<NodeId, Incarnation>,
 }
 
 impl<M> Default for Inboxes<M> {
@@ -119,14 +115,14 @@ impl<M: Message> Inboxes<M> {
         match &self.shared {
             Some(shared) if !inbox.is_on(shared) => {
                 return Err(NetworkError::WrongInbox {
-                    inbox: inbox.node,
+                    inbox: inbox.life.node,
                     expected: "a set of inboxes of another network",
                 });
             }
             Some(_) => {}
             None => self.shared = Some(Arc::clone(&inbox.shared)),
         }
-        self.members.insert(inbox.node, inbox.incarnation);
+        self.members.insert(inbox.life.node, inbox.life.incarnation);
         Ok(())
     }
 
@@ -146,25 +142,25 @@ impl<M: Message> Inboxes<M> {
         };
         let members = &mut self.members;
         shared
-            .wait_for(|wire, now| {
+            .wait_for(|state, now| {
                 members.retain(|&node, &mut incarnation| {
-                    wire.host(node)
+                    state
+                        .host(node)
                         .is_ok_and(|host| host.incarnation == incarnation)
                 });
                 let next = members
                     .iter()
                     .filter_map(|(&node, &incarnation)| {
-                        wire.next_arrival(node, incarnation).map(|key| (key, node))
+                        let life = Life { node, incarnation };
+                        state.next_arrival(life).map(|key| (key, node))
                     })
                     .min();
                 match next {
-                    Some(((due, id), node)) if due <= now => {
-                        match wire.take_arrival(node, (due, id)) {
-                            Some(envelope) => Check::Ready(envelope),
-                            None => Check::WaitForChange,
-                        }
-                    }
-                    Some(((due, _), _)) => Check::WaitUntil(due),
+                    Some((key, node)) if key.due <= now => match state.take_arrival(node, key) {
+                        Some(envelope) => Check::Ready(envelope),
+                        None => Check::WaitForChange,
+                    },
+                    Some((key, _)) => Check::WaitUntil(key.due),
                     None => Check::WaitForChange,
                 }
             })

@@ -99,12 +99,27 @@ pub struct Envelope<M> {
 #[derive(Debug, PartialEq, Eq)]
 pub struct ReplyTo(pub(super) CallRef);
 
-/// Names one call: the node that waits and its call number. The network's own
+/// Names one call: the node that waits and its call id. The network's own
 /// copyable handle on a call; [`ReplyTo`] is its single-use public face.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct CallRef {
     /// The node whose call waits for the answer.
     pub(super) caller: NodeId,
-    /// Which of its calls, unique in the network.
-    pub(super) call: u64,
+    /// Which of its calls.
+    pub(super) call: CallId,
+}
+
+/// Identifies one call in a network, in the order calls were made: an answer
+/// names the call it answers, so that a late one finds no call waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct CallId(u64);
+
+impl CallId {
+    /// The id of a network's first call.
+    pub(super) const FIRST: Self = Self(1);
+
+    /// The id of the call made after this one.
+    pub(super) const fn next(self) -> Self {
+        Self(self.0 + 1)
+    }
 }

@@ -205,8 +205,9 @@ mod message;
 )]
 mod network;
 mod node;
+mod shared;
+mod state;
 mod trace;
-mod wire;
 
 pub use conditions::{DelayRange, NetworkConditions};
 pub use counts::{KindCounts, MessageCounts};
@@ -214,5 +215,5 @@ pub use error::{CallError, NetworkError};
 pub use inbox::{Inbox, Inboxes};
 pub use message::{Envelope, Message, MessageId, ReplyTo};
 pub use network::Network;
-pub use node::{Node, NodeStatus};
+pub use node::{LifecycleStep, Node, NodeStatus};
 pub use trace::{DropReason, NetworkEvent, Outcome, Trace, TraceEntry};

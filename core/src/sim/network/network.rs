@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::wire::{Check, Shared};
+use super::node::Life;
+use super::shared::Shared;
 use super::{
     Inbox, Message, MessageCounts, NetworkConditions, NetworkError, Node, NodeStatus, Trace,
 };
+use crate::wait::Check;
 use crate::{NodeId, Seed};
 
 /// A simulated network of nodes, on tokio's paused clock, with faults a test
@@ -18,7 +20,8 @@ use crate::{NodeId, Seed};
 ///
 /// Cloning it is cheap: every clone controls the same network.
 pub struct Network<M> {
-    /// The state every handle shares.
+    /// The state every handle shares: a network is a view of it, as every
+    /// node's handle and inbox is.
     shared: Arc<Shared<M>>,
 }
 
@@ -52,13 +55,13 @@ impl<M: Message> Network<M> {
     /// [`NetworkError::DuplicateNode`] when a node with this id is already on
     /// the network.
     pub fn add_node(&self, node: NodeId) -> Result<(Node<M>, Inbox<M>), NetworkError> {
-        let incarnation = self.shared.update(|wire, _| wire.add(node))?;
-        Ok(self.handles(node, incarnation))
+        let life = self.shared.update(|state, _| state.add(node))?;
+        Ok(self.handles(life))
     }
 
     /// Every node on the network, sorted.
     pub fn nodes(&self) -> Vec<NodeId> {
-        self.shared.read(|wire| wire.node_ids())
+        self.shared.read(|state| state.node_ids())
     }
 
     /// Where `node` is in its lifecycle.
@@ -67,7 +70,7 @@ impl<M: Message> Network<M> {
     /// [`NetworkError::UnknownNode`].
     pub fn status(&self, node: NodeId) -> Result<NodeStatus, NetworkError> {
         self.shared
-            .read(|wire| wire.host(node).map(|host| host.status))
+            .read(|state| state.host(node).map(|host| host.status))
     }
 
     /// Whether `node`'s links work: `false` from [`disconnect`](Self::disconnect)
@@ -83,13 +86,13 @@ impl<M: Message> Network<M> {
 
     /// The conditions messages leave under now.
     pub fn conditions(&self) -> NetworkConditions {
-        self.shared.read(|wire| wire.conditions)
+        self.shared.read(|state| state.conditions)
     }
 
     /// Changes the conditions for every message that leaves from now on;
     /// messages already on the wire keep their fate.
     pub fn set_conditions(&self, conditions: NetworkConditions) {
-        self.shared.update(|wire, _| wire.conditions = conditions);
+        self.shared.update(|state, _| state.conditions = conditions);
     }
 
     /// Splits the network: nodes reach each other only within their group.
@@ -104,12 +107,13 @@ impl<M: Message> Network<M> {
     /// [`NetworkError::NodeInTwoGroups`] for a node named twice. On error
     /// nothing changes.
     pub fn partition(&self, groups: &[&[NodeId]]) -> Result<(), NetworkError> {
-        self.shared.update(|wire, now| wire.partition(now, groups))
+        self.shared
+            .update(|state, now| state.partition(now, groups))
     }
 
     /// Ends the partition: every connected node reaches every other again.
     pub fn heal(&self) {
-        self.shared.update(|wire, _| wire.heal());
+        self.shared.update(|state, _| state.heal());
     }
 
     /// Cuts every link of `node`, both ways, like a pulled cable: what it sends
@@ -121,7 +125,7 @@ impl<M: Message> Network<M> {
     /// [`NetworkError::UnknownNode`].
     pub fn disconnect(&self, node: NodeId) -> Result<(), NetworkError> {
         self.shared
-            .update(|wire, now| wire.set_connected(now, node, false))
+            .update(|state, now| state.set_connected(now, node, false))
     }
 
     /// Restores the links of a disconnected `node`.
@@ -130,7 +134,7 @@ impl<M: Message> Network<M> {
     /// [`NetworkError::UnknownNode`].
     pub fn connect(&self, node: NodeId) -> Result<(), NetworkError> {
         self.shared
-            .update(|wire, now| wire.set_connected(now, node, true))
+            .update(|state, now| state.set_connected(now, node, true))
     }
 
     /// Freezes `node`, like a stop-the-world garbage-collection pause:
@@ -141,7 +145,7 @@ impl<M: Message> Network<M> {
     /// [`NetworkError::UnknownNode`];
     /// [`NetworkError::IllegalTransition`] unless it is running.
     pub fn pause(&self, node: NodeId) -> Result<(), NetworkError> {
-        self.shared.update(|wire, _| wire.pause(node))
+        self.shared.update(|state, _| state.pause(node))
     }
 
     /// Lets a paused `node` go on: queued messages are delivered, held ones
@@ -151,7 +155,7 @@ impl<M: Message> Network<M> {
     /// [`NetworkError::UnknownNode`];
     /// [`NetworkError::IllegalTransition`] unless it is paused.
     pub fn resume(&self, node: NodeId) -> Result<(), NetworkError> {
-        self.shared.update(|wire, now| wire.resume(now, node))
+        self.shared.update(|state, now| state.resume(now, node))
     }
 
     /// Kills `node`'s process: its tasks stop, messages queued for it and
@@ -163,7 +167,7 @@ impl<M: Message> Network<M> {
     /// [`NetworkError::UnknownNode`];
     /// [`NetworkError::IllegalTransition`] when it has already crashed.
     pub fn crash(&self, node: NodeId) -> Result<(), NetworkError> {
-        let tasks = self.shared.update(|wire, _| wire.crash(node))?;
+        let tasks = self.shared.update(|state, _| state.crash(node))?;
         for task in tasks {
             task.abort();
         }
@@ -180,8 +184,8 @@ impl<M: Message> Network<M> {
     /// [`NetworkError::UnknownNode`];
     /// [`NetworkError::IllegalTransition`] unless it has crashed.
     pub fn restart(&self, node: NodeId) -> Result<(Node<M>, Inbox<M>), NetworkError> {
-        let incarnation = self.shared.update(|wire, _| wire.restart(node))?;
-        Ok(self.handles(node, incarnation))
+        let life = self.shared.update(|state, _| state.restart(node))?;
+        Ok(self.handles(life))
     }
 
     /// How many messages of each kind were sent, delivered and dropped so far.
@@ -190,7 +194,7 @@ impl<M: Message> Network<M> {
     /// When a node's task panicked: the task's panic, raised again here.
     pub fn counts(&self) -> MessageCounts {
         self.shared.surface_task_panic();
-        self.shared.read(|wire| wire.counts.clone())
+        self.shared.read(|state| state.counts.clone())
     }
 
     /// Everything the network did so far, in order.
@@ -199,7 +203,7 @@ impl<M: Message> Network<M> {
     /// When a node's task panicked: the task's panic, raised again here.
     pub fn trace(&self) -> Trace {
         self.shared.surface_task_panic();
-        self.shared.read(|wire| wire.trace.clone())
+        self.shared.read(|state| state.trace.clone())
     }
 
     /// Lets the simulation run for `duration` of simulated time: the way a
@@ -211,8 +215,8 @@ impl<M: Message> Network<M> {
     pub async fn run_for(&self, duration: Duration) {
         let until = Instant::now() + duration;
         self.shared
-            .wait_for(|wire, now| {
-                if now >= until || wire.has_task_panic() {
+            .wait_for(|state, now| {
+                if now >= until || state.has_task_panic() {
                     Check::Ready(())
                 } else {
                     Check::WaitUntil(until)
@@ -222,10 +226,11 @@ impl<M: Message> Network<M> {
         self.shared.surface_task_panic();
     }
 
-    fn handles(&self, node: NodeId, incarnation: u64) -> (Node<M>, Inbox<M>) {
+    /// The handle and the inbox of one life of a node.
+    fn handles(&self, life: Life) -> (Node<M>, Inbox<M>) {
         (
-            Node::new(node, incarnation, Arc::clone(&self.shared)),
-            Inbox::new(node, incarnation, Arc::clone(&self.shared)),
+            Node::new(life, Arc::clone(&self.shared)),
+            Inbox::new(life, Arc::clone(&self.shared)),
         )
     }
 }

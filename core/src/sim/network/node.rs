@@ -19,9 +19,12 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::wire::{CallEnd, Check, Shared};
+use super::message::CallId;
+use super::shared::Shared;
+use super::state::CallEnd;
 use super::{CallError, Inbox, Message, MessageId, NetworkError, ReplyTo};
 use crate::NodeId;
+use crate::wait::Check;
 
 /// Where a node is in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -47,6 +50,77 @@ impl fmt::Display for NodeStatus {
     }
 }
 
+/// A step of a node's lifecycle, as a test takes it through
+/// [`Network`](super::Network): each applies from some statuses only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LifecycleStep {
+    /// Freeze a running node.
+    Pause,
+    /// Let a paused node go on.
+    Resume,
+    /// Kill a running or paused node's process.
+    Crash,
+    /// Bring a crashed node back.
+    Restart,
+}
+
+impl LifecycleStep {
+    /// The statuses the step applies to.
+    pub fn applies_to(self) -> &'static [NodeStatus] {
+        match self {
+            Self::Pause => &[NodeStatus::Running],
+            Self::Resume => &[NodeStatus::Paused],
+            Self::Crash => &[NodeStatus::Running, NodeStatus::Paused],
+            Self::Restart => &[NodeStatus::Crashed],
+        }
+    }
+
+    /// The status the step leaves the node in.
+    pub fn leads_to(self) -> NodeStatus {
+        match self {
+            Self::Pause => NodeStatus::Paused,
+            Self::Resume | Self::Restart => NodeStatus::Running,
+            Self::Crash => NodeStatus::Crashed,
+        }
+    }
+}
+
+impl fmt::Display for LifecycleStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Pause => "pause",
+            Self::Resume => "resume",
+            Self::Crash => "crash",
+            Self::Restart => "restart",
+        })
+    }
+}
+
+/// Which life of a node: every crash begins a new one, so that handles of an
+/// earlier life stop working.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Incarnation(u64);
+
+impl Incarnation {
+    /// A node's life from the moment it is added.
+    pub(super) const FIRST: Self = Self(0);
+
+    /// The life after a crash ends this one.
+    pub(super) const fn next(self) -> Self {
+        Self(self.0 + 1)
+    }
+}
+
+/// One life of one node: what every handle acts for, and what the network
+/// checks before it lets a handle act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Life {
+    /// The node.
+    pub(super) node: NodeId,
+    /// Which of its lives.
+    pub(super) incarnation: Incarnation,
+}
+
 /// One node's handle on the network, for one life of the node.
 ///
 /// Cloning it is cheap; every clone acts for the same node. After the node
@@ -54,10 +128,9 @@ impl fmt::Display for NodeStatus {
 /// ([`NetworkError::NodeCrashed`]); [`Network::restart`](super::Network::restart)
 /// hands out new ones.
 pub struct Node<M> {
-    /// Who this is.
-    id: NodeId,
-    /// Which life of the node this handle belongs to.
-    incarnation: u64,
+    /// Who this is, in which life: a crash ends the life, and with it what
+    /// this handle may do.
+    life: Life,
     /// The network.
     shared: Arc<Shared<M>>,
 }
@@ -65,8 +138,7 @@ pub struct Node<M> {
 impl<M> Clone for Node<M> {
     fn clone(&self) -> Self {
         Self {
-            id: self.id,
-            incarnation: self.incarnation,
+            life: self.life,
             shared: Arc::clone(&self.shared),
         }
     }
@@ -75,32 +147,27 @@ impl<M> Clone for Node<M> {
 impl<M> fmt::Debug for Node<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Node")
-            .field("id", &self.id)
-            .field("incarnation", &self.incarnation)
+            .field("id", &self.life.node)
+            .field("incarnation", &self.life.incarnation.0)
             .finish_non_exhaustive()
     }
 }
 
 impl<M: Message> Node<M> {
-    pub(super) fn new(id: NodeId, incarnation: u64, shared: Arc<Shared<M>>) -> Self {
-        Self {
-            id,
-            incarnation,
-            shared,
-        }
+    pub(super) fn new(life: Life, shared: Arc<Shared<M>>) -> Self {
+        Self { life, shared }
     }
 
     /// Who this node is.
     pub fn id(&self) -> NodeId {
-        self.id
+        self.life.node
     }
 
     /// This life's status: [`NodeStatus::Crashed`] once the life of this
     /// handle has ended, even after the node restarted. A driver asks before
     /// it ticks a node's state machine: a paused node does not act.
     pub fn status(&self) -> NodeStatus {
-        self.shared
-            .read(|wire| wire.status_of(self.id, self.incarnation))
+        self.shared.read(|state| state.status_of(self.life))
     }
 
     /// Sends `message` to `to`, one way, without waiting. Whether and when it
@@ -111,7 +178,7 @@ impl<M: Message> Node<M> {
     /// [`NetworkError::NodeCrashed`] when this node's life has ended.
     pub fn send(&self, to: NodeId, message: M) -> Result<MessageId, NetworkError> {
         self.shared
-            .update(|wire, now| wire.send(now, self.life(), to, message))
+            .update(|state, now| state.send(now, self.life, to, message))
     }
 
     /// Sends `request` to `to` and waits up to `timeout` for the answer.
@@ -128,24 +195,24 @@ impl<M: Message> Node<M> {
         let deadline = Instant::now() + timeout;
         let call = self
             .shared
-            .update(|wire, now| wire.call(now, self.life(), to, request))?;
+            .update(|state, now| state.call(now, self.life, to, request))?;
         // If this future is dropped before the answer comes (the caller gave
         // up through its own select, or its task was stopped), the guard tells
         // the network, so a late answer is recorded as unwanted.
         let waiting = OpenCall {
             shared: &self.shared,
-            caller: self.id,
+            caller: self.life.node,
             call,
         };
         let end = self
             .shared
-            .wait_for(|wire, now| wire.check_call(now, self.life(), call, deadline))
+            .wait_for(|state, now| state.check_call(now, self.life, call, deadline))
             .await;
         drop(waiting);
         match end {
             CallEnd::Answered(reply) => Ok(reply),
             CallEnd::Expired => Err(CallError::TimedOut { to, after: timeout }),
-            CallEnd::CallerCrashed => Err(NetworkError::NodeCrashed(self.id).into()),
+            CallEnd::CallerCrashed => Err(NetworkError::NodeCrashed(self.life.node).into()),
         }
     }
 
@@ -156,7 +223,7 @@ impl<M: Message> Node<M> {
     /// [`NetworkError::NodeCrashed`] when this node's life has ended.
     pub fn reply(&self, reply_to: ReplyTo, message: M) -> Result<MessageId, NetworkError> {
         self.shared
-            .update(|wire, now| wire.reply(now, self.life(), reply_to, message))
+            .update(|state, now| state.reply(now, self.life, reply_to, message))
     }
 
     /// Waits `duration` of this node's time. A pause stretches it: a node
@@ -169,13 +236,11 @@ impl<M: Message> Node<M> {
     /// Waits until `deadline`, as [`sleep`](Node::sleep) does.
     pub async fn sleep_until(&self, deadline: Instant) {
         self.shared
-            .wait_for(
-                |wire, now| match wire.status_of(self.id, self.incarnation) {
-                    NodeStatus::Running if now >= deadline => Check::Ready(()),
-                    NodeStatus::Running => Check::WaitUntil(deadline),
-                    NodeStatus::Paused | NodeStatus::Crashed => Check::WaitForChange,
-                },
-            )
+            .wait_for(|state, now| match state.status_of(self.life) {
+                NodeStatus::Running if now >= deadline => Check::Ready(()),
+                NodeStatus::Running => Check::WaitUntil(deadline),
+                NodeStatus::Paused | NodeStatus::Crashed => Check::WaitForChange,
+            })
             .await;
     }
 
@@ -196,7 +261,7 @@ impl<M: Message> Node<M> {
         F: Future<Output = ()> + Send + 'static,
     {
         if self.status() == NodeStatus::Crashed {
-            return Err(NetworkError::NodeCrashed(self.id));
+            return Err(NetworkError::NodeCrashed(self.life.node));
         }
         let handle = tokio::spawn(KeepPanic {
             task: Box::pin(task),
@@ -204,7 +269,7 @@ impl<M: Message> Node<M> {
         });
         let registered = self
             .shared
-            .update(|wire, _| wire.adopt_task(self.id, self.incarnation, handle.abort_handle()));
+            .update(|state, _| state.adopt_task(self.life, handle.abort_handle()));
         if registered.is_err() {
             handle.abort();
         }
@@ -224,7 +289,7 @@ impl<M: Message> Node<M> {
     where
         H: FnMut(NodeId, M) -> M + Send + 'static,
     {
-        if inbox.node() != self.id || !inbox.is_on(&self.shared) {
+        if inbox.node() != self.life.node || !inbox.is_on(&self.shared) {
             return Err(NetworkError::WrongInbox {
                 inbox: inbox.node(),
                 expected: "the node handle it was served with",
@@ -249,17 +314,12 @@ impl<M: Message> Node<M> {
     /// [`NetworkError::NodeCrashed`] when this node's life has ended.
     async fn until_running(&self) -> Result<(), NetworkError> {
         self.shared
-            .wait_for(|wire, _| match wire.status_of(self.id, self.incarnation) {
+            .wait_for(|state, _| match state.status_of(self.life) {
                 NodeStatus::Running => Check::Ready(Ok(())),
                 NodeStatus::Paused => Check::WaitForChange,
-                NodeStatus::Crashed => Check::Ready(Err(NetworkError::NodeCrashed(self.id))),
+                NodeStatus::Crashed => Check::Ready(Err(NetworkError::NodeCrashed(self.life.node))),
             })
             .await
-    }
-
-    /// This handle's node and life, as the wire names them.
-    fn life(&self) -> (NodeId, u64) {
-        (self.id, self.incarnation)
     }
 }
 
@@ -267,13 +327,13 @@ impl<M: Message> Node<M> {
 struct OpenCall<'a, M: Message> {
     shared: &'a Shared<M>,
     caller: NodeId,
-    call: u64,
+    call: CallId,
 }
 
 impl<M: Message> Drop for OpenCall<'_, M> {
     fn drop(&mut self) {
         self.shared
-            .update(|wire, _| wire.abandon_call(self.caller, self.call));
+            .update(|state, _| state.abandon_call(self.caller, self.call));
     }
 }
 

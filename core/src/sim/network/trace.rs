@@ -46,15 +46,6 @@ pub enum DropReason {
     AlreadyAnswered,
 }
 
-impl DropReason {
-    /// Whether the unreliable network's loss rates decided this drop, as
-    /// opposed to a fault a test injected (a partition, a crash) or a caller
-    /// that stopped waiting.
-    pub fn is_random_loss(self) -> bool {
-        matches!(self, Self::Lost | Self::ReplyLost)
-    }
-}
-
 impl fmt::Display for DropReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
