@@ -40,8 +40,8 @@ use capstone::net::process::NODE_MODE;
 use capstone::net::watch::{leader_of, reports};
 use capstone::net::{LocalCluster, TcpTransport};
 use capstone::{
-    ClientSettings, ConsumerSettings, ConsumerStats, FencedGallery, NodeReport, QueueClient,
-    QueueConfig, run_consumer,
+    ClientSettings, ConsumerCounter, ConsumerHost, ConsumerSettings, FencedGallery, NodeReport,
+    QueueClient, QueueConfig, run_consumer,
 };
 use coordination::demo::{self, Flag, Flags, SEED, SVG, Table, save_picture, unless_unfinished};
 use coordination::picture::palette::{GREEN, RED};
@@ -151,7 +151,7 @@ async fn live(
     let nodes = cluster.nodes();
     let transport = TcpTransport::new(cluster.addresses());
     let settings = ClientSettings::standard()?;
-    let stats = Arc::new(Mutex::new(ConsumerStats::default()));
+    let stats = ConsumerCounter::default();
     let sent = Arc::new(Mutex::new(0_u64));
     let mut work = tokio::task::JoinSet::new();
     if rate > 0.0 {
@@ -173,15 +173,16 @@ async fn live(
             },
             faults: FaultPlan::NONE.with_transient(Probability::new(0.1)?),
         };
-        let host = run_consumer(
-            transport.clone(),
-            nodes.clone(),
-            consumer,
-            settings,
-            Arc::new(Mutex::new(FencedGallery::new())),
-            Arc::clone(&stats),
-            seed.derive(2),
-        );
+        let host = ConsumerHost {
+            settings: consumer,
+            sink: Arc::new(Mutex::new(FencedGallery::new())),
+            counter: stats.clone(),
+            seed: seed.derive(2),
+        };
+        let (transport, nodes) = (transport.clone(), nodes.clone());
+        let host = run_consumer(host, move |seed| {
+            QueueClient::new(transport.clone(), &nodes, settings, seed)
+        });
         work.spawn(async move {
             let _ = host.await;
         });
@@ -227,7 +228,7 @@ async fn live(
             println!(
                 "{:>5.1} s  leader {leader}  published {}",
                 elapsed.as_secs_f64(),
-                lock(&stats).published
+                stats.read().published
             );
         }
         if !duration.is_zero() && elapsed >= duration {
@@ -329,7 +330,7 @@ fn record(current: &BTreeMap<NodeId, NodeReport>, seen: &mut Seen) {
 fn render(
     cluster: &mut LocalCluster,
     current: &BTreeMap<NodeId, NodeReport>,
-    stats: &Mutex<ConsumerStats>,
+    stats: &ConsumerCounter,
     sent: &Mutex<u64>,
     terminal: Terminal,
 ) -> String {
@@ -382,7 +383,7 @@ fn render(
         }
     }
     let table = painted(&table, &colours, terminal);
-    let stats = *lock(stats);
+    let stats = stats.read();
     format!(
         "Replicated queue, {} node processes, {:.1} s\n\n{table}\nsent {}  published {}  \
          repeats absorbed {}  backed off {}  dead-lettered {}\n",
@@ -401,7 +402,7 @@ fn summary(
     cluster: &mut LocalCluster,
     current: &BTreeMap<NodeId, NodeReport>,
     seen: &Seen,
-    stats: &Mutex<ConsumerStats>,
+    stats: &ConsumerCounter,
     sent: &Mutex<u64>,
 ) -> String {
     let mut table = Table::new([
@@ -443,7 +444,7 @@ fn summary(
         .iter()
         .map(|(term, node)| format!("{node} in {term}"))
         .collect();
-    let stats = *lock(stats);
+    let stats = stats.read();
     format!(
         "{table}\nleaders seen: {}\nsent {}, published {}, repeats absorbed {}, dead-lettered {}",
         if leaders.is_empty() {

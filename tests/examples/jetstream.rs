@@ -56,7 +56,7 @@ use capstone::net::console::{
     Console, ConsoleCommand, DURATION, KILL_LEADER_AT, QUIET, RATE, RESTART_AFTER, Rehearsal,
     painted, produce_at_rate,
 };
-use capstone::{ConsumerSettings, ConsumerStats, FencedGallery, run_consumer_host};
+use capstone::{ConsumerCounter, ConsumerHost, ConsumerSettings, FencedGallery, run_consumer};
 use coordination::demo::{self, Flag, Flags, SEED, SVG, Table, unless_unfinished};
 use coordination::picture::palette::{GREEN, ORANGE, RED};
 use coordination::picture::{Picture, Terminal};
@@ -258,7 +258,7 @@ async fn live(
         dead,
         consumer: consumer.clone(),
     };
-    let stats = Arc::new(Mutex::new(ConsumerStats::default()));
+    let stats = ConsumerCounter::default();
     let sent = Arc::new(Mutex::new(0_u64));
     // Thumbnails are published once each, by the holder of the newest
     // receipt: the gallery of the series' own demo.
@@ -279,9 +279,8 @@ async fn live(
         ));
         let host_queue =
             JetStreamQueue::new(jetstream::new(connect(cluster).await?), consumer, settings);
-        let host = run_consumer_host(
-            move |_| Ok(host_queue.clone()),
-            ConsumerSettings {
+        let host = ConsumerHost {
+            settings: ConsumerSettings {
                 workers: 8,
                 max_messages: 10,
                 poll_interval: Duration::from_millis(50),
@@ -294,10 +293,11 @@ async fn live(
                 },
                 faults: FaultPlan::NONE.with_transient(Probability::new(0.1)?),
             },
-            gallery,
-            Arc::clone(&stats),
-            seed.derive(2),
-        );
+            sink: gallery,
+            counter: stats.clone(),
+            seed: seed.derive(2),
+        };
+        let host = run_consumer(host, move |_| Ok(host_queue.clone()));
         // A panic is raised below, from the task's outcome.
         work.spawn(async move {
             if let Err(error) = host.await {
@@ -350,7 +350,7 @@ async fn live(
                 "{:>5.1} s  stream leader {}  published {}  dead letters {}",
                 elapsed.as_secs_f64(),
                 look.leader.as_deref().unwrap_or("none"),
-                lock(&stats).published,
+                stats.read().published,
                 seen.dead_letters
             );
         }
@@ -370,7 +370,7 @@ async fn live(
     for &span in seen.down.values().chain(seen.frozen.values()) {
         timeline::end(span, Outcome::Ended);
     }
-    let published = lock(&stats).published;
+    let published = stats.read().published;
     if rate > 0.0 && published == 0 {
         return Err(format!(
             "nothing was published in {:.1} s: the service never got through to the cluster",
@@ -589,7 +589,7 @@ fn render(
     cluster: &mut ServerCluster,
     look: &Look,
     seen: &Seen,
-    stats: &Mutex<ConsumerStats>,
+    stats: &ConsumerCounter,
     sent: &Mutex<u64>,
     elapsed: Duration,
     terminal: Terminal,
@@ -625,7 +625,7 @@ fn render(
         ),
         None => (None, None, None),
     };
-    let stats = *lock(stats);
+    let stats = stats.read();
     format!(
         "Photo service on JetStream, {} servers, stream {QUEUE_STREAM} ({} replicas), {:.1} s\n\n\
          {table}\nstream leader {}  messages {}  waiting {}  in flight {}  redeliveries {}  \
@@ -652,7 +652,7 @@ fn render(
 fn summary(
     cluster: &mut ServerCluster,
     seen: &Seen,
-    stats: &Mutex<ConsumerStats>,
+    stats: &ConsumerCounter,
     sent: &Mutex<u64>,
 ) -> String {
     let mut table = Table::new([
@@ -686,7 +686,7 @@ fn summary(
         ]);
     }
     let (_, in_flight, redeliveries) = seen.last.consumer.unwrap_or_default();
-    let stats = *lock(stats);
+    let stats = stats.read();
     format!(
         "{table}\nstream leaders seen, in order: {}\nsent {}, published {}, repeats absorbed {}, \
          in flight at the end {in_flight}, redeliveries {redeliveries}, dead letters {}",

@@ -42,6 +42,12 @@
 //! Every worker has a client of its own: a client has one request
 //! outstanding at a time, which is what the exactly-once table assumes.
 //!
+//! A host returns what it counted when it ends, but a host whose node
+//! crashes is stopped mid-run and returns nothing. So it counts as it goes,
+//! into a [`ConsumerCounter`] that whoever started it keeps a clone of:
+//! the live views read it while the host runs, and the scenario keeps one
+//! counter per life of each host and adds them up, killed lives included.
+//!
 //! ## What is left out
 //!
 //! Extending the visibility of a message that takes long (a heartbeat of
@@ -55,17 +61,14 @@ use coordination::sim::FaultPlan;
 use coordination::sim::clock;
 use coordination::wait;
 use coordination::{
-    Attempt, DeadLetterReason, NodeId, Seed, SimRng, WorkError, WorkItemId, Worker, WorkerId,
+    Attempt, DeadLetterReason, Seed, SimRng, WorkError, WorkItemId, Worker, WorkerId,
 };
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use workshop1::{ImageWorker, RetryPolicy};
 use workshop2::{Candidate, Placement, PowerOfChoices, StealingDeques};
 
-use crate::{
-    ClientError, ClientSettings, FencedGallery, Publication, QueueClient, QueueService,
-    ReceivedMessage, Transport, Upload, lock,
-};
+use crate::{ClientError, FencedGallery, Publication, QueueService, ReceivedMessage, Upload, lock};
 
 /// How a consumer host works.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -83,7 +86,7 @@ pub struct ConsumerSettings {
     pub faults: FaultPlan,
 }
 
-/// What consumers counted, over every host and every life of a host.
+/// What consumers counted: one life of a host, or several added up.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ConsumerStats {
     /// Messages received.
@@ -111,6 +114,69 @@ pub struct ConsumerStats {
     /// Operations that failed otherwise (the cluster unavailable for too
     /// long).
     pub errors: u64,
+}
+
+impl std::ops::Add for ConsumerStats {
+    type Output = Self;
+
+    fn add(self, other: Self) -> Self {
+        Self {
+            received: self.received + other.received,
+            published: self.published + other.published,
+            already_published: self.already_published + other.already_published,
+            stale_writes_refused: self.stale_writes_refused + other.stale_writes_refused,
+            deleted: self.deleted + other.deleted,
+            backed_off: self.backed_off + other.backed_off,
+            dead_lettered: self.dead_lettered + other.dead_lettered,
+            receipts_outdated: self.receipts_outdated + other.receipts_outdated,
+            steals: self.steals + other.steals,
+            errors: self.errors + other.errors,
+        }
+    }
+}
+
+impl std::iter::Sum for ConsumerStats {
+    fn sum<I: Iterator<Item = Self>>(lives: I) -> Self {
+        lives.fold(Self::default(), |total, life| total + life)
+    }
+}
+
+/// Where a host counts, as it goes: a clone reads the counts while the
+/// host runs, and after its node crashed, when the host returns nothing.
+#[derive(Debug, Clone, Default)]
+pub struct ConsumerCounter {
+    /// The counts so far, shared by the host's fetcher and workers and by
+    /// whoever reads them.
+    counts: Arc<Mutex<ConsumerStats>>,
+}
+
+impl ConsumerCounter {
+    /// The counts so far.
+    #[must_use]
+    pub fn read(&self) -> ConsumerStats {
+        *lock(&self.counts)
+    }
+
+    /// Adds what `count` adds to the counts.
+    fn add(&self, count: impl FnOnce(&mut ConsumerStats)) {
+        count(&mut lock(&self.counts));
+    }
+}
+
+/// One consumer host: everything it needs besides its handles on the
+/// queue.
+#[derive(Debug, Clone)]
+pub struct ConsumerHost {
+    /// How the host works.
+    pub settings: ConsumerSettings,
+    /// The gallery the host publishes thumbnails to.
+    pub sink: Arc<Mutex<FencedGallery>>,
+    /// Where the host counts what it does. Give each life of a host a
+    /// counter of its own to read what that life did; hosts that share one
+    /// count together.
+    pub counter: ConsumerCounter,
+    /// Draws every random choice of this life of the host.
+    pub seed: Seed,
 }
 
 /// What a worker does after a failed attempt: Workshop 1's three-way
@@ -199,86 +265,60 @@ struct Work {
     host: Arc<Host>,
     /// The gallery.
     sink: Arc<Mutex<FencedGallery>>,
-    /// What every consumer counts.
-    stats: Arc<Mutex<ConsumerStats>>,
+    /// Where the host counts.
+    counter: ConsumerCounter,
     /// Attempts and backoff.
     retry: RetryPolicy,
 }
 
 /// Runs one consumer host until its node goes down: a fetcher and
-/// `settings.workers` workers, each with its own client of the queue on
-/// `members`, publishing to `sink` and counting into `stats`. `seed` draws
-/// every random choice of this life of the host.
+/// `host.settings.workers` workers, each with a handle on the queue made by
+/// `connect`, publishing to `host.sink` and counting into `host.counter`.
+/// `connect` is called with a seed derived from `host.seed` for each
+/// handle: the fetcher's first, then each worker's, so every client of the
+/// replicated queue draws its own retries.
+///
+/// Returns what `host.counter` holds when the host ends: every handle
+/// reported its node down.
 ///
 /// # Errors
-/// [`ConfigError`](coordination::ConfigError) for no workers or no members.
+/// [`ConfigError`](coordination::ConfigError) for no workers, or whatever
+/// `connect` refuses (a client with no members).
 ///
 /// # Panics
 /// When a worker or the fetcher panics (an unfinished exercise): the panic
 /// is raised again here, so the test that runs the host sees it.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "the host's collaborators, each of a different kind; a struct would only rename them"
-)]
-pub async fn run_consumer<T: Transport>(
-    transport: T,
-    members: Vec<NodeId>,
-    settings: ConsumerSettings,
-    client_settings: ClientSettings,
-    sink: Arc<Mutex<FencedGallery>>,
-    stats: Arc<Mutex<ConsumerStats>>,
-    seed: Seed,
-) -> Result<(), coordination::ConfigError> {
-    let connect = |stream| {
-        QueueClient::new(
-            transport.clone(),
-            &members,
-            client_settings,
-            seed.derive(stream),
-        )
-    };
-    run_consumer_host(connect, settings, sink, stats, seed).await
-}
-
-/// Runs one consumer host on any engine: as [`run_consumer`], with the
-/// fetcher's and each worker's handle on the queue made by `connect`
-/// (called with 0 for the fetcher, then 1..=workers, the numbers its seed
-/// streams are derived by).
-///
-/// # Errors
-/// [`ConfigError`](coordination::ConfigError) for no workers, or whatever
-/// `connect` refuses.
-///
-/// # Panics
-/// As [`run_consumer`].
-pub async fn run_consumer_host<Q: QueueService>(
-    mut connect: impl FnMut(u64) -> Result<Q, coordination::ConfigError>,
-    settings: ConsumerSettings,
-    sink: Arc<Mutex<FencedGallery>>,
-    stats: Arc<Mutex<ConsumerStats>>,
-    seed: Seed,
-) -> Result<(), coordination::ConfigError> {
-    let host = Arc::new(Host {
+pub async fn run_consumer<Q: QueueService>(
+    host: ConsumerHost,
+    mut connect: impl FnMut(Seed) -> Result<Q, coordination::ConfigError>,
+) -> Result<ConsumerStats, coordination::ConfigError> {
+    let ConsumerHost {
+        settings,
+        sink,
+        counter,
+        seed,
+    } = host;
+    let shared = Arc::new(Host {
         deques: StealingDeques::new(settings.workers)?,
         busy: Mutex::new(vec![false; settings.workers]),
         changed: Notify::new(),
         placement: Mutex::new((PowerOfChoices::new(2)?, seed.derive(PLACEMENT_STREAM).rng())),
     });
     let mut tasks = JoinSet::new();
-    let fetcher = connect(0)?;
+    let fetcher = connect(seed.derive(0))?;
     tasks.spawn(fetch(
-        Arc::clone(&host),
+        Arc::clone(&shared),
         fetcher,
         settings,
-        Arc::clone(&stats),
+        counter.clone(),
     ));
     for index in 0..settings.workers {
         let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
-        let client = connect(u64::from(number))?;
+        let client = connect(seed.derive(u64::from(number)))?;
         let work = Work {
-            host: Arc::clone(&host),
+            host: Arc::clone(&shared),
             sink: Arc::clone(&sink),
-            stats: Arc::clone(&stats),
+            counter: counter.clone(),
             retry: settings.retry,
         };
         let image_worker = ImageWorker::new(number, settings.faults, seed);
@@ -292,7 +332,7 @@ pub async fn run_consumer_host<Q: QueueService>(
             std::panic::resume_unwind(error.into_panic());
         }
     }
-    Ok(())
+    Ok(counter.read())
 }
 
 /// The fetcher: receives while the host has room, and places what it gets.
@@ -300,7 +340,7 @@ async fn fetch<Q: QueueService>(
     host: Arc<Host>,
     mut client: Q,
     settings: ConsumerSettings,
-    stats: Arc<Mutex<ConsumerStats>>,
+    counter: ConsumerCounter,
 ) {
     let workers = settings.workers;
     loop {
@@ -313,7 +353,7 @@ async fn fetch<Q: QueueService>(
         match client.receive(wanted).await {
             Ok(messages) if messages.is_empty() => client.pause(settings.poll_interval).await,
             Ok(messages) => {
-                lock(&stats).received += messages.len() as u64;
+                counter.add(|stats| stats.received += messages.len() as u64);
                 for message in messages {
                     host.place(message);
                 }
@@ -321,7 +361,7 @@ async fn fetch<Q: QueueService>(
             }
             Err(error) if error.is_client_down() => return,
             Err(_) => {
-                lock(&stats).errors += 1;
+                counter.add(|stats| stats.errors += 1);
                 client.pause(settings.poll_interval).await;
             }
         }
@@ -355,7 +395,7 @@ impl Work {
                 continue;
             };
             if steals > 0 {
-                lock(&self.stats).steals += steals;
+                self.counter.add(|stats| stats.steals += steals);
             }
             let outcome = self.handle(&message, &mut client, &worker, &mut rng).await;
             lock(&self.host.busy)[index] = false;
@@ -390,20 +430,20 @@ impl Work {
                     clock::elapsed(),
                 );
                 match published {
-                    Ok(Publication::Published) => lock(&self.stats).published += 1,
+                    Ok(Publication::Published) => self.counter.add(|stats| stats.published += 1),
                     Ok(Publication::AlreadyPublished) => {
-                        lock(&self.stats).already_published += 1;
+                        self.counter.add(|stats| stats.already_published += 1);
                     }
                     Err(_) => {
                         // Someone received the message after this worker's
                         // visibility timeout ran out: it is theirs to settle.
-                        lock(&self.stats).stale_writes_refused += 1;
+                        self.counter.add(|stats| stats.stale_writes_refused += 1);
                         return Ok(());
                     }
                 }
                 let deleted = client.delete(message.receipt).await;
                 if deleted.is_ok() {
-                    lock(&self.stats).deleted += 1;
+                    self.counter.add(|stats| stats.deleted += 1);
                 }
                 deleted
             }
@@ -413,14 +453,14 @@ impl Work {
                     Decision::DeadLetter(reason) => {
                         let done = client.dead_letter(message.receipt, reason, error).await;
                         if done.is_ok() {
-                            lock(&self.stats).dead_lettered += 1;
+                            self.counter.add(|stats| stats.dead_lettered += 1);
                         }
                         done
                     }
                     Decision::BackOff(delay) => {
                         let done = client.change_visibility(message.receipt, delay).await;
                         if done.is_ok() {
-                            lock(&self.stats).backed_off += 1;
+                            self.counter.add(|stats| stats.backed_off += 1);
                         }
                         done
                     }
@@ -429,11 +469,11 @@ impl Work {
         };
         match settled {
             Err(ClientError::Queue(error)) if error.means_receipt_outdated() => {
-                lock(&self.stats).receipts_outdated += 1;
+                self.counter.add(|stats| stats.receipts_outdated += 1);
                 Ok(())
             }
             Err(error) if !error.is_client_down() => {
-                lock(&self.stats).errors += 1;
+                self.counter.add(|stats| stats.errors += 1);
                 Ok(())
             }
             other => other,

@@ -69,7 +69,9 @@ pub mod testing;
 pub use client::{
     ClientError, ClientSettings, ClientStats, QueueClient, Transport, TransportError,
 };
-pub use consumer::{ConsumerSettings, ConsumerStats, Decision, run_consumer, run_consumer_host};
+pub use consumer::{
+    ConsumerCounter, ConsumerHost, ConsumerSettings, ConsumerStats, Decision, run_consumer,
+};
 pub use durable::{DurableChange, DurableState, HardState};
 pub use message::{
     DeadLetteredMessage, MessageId, NewMessage, ReceiptHandle, ReceivedMessage, SendOutcome,

@@ -30,8 +30,8 @@ use super::{
 };
 use crate::sim::ScenarioReport;
 use crate::{
-    ConsumerSettings, ConsumerStats, FencedGallery, MessageId, ProducerProgress, QueueAttributes,
-    Upload, lock, run_consumer_host, run_producer,
+    ConsumerCounter, ConsumerHost, ConsumerSettings, FencedGallery, MessageId, ProducerProgress,
+    QueueAttributes, Upload, lock, run_consumer, run_producer,
 };
 
 /// The exam's settings.
@@ -124,7 +124,7 @@ impl JetStreamExam {
                 .map_err(|e| e.to_string())?;
         let uploads = Upload::batch(self.messages, self.poison, seed);
         let sink = Arc::new(Mutex::new(FencedGallery::new()));
-        let stats = Arc::new(Mutex::new(ConsumerStats::default()));
+        let stats = ConsumerCounter::default();
         let share = uploads.len().div_ceil(self.producers.max(1) as usize);
         let mut producers = Vec::new();
         for part in uploads.chunks(share.max(1)) {
@@ -160,13 +160,13 @@ impl JetStreamExam {
             *lives += 1;
             let queue = JetStreamQueue::new(context, consumer.clone(), self.queue);
             let host_seed = seed.derive(HOST_STREAM).derive(*lives);
-            let host = run_consumer_host(
-                move |_| Ok(queue.clone()),
-                consumer_settings,
-                Arc::clone(&sink),
-                Arc::clone(&stats),
-                host_seed,
-            );
+            let host = ConsumerHost {
+                settings: consumer_settings,
+                sink: Arc::clone(&sink),
+                counter: stats.clone(),
+                seed: host_seed,
+            };
+            let host = run_consumer(host, move |_| Ok(queue.clone()));
             tokio::spawn(async move {
                 let _ = host.await;
             })
@@ -310,7 +310,7 @@ impl JetStreamExam {
             logs_agree: Ok(()),
             commit_index: info.state.last_sequence,
             leaders,
-            consumers: *lock(&stats),
+            consumers: stats.read(),
             duplicate_sends: 0,
             retries_answered: 0,
             client_crashes,

@@ -3,7 +3,7 @@
 //!
 //! The producers and consumer hosts are the capstone's own
 //! ([`run_producer`](crate::run_producer),
-//! [`run_consumer_host`](crate::run_consumer_host)), with the learner's
+//! [`run_consumer`](crate::run_consumer)), with the learner's
 //! backoff, dead-letter decision, placement, stealing, fencing gate and
 //! idempotency keys; only the queue's verbs are JetStream's
 //! ([`JetStreamQueue`]). Workshop 3's leases live in a key-value bucket

@@ -124,7 +124,7 @@ impl ScenarioReport {
             logs_agree: cluster.check_logs_agree(),
             commit_index: cluster.commit_index().get(),
             leaders: cluster.leaders().clone(),
-            consumers: *lock(&clients.stats),
+            consumers: clients.consumer_stats(),
             duplicate_sends,
             retries_answered: state.map_or(0, QueueStateMachine::retries_answered),
             client_crashes: clients.crashes,

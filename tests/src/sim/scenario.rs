@@ -22,8 +22,8 @@ use workshop4::RaftConfig;
 
 use crate::sim::{QueueCluster, ScenarioReport, SimTransport};
 use crate::{
-    ClientSettings, ConsumerSettings, ConsumerStats, FencedGallery, Packet, ProducerProgress,
-    QueueClient, QueueConfig, Upload, lock, run_consumer, run_producer,
+    ClientSettings, ConsumerCounter, ConsumerHost, ConsumerSettings, ConsumerStats, FencedGallery,
+    Packet, ProducerProgress, QueueClient, QueueConfig, Upload, lock, run_consumer, run_producer,
 };
 
 /// A fault a scenario injects into the queue's replicas.
@@ -300,8 +300,9 @@ pub(crate) struct Clients {
     client_settings: ClientSettings,
     /// The gallery every consumer publishes to.
     pub(crate) sink: Arc<Mutex<FencedGallery>>,
-    /// What every consumer counted.
-    pub(crate) stats: Arc<Mutex<ConsumerStats>>,
+    /// What each life of each consumer host counted, in the order the
+    /// lives started; a crashed life's counts stay here.
+    consumer_lives: Vec<ConsumerCounter>,
     /// The run's seed.
     seed: Seed,
     /// Each client's handle for its first life, until it is started.
@@ -361,7 +362,7 @@ impl Clients {
             consumer_settings,
             client_settings: ClientSettings::standard()?,
             sink: Arc::new(Mutex::new(FencedGallery::new())),
-            stats: Arc::new(Mutex::new(ConsumerStats::default())),
+            consumer_lives: Vec::new(),
             seed,
             first_lives: BTreeMap::new(),
             lives: BTreeMap::new(),
@@ -405,15 +406,19 @@ impl Clients {
                 let _ = run_producer(client, uploads, progress).await;
             })?;
         } else {
-            let host = run_consumer(
-                transport,
-                self.members.clone(),
-                self.consumer_settings,
-                self.client_settings,
-                Arc::clone(&self.sink),
-                Arc::clone(&self.stats),
+            let counter = ConsumerCounter::default();
+            self.consumer_lives.push(counter.clone());
+            let host = ConsumerHost {
+                settings: self.consumer_settings,
+                sink: Arc::clone(&self.sink),
+                counter,
                 seed,
-            );
+            };
+            let members = self.members.clone();
+            let client_settings = self.client_settings;
+            let host = run_consumer(host, move |seed| {
+                QueueClient::new(transport.clone(), &members, client_settings, seed)
+            });
             handle.spawn(async move {
                 // A host stops only when its node goes down; a refused
                 // setting was checked when the clients were made.
@@ -433,6 +438,11 @@ impl Clients {
     fn restart(&mut self, node: NodeId) -> Result<(), ScenarioError> {
         let (handle, _) = self.network.restart(node)?;
         self.spawn(node, handle)
+    }
+
+    /// What every consumer host counted, over all its lives.
+    pub(crate) fn consumer_stats(&self) -> ConsumerStats {
+        self.consumer_lives.iter().map(ConsumerCounter::read).sum()
     }
 
     /// Whether every producer's whole list is acknowledged.
