@@ -882,7 +882,11 @@ fn check(
             );
             Ok(false)
         }
-        State::Hung { after, running } => {
+        State::Hung {
+            after,
+            running,
+            explanation,
+        } => {
             println!(
                 "{} {id} {title}: the tests were still running after {} s and were stopped.",
                 style.fail(),
@@ -891,13 +895,32 @@ fn check(
             for test in running {
                 println!("    still running: {test}");
             }
-            if let Some(cause) = &exercise.exercise.hang_cause {
-                println!("  In {id}, a hang is usually {cause}");
+            match explanation {
+                // The watchdog's words name the test and every kind of fault,
+                // and end with this exercise's own likely cause.
+                Some(explanation) => {
+                    for line in explanation.lines() {
+                        println!("  {line}");
+                    }
+                    if let Some(cause) = exercise
+                        .exercise
+                        .hang_cause
+                        .as_ref()
+                        .filter(|cause| !explanation.contains(cause.as_str()))
+                    {
+                        println!("  In {id}, a hang is usually {cause}");
+                    }
+                }
+                None => {
+                    if let Some(cause) = &exercise.exercise.hang_cause {
+                        println!("  In {id}, a hang is usually {cause}");
+                    }
+                    println!(
+                        "  Probable infinite loop or hang in {file}: look for a loop that never \
+                         ends, or never reaches an .await (then simulated time cannot move)."
+                    );
+                }
             }
-            println!(
-                "  Probable infinite loop or hang in {file}: look for a loop that never ends, or \
-                 never reaches an .await (then simulated time cannot move)."
-            );
             if let Some(test) = running.first() {
                 println!("  Run it alone: {}", one_test(test));
             }

@@ -39,6 +39,46 @@ use crate::workspace::Workspace;
 /// machine may be five times slower than CI's.
 pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(10);
 
+/// The simulation's variable for a shorter real-time watchdog
+/// (`coordination::sim`'s `WATCHDOG_VARIABLE`).
+const WATCHDOG_VARIABLE: &str = "DWC_WATCHDOG_SECONDS";
+
+/// What the simulation's watchdog writes first when it stops a test process.
+const WATCHDOG_MARK: &str = "probable livelock in ";
+
+/// The watchdog's limit for a run stopped after `limit`: a third of it, so
+/// the watchdog, which names the test and the kinds of fault, speaks well
+/// before the run is stopped without a word.
+fn watchdog_limit(limit: Duration) -> Duration {
+    Duration::from_secs((limit.as_secs() / 3).max(1))
+}
+
+/// `running`, with the test the watchdog named first: it is the one that
+/// hung, and the one a learner should run alone.
+fn watchdog_first(
+    mut running: Vec<String>,
+    explanation: Option<&str>,
+    short: &dyn Fn(&str) -> String,
+) -> Vec<String> {
+    let named = explanation
+        .and_then(|text| text.strip_prefix(WATCHDOG_MARK))
+        .and_then(|text| text.split_once(": "))
+        .map(|(test, _)| short(test));
+    if let Some(test) = named {
+        running.retain(|other| *other != test);
+        running.insert(0, test);
+    }
+    running
+}
+
+/// The simulation watchdog's explanation, when it stopped the run.
+fn watchdog_explanation(output: &str) -> Option<String> {
+    let start = output.find(WATCHDOG_MARK)?;
+    let text = &output[start..];
+    let end = text.find("\nStopping the test").unwrap_or(text.len());
+    Some(text[..end].trim().to_string())
+}
+
 /// Where one exercise stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum State {
@@ -61,6 +101,10 @@ pub enum State {
         after: Duration,
         /// The tests that had started and not finished, in name order.
         running: Vec<String>,
+        /// What the simulation's watchdog said when it stopped the run
+        /// first: the test, and the kinds of fault that hang it.
+        #[serde(default)]
+        explanation: Option<String>,
     },
     /// The workshop does not compile, so its tests could not run.
     NotBuilt,
@@ -330,10 +374,15 @@ impl Measurer<'_> {
         };
         for exercise in to_run {
             let module = format!("{}::", exercise.exercise.test);
-            let run = binary.run_selected(&[], Some(&module), Some(self.limit))?;
+            let watchdog = watchdog_limit(self.limit);
+            let run = binary.run_selected(
+                &[(WATCHDOG_VARIABLE, &watchdog.as_secs().to_string())],
+                Some(&module),
+                Some(self.limit),
+            )?;
             exercise.tests = run.outcomes.len();
             let order = test_order(self.workspace, catalogue, &exercise.exercise);
-            exercise.state = judge(&run, &exercise.exercise, &order);
+            exercise.state = judge(&run, &exercise.exercise, &order, watchdog);
             saved.insert(
                 exercise.exercise.id.clone(),
                 (exercise.tests, exercise.state.clone()),
@@ -405,14 +454,21 @@ fn declared_tests(text: &str) -> Vec<String> {
 }
 
 /// Where an exercise stands after `run`, the run of its module's tests,
-/// reporting the first failure in `order`.
-fn judge(run: &TestRun, exercise: &Exercise, order: &[String]) -> State {
+/// reporting the first failure in `order`; `watchdog` is the simulation
+/// watchdog's limit, the time a run it stopped took.
+fn judge(run: &TestRun, exercise: &Exercise, order: &[String], watchdog: Duration) -> State {
     let prefix = format!("{}::", exercise.test);
     let short = |name: &str| name.strip_prefix(&prefix).unwrap_or(name).to_string();
-    if let Some(after) = run.stopped_after {
+    let explanation = watchdog_explanation(&run.output);
+    if run.stopped_after.is_some() || explanation.is_some() {
         return State::Hung {
-            after,
-            running: run.unfinished().into_iter().map(short).collect(),
+            after: run.stopped_after.unwrap_or(watchdog),
+            running: watchdog_first(
+                run.unfinished().into_iter().map(short).collect(),
+                explanation.as_deref(),
+                &short,
+            ),
+            explanation,
         };
     }
     if run.all_passed() {
@@ -563,6 +619,42 @@ impl BuildProgress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_watchdogs_words_are_kept_and_its_test_is_named_first() {
+        let output = "running 2 tests\n\nprobable livelock in ex1_6::b_hangs: no result after \
+                      3s of real time. Two locks taken in different orders.\nStopping the \
+                      test process.\n";
+        let explanation = watchdog_explanation(output);
+        assert_eq!(
+            explanation.as_deref(),
+            Some(
+                "probable livelock in ex1_6::b_hangs: no result after 3s of real time. Two \
+                 locks taken in different orders."
+            ),
+            "the explanation runs from the mark to the line that stops the process"
+        );
+        let short = |name: &str| name.strip_prefix("ex1_6::").unwrap_or(name).to_string();
+        assert_eq!(
+            watchdog_first(
+                vec!["a_other".into(), "b_hangs".into()],
+                explanation.as_deref(),
+                &short
+            ),
+            ["b_hangs", "a_other"],
+            "the test the watchdog named comes first, to be run alone"
+        );
+        assert_eq!(
+            watchdog_explanation("test ok\n"),
+            None,
+            "no mark, no explanation"
+        );
+        assert_eq!(
+            watchdog_limit(Duration::from_secs(10)),
+            Duration::from_secs(3),
+            "the watchdog speaks well before the run is stopped"
+        );
+    }
 
     #[test]
     fn tests_are_read_in_the_order_their_file_declares_them() {

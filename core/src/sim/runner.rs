@@ -12,6 +12,13 @@ use super::{Seed, clock, logging};
 /// The environment variable that sets how many seeds a [`Sweep`] runs.
 pub const SEEDS_VARIABLE: &str = "DWC_SEEDS";
 
+/// The environment variable that shortens the real-time limit of every
+/// run, in whole seconds: `cargo workshop check` sets it below its own time
+/// limit, so a learner reads the watchdog's explanation (which test, which
+/// kinds of fault) rather than a bare "stopped at the time limit". It can
+/// only shorten a [`Guard`]'s limit, never lengthen it.
+pub const WATCHDOG_VARIABLE: &str = "DWC_WATCHDOG_SECONDS";
+
 /// How many seeds a sweep runs when nothing else is asked: enough to catch
 /// most interleaving bugs, few enough that a learner's test run stays well
 /// under a second. CI sweeps 200.
@@ -72,7 +79,7 @@ fn simulate_explained<F: Future>(
         .start_paused(true)
         .build()
         .expect("building a current-thread runtime only fails when the OS is out of resources");
-    let _watchdog = Watchdog::arm(guard.wall, name.clone(), cause.clone());
+    let _watchdog = Watchdog::arm(wall_limit(guard.wall), name.clone(), cause.clone());
     let _logging = logging::for_test();
     runtime.block_on(async {
         clock::restart();
@@ -87,6 +94,15 @@ fn simulate_explained<F: Future>(
             ),
         }
     })
+}
+
+/// `wall`, or the shorter limit [`WATCHDOG_VARIABLE`] asks for.
+fn wall_limit(wall: Duration) -> Duration {
+    std::env::var(WATCHDOG_VARIABLE)
+        .ok()
+        .and_then(|seconds| seconds.trim().parse::<u64>().ok())
+        .filter(|seconds| *seconds > 0)
+        .map_or(wall, |seconds| wall.min(Duration::from_secs(seconds)))
 }
 
 /// The sentence a hang message ends with when the test said what usually
@@ -305,8 +321,9 @@ impl Watchdog {
                     "\nprobable livelock in {name}: no result after {limit:?} of real \
                      time, so the runtime's thread never came back to move simulated time. \
                      Either a task is busy without ever awaiting (a loop without .await), or the \
-                     thread is blocked on a lock: a std lock held across an .await and asked for \
-                     again, or two locks taken in different orders.{cause}\nStopping the test \
+                     thread is blocked: a std lock held across an .await and asked for again, \
+                     two locks taken in different orders, or a blocking wait for a wake-up \
+                     nobody sends.{cause}\nStopping the test \
                      process.\n"
                 );
                 std::process::exit(101);
