@@ -7,7 +7,7 @@
 //! need `nats-server` (`cargo xtask verify` installs the pinned version
 //! under `target/`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use async_nats::jetstream;
@@ -38,9 +38,13 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// The final exam on JetStream: ten thousand uploads, 1% poison, consumer
 /// hosts killed, workers stalled past their acknowledgement wait (their
-/// late writes fenced), the stream's leading server killed with SIGKILL
-/// and restarted: every healthy upload is published exactly once, every
-/// poison one is in the dead-letter stream, nothing is lost.
+/// late writes fenced), a consumer process killed with SIGKILL holding a
+/// message, another stopped with SIGSTOP past its acknowledgement wait
+/// (its late write fenced), the stream's leading server killed with
+/// SIGKILL and restarted: every healthy upload is published exactly once,
+/// every poison one is in the dead-letter stream, nothing is lost. On an
+/// unfinished tree it stops, before any server starts, at the first
+/// exercise it needs.
 #[test]
 fn photo_service_on_jetstream_keeps_every_rule_through_a_killed_stream_leader() {
     exam(|| {
@@ -48,11 +52,32 @@ fn photo_service_on_jetstream_keeps_every_rule_through_a_killed_stream_leader() 
             .unwrap_or_else(|error| panic!("{error}"))
             .unwrap_or(Seed::new(1));
         let scenario = JetStreamExam::standard();
-        let report = runtime()
-            .block_on(scenario.run(server(), &folder("exam"), seed))
-            .unwrap_or_else(|error| panic!("the JetStream cluster could not be set up: {error}"));
-        println!("{report}");
-        assert_every_rule_held(&report);
+        let consumer = Path::new(env!("CARGO_BIN_EXE_jetstream-consumer"));
+        let outcome = runtime()
+            .block_on(scenario.run(server(), consumer, &folder("exam"), seed))
+            .unwrap_or_else(|error| panic!("the JetStream exam could not run: {error}"));
+        println!("{outcome}");
+        let report = &outcome.scenario;
+        let processes = outcome.processes;
+        assert_every_rule_held(report);
+        let image = processes
+            .paused_image
+            .expect("the paused consumer process took a message");
+        assert_eq!(
+            (processes.late_writes_fenced, processes.late_writes_admitted),
+            (1, 0),
+            "the consumer process stopped with SIGSTOP past its acknowledgement wait wrote \
+             {image} late, and its write must be refused by the fencing gate: {processes}"
+        );
+        assert_eq!(
+            report.posts.get(&image).copied(),
+            Some(1),
+            "the paused process's message must take effect exactly once"
+        );
+        assert!(
+            processes.killed_holding_a_message >= 1,
+            "a consumer process must be killed while it holds a message: {processes}"
+        );
         assert!(
             report.leaders.len() >= 2,
             "the stream's leader was killed, so another server must have led it: {:?}",
