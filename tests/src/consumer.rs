@@ -157,6 +157,13 @@ impl ConsumerCounter {
         *lock(&self.counts)
     }
 
+    /// Counts one stale write the gallery refused from a consumer outside
+    /// the hosts, such as a consumer process the JetStream exam paused:
+    /// its writes are judged by the same gate, so they count together.
+    pub fn count_refused_stale_write(&self) {
+        self.add(|stats| stats.stale_writes_refused += 1);
+    }
+
     /// Adds what `count` adds to the counts.
     fn add(&self, count: impl FnOnce(&mut ConsumerStats)) {
         count(&mut lock(&self.counts));

@@ -9,18 +9,8 @@
 
 use std::collections::BTreeMap;
 
+use capstone::testing::EXERCISE_PROBES;
 use coordination::demo::unless_unfinished;
-use coordination::sim::{NetworkConditions, simulate};
-use coordination::{Attempt, FencingToken, Seed, WorkItemId, WorkerId};
-use std::time::Duration;
-use workshop1::BackoffPolicy;
-use workshop2::{Candidate, Placement, PowerOfChoices, StealingDeques};
-use workshop3::FencingGate;
-use workshop4::idempotent_stage::publication_key;
-use workshop4::pipeline::ImageId;
-use workshop4::{
-    Account, AccountOperation, ClientId, ClientRequest, ExactlyOnce, RaftCluster, SequenceNumber,
-};
 
 /// What each probe stands for: the exercise and what the capstone uses it
 /// for.
@@ -41,53 +31,13 @@ const USES: [(&str, &str); 9] = [
 #[test]
 fn every_exercise_the_capstone_runs_on_is_written() {
     let mut unfinished: BTreeMap<String, String> = BTreeMap::new();
-    let mut probe = |run: &dyn Fn()| {
-        if let Err(exercise) = unless_unfinished(run) {
+    for (_, probe) in EXERCISE_PROBES {
+        if let Err(exercise) = unless_unfinished(probe) {
             unfinished
                 .entry(exercise.id.clone())
                 .or_insert(exercise.message);
         }
-    };
-    probe(&|| {
-        let policy = BackoffPolicy::new(Duration::from_millis(10), Duration::from_secs(1))
-            .expect("10 ms below 1 s");
-        let _ = policy.delay(Attempt::FIRST, &mut Seed::new(1).rng());
-    });
-    probe(&|| {
-        let candidates = [Candidate {
-            worker: WorkerId::new(1),
-            outstanding: 0,
-        }];
-        let _ =
-            PowerOfChoices::two().place(WorkItemId::new(1), &candidates, &mut Seed::new(1).rng());
-    });
-    probe(&|| {
-        let deques = StealingDeques::new(2).expect("two workers");
-        deques.push(0, 1);
-        let _ = deques.next(1, &mut Seed::new(1).rng());
-    });
-    probe(&|| {
-        let _ = FencingGate::new().admit(Some(FencingToken::new(1)));
-    });
-    probe(&|| {
-        simulate(async {
-            let mut raft: RaftCluster<u64> =
-                RaftCluster::new(3, Seed::new(1), NetworkConditions::reliable());
-            let _ = raft.check_one_leader().await;
-            let _ = raft.agree(7, 3).await;
-        });
-    });
-    probe(&|| {
-        let request = ClientRequest {
-            client: ClientId::new(1),
-            sequence: SequenceNumber::new(1),
-            operation: AccountOperation::Deposit(1),
-        };
-        let _ = ExactlyOnce::new(Account::new()).apply(&request);
-    });
-    probe(&|| {
-        let _ = publication_key(ImageId::new(1));
-    });
+    }
     if unfinished.is_empty() {
         return;
     }

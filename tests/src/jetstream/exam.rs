@@ -4,19 +4,27 @@
 //! that leads the stream killed with SIGKILL and restarted; judged by the
 //! simulation's own [`ScenarioReport`].
 //!
+//! Two consumers are processes of their own ([`ConsumerProcess`]): one is
+//! killed with SIGKILL while it holds a message, the other is stopped with
+//! SIGSTOP while it holds one, kept stopped until its message was
+//! delivered again and published by another consumer, then resumed; its
+//! late write must be refused by the gallery's fencing gate
+//! ([`ConsumerProcesses`] counts what happened to both).
+//!
 //! It runs in real time, on one current-thread runtime, like the capstone's
 //! process test. Randomness (uploads, faults, placement, jitter) still comes
 //! from one seed, but the servers' timing does not, so a seed names the
 //! work, not the interleaving.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_nats::ServerAddr;
 use async_nats::jetstream::{self, Context};
-use coordination::sim::{FaultPlan, Hang, MessageCounts};
+use coordination::sim::{FaultPlan, Hang, MessageCounts, clock};
 use coordination::{MaxAttempts, NodeId, Probability, Seed};
 use rand::RngExt;
 use tokio::task::JoinHandle;
@@ -25,14 +33,72 @@ use workshop4::Term;
 use workshop4::pipeline::ImageId;
 
 use super::{
-    CONSUMER, JetStreamQueue, JetStreamSettings, ServerBinary, ServerCluster, create_queue,
-    dead_letters,
+    CONSUMER, ConsumerLine, ConsumerProcess, JetStreamQueue, JetStreamSettings, ServerBinary,
+    ServerCluster, create_queue, dead_letters,
 };
 use crate::sim::ScenarioReport;
 use crate::{
     ConsumerCounter, ConsumerHost, ConsumerSettings, FencedGallery, MessageId, ProducerProgress,
     QueueAttributes, Upload, lock, run_consumer, run_producer,
 };
+
+/// The exercises the exam runs on, checked before anything starts: the
+/// backoff, placement, stealing, fencing and publication keys. (The queue
+/// is JetStream's, so Workshop 4's Raft and exactly-once table are not
+/// needed.)
+const EXERCISES_NEEDED: [&str; 5] = ["1.3", "2.2", "2.3", "3.5", "4.5"];
+
+/// What the exam reports: the simulation's report, and what happened to
+/// the consumers that ran as processes.
+#[derive(Debug, Clone)]
+pub struct JetStreamReport {
+    /// The same report as the simulated exam's.
+    pub scenario: ScenarioReport,
+    /// The consumer processes paused and killed.
+    pub processes: ConsumerProcesses,
+}
+
+impl fmt::Display for JetStreamReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.scenario)?;
+        write!(f, "  {}", self.processes)
+    }
+}
+
+/// What happened to the consumers that ran as processes of their own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConsumerProcesses {
+    /// The image whose message the paused process held.
+    pub paused_image: Option<ImageId>,
+    /// The receive it held the message by: its fencing token.
+    pub paused_receive: u32,
+    /// How long it stayed stopped.
+    pub paused_for: Duration,
+    /// Its late writes the fencing gate refused.
+    pub late_writes_fenced: u64,
+    /// Its late writes the gate let through: each one a broken fence.
+    pub late_writes_admitted: u64,
+    /// Processes killed with SIGKILL while they held a message.
+    pub killed_holding_a_message: u64,
+}
+
+impl fmt::Display for ConsumerProcesses {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let image = self
+            .paused_image
+            .map_or_else(|| "no message".to_string(), |image| image.to_string());
+        write!(
+            f,
+            "consumer processes: one paused {:.1} s holding {image} (receive {}), late writes \
+             fenced {}, admitted {}; {} killed holding a message",
+            self.paused_for.as_secs_f64(),
+            self.paused_receive,
+            self.late_writes_fenced,
+            self.late_writes_admitted,
+            self.killed_holding_a_message
+        )
+    }
+}
 
 /// The exam's settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -106,14 +172,16 @@ impl JetStreamExam {
     /// start, a cluster without a leader).
     ///
     /// # Panics
-    /// When a producer or consumer panics: an unfinished exercise shows up
-    /// here with its own message.
+    /// At the first exercise it needs that is not written, naming it,
+    /// before any server starts; when a producer or consumer panics.
     pub async fn run(
         &self,
         binary: ServerBinary,
+        consumer_program: &Path,
         folder: &Path,
         seed: Seed,
-    ) -> Result<ScenarioReport, String> {
+    ) -> Result<JetStreamReport, String> {
+        crate::testing::stop_at_first_unfinished(&EXERCISES_NEEDED, "jetstream");
         let started = Instant::now();
         let mut cluster = ServerCluster::start(binary, 3, folder).map_err(|e| e.to_string())?;
         let admin = connect(&cluster).await?;
@@ -135,7 +203,7 @@ impl JetStreamExam {
                 self.queue,
             );
             let task = tokio::spawn(run_producer(queue, part.into(), Arc::clone(&progress)));
-            producers.push((task, progress));
+            producers.push((Some(task), progress));
         }
         let consumer_settings = ConsumerSettings {
             workers: self.workers_per_host,
@@ -178,6 +246,19 @@ impl JetStreamExam {
             host_contexts.push(context);
         }
 
+        let start_process = |name: &str| {
+            ConsumerProcess::start(
+                consumer_program,
+                &cluster.client_urls(),
+                self.queue,
+                &folder.join(format!("{name}.log")),
+            )
+            .map_err(|error| format!("{}: {error}", consumer_program.display()))
+        };
+        let mut paused = PausedConsumer::Working(start_process("paused-consumer")?, Instant::now());
+        let mut doomed = Some(start_process("killed-consumer")?);
+        let mut processes = ConsumerProcesses::default();
+
         let mut rng = seed.derive(FAULT_STREAM).rng();
         let mean_kill = self.consumer_kills_every.as_secs_f64();
         let mut next_host_kill = rng.random_range(0.0..2.0 * mean_kill);
@@ -190,6 +271,23 @@ impl JetStreamExam {
         while begun.elapsed() < self.time_limit {
             tokio::time::sleep(TICK).await;
             let now = begun.elapsed().as_secs_f64();
+            if let Some(process) = &mut doomed
+                && let Some(ConsumerLine::Took { .. }) = process.next_line()
+            {
+                process.kill();
+                doomed = None;
+                processes.killed_holding_a_message += 1;
+                client_crashes += 1;
+            }
+            paused = paused.step(self.queue.ack_wait, &sink, &stats, &mut processes)?;
+            for (producer, _) in &mut producers {
+                if let Some(task) = producer.take_if(|task| task.is_finished())
+                    && let Err(error) = task.await
+                    && error.is_panic()
+                {
+                    std::panic::resume_unwind(error.into_panic());
+                }
+            }
             for (index, host) in hosts.iter_mut().enumerate() {
                 if let Some(task) = host
                     && task.is_finished()
@@ -246,6 +344,7 @@ impl JetStreamExam {
                 .iter()
                 .all(|(_, progress)| lock(progress).finished);
             if producers_done
+                && paused.is_done()
                 && leader_killed.is_none_or(|(index, _)| cluster.is_running(index))
                 && is_drained(&context).await
             {
@@ -254,14 +353,20 @@ impl JetStreamExam {
             }
         }
         let work_done = begun.elapsed();
+        drop(paused);
+        drop(doomed);
         for (task, _) in &producers {
-            task.abort();
+            if let Some(task) = task {
+                task.abort();
+            }
         }
         for task in hosts.iter().flatten() {
             task.abort();
         }
         for (task, _) in producers {
-            let _ = task.await;
+            if let Some(task) = task {
+                let _ = task.await;
+            }
         }
         for task in hosts.into_iter().flatten() {
             let _ = task.await;
@@ -290,7 +395,7 @@ impl JetStreamExam {
             .map_err(|e| e.to_string())?;
         let pending = pending(&context).await.unwrap_or((0, 0));
         let sink = lock(&sink);
-        Ok(ScenarioReport {
+        let scenario = ScenarioReport {
             name: "jetstream: stream leader killed, hosts killed, workers stalled",
             seed,
             finished,
@@ -317,20 +422,157 @@ impl JetStreamExam {
             network: MessageCounts::default(),
             simulated: work_done,
             wall: started.elapsed(),
+        };
+        Ok(JetStreamReport {
+            scenario,
+            processes,
         })
     }
 }
+
+/// The consumer process the exam pauses, through its life.
+enum PausedConsumer {
+    /// Started at the instant given; it has not taken its message yet.
+    Working(ConsumerProcess, Instant),
+    /// Stopped with SIGSTOP since `since`, holding `upload`'s message.
+    Paused {
+        /// The process.
+        process: ConsumerProcess,
+        /// When it was stopped.
+        since: Instant,
+        /// What it holds.
+        upload: Upload,
+    },
+    /// Resumed and told its work is done; its write is awaited.
+    Resumed(ConsumerProcess),
+    /// Its late write was judged.
+    Done,
+}
+
+impl PausedConsumer {
+    /// Moves the process on by what it said and how long it was stopped:
+    /// stopped as soon as it holds a message, resumed once the message's
+    /// acknowledgement wait has passed and another consumer published it,
+    /// its late write judged by the fencing gate of `sink`.
+    ///
+    /// # Errors
+    /// When the process cannot be signalled, or its message is not
+    /// delivered again within [`REDELIVERY_LIMIT`].
+    fn step(
+        self,
+        ack_wait: Duration,
+        sink: &Mutex<FencedGallery>,
+        stats: &ConsumerCounter,
+        outcome: &mut ConsumerProcesses,
+    ) -> Result<Self, String> {
+        let signal_error = |error: std::io::Error| format!("the paused consumer: {error}");
+        match self {
+            Self::Working(mut process, started) => match process.next_line() {
+                Some(ConsumerLine::Took { receipt, body }) => {
+                    process.pause().map_err(signal_error)?;
+                    let upload = Upload::parse(&body)
+                        .map_err(|error| format!("the paused consumer took {body:?}: {error}"))?;
+                    outcome.paused_image = Some(upload.image);
+                    outcome.paused_receive = receipt.receive();
+                    Ok(Self::Paused {
+                        process,
+                        since: Instant::now(),
+                        upload,
+                    })
+                }
+                _ if process.has_ended() || started.elapsed() > REDELIVERY_LIMIT => Err(format!(
+                    "the paused consumer took no message within {:?} (its log is in the \
+                     cluster's folder)",
+                    started.elapsed()
+                )),
+                _ => Ok(Self::Working(process, started)),
+            },
+            Self::Paused {
+                mut process,
+                since,
+                upload,
+            } => {
+                let published = lock(sink)
+                    .posts_per_image()
+                    .get(&upload.image)
+                    .is_some_and(|&posts| posts > 0);
+                if since.elapsed() >= ack_wait && published {
+                    process.resume().map_err(signal_error)?;
+                    outcome.paused_for = since.elapsed();
+                    process
+                        .tell("finish")
+                        .map_err(|error| format!("the paused consumer: {error}"))?;
+                    Ok(Self::Resumed(process))
+                } else if since.elapsed() > REDELIVERY_LIMIT {
+                    Err(format!(
+                        "{} was not published by another consumer within {REDELIVERY_LIMIT:?} of \
+                         its holder's pause: its message was never delivered again",
+                        upload.image
+                    ))
+                } else {
+                    Ok(Self::Paused {
+                        process,
+                        since,
+                        upload,
+                    })
+                }
+            }
+            Self::Resumed(mut process) => match process.next_line() {
+                Some(ConsumerLine::Write { receipt, body }) => {
+                    let upload = Upload::parse(&body)
+                        .map_err(|error| format!("the paused consumer wrote {body:?}: {error}"))?;
+                    let verdict = lock(sink).publish(
+                        upload.image,
+                        receipt.fencing_token(),
+                        upload.thumbnail(),
+                        clock::elapsed(),
+                    );
+                    let answer = if verdict.is_ok() {
+                        outcome.late_writes_admitted += 1;
+                        "admitted"
+                    } else {
+                        outcome.late_writes_fenced += 1;
+                        stats.count_refused_stale_write();
+                        "refused"
+                    };
+                    // It may be gone by now; the verdict is recorded here.
+                    let _ = process.tell(answer);
+                    Ok(Self::Done)
+                }
+                _ if process.has_ended() => Err(
+                    "the paused consumer ended after it was resumed, without writing".to_string(),
+                ),
+                _ => Ok(Self::Resumed(process)),
+            },
+            Self::Done => Ok(Self::Done),
+        }
+    }
+
+    /// Whether its late write was judged.
+    fn is_done(&self) -> bool {
+        matches!(self, Self::Done)
+    }
+}
+
+/// How long the paused consumer's message may take to be delivered to
+/// another consumer and published: its acknowledgement wait, plus a
+/// failover of the stream's leader, plus backoffs.
+const REDELIVERY_LIMIT: Duration = Duration::from_secs(25);
 
 /// A client connected to every server of `cluster`, reconnecting forever.
 ///
 /// # Errors
 /// A description, when no server takes the connection.
 pub async fn connect(cluster: &ServerCluster) -> Result<async_nats::Client, String> {
-    let addresses: Vec<ServerAddr> = cluster
-        .client_urls()
-        .iter()
-        .filter_map(|url| url.parse().ok())
-        .collect();
+    connect_to(&cluster.client_urls()).await
+}
+
+/// A client connected to every server at `urls`, reconnecting forever.
+///
+/// # Errors
+/// A description, when no server takes the connection.
+pub async fn connect_to(urls: &[String]) -> Result<async_nats::Client, String> {
+    let addresses: Vec<ServerAddr> = urls.iter().filter_map(|url| url.parse().ok()).collect();
     async_nats::ConnectOptions::new()
         .retry_on_initial_connect()
         .max_reconnects(None)

@@ -194,14 +194,25 @@ impl JetStreamQueue {
         }
     }
 
+    /// Tells the queue the message of `receipt` is still being worked on:
+    /// its visibility timeout starts again (an in-progress acknowledgement,
+    /// SQS's `ChangeMessageVisibility` heartbeat). The message stays in
+    /// hand.
+    ///
+    /// # Errors
+    /// As [`QueueService::delete`].
+    pub async fn extend_visibility(&mut self, receipt: ReceiptHandle) -> Result<(), ClientError> {
+        let message = lock(&self.pending)
+            .get(&receipt)
+            .cloned()
+            .ok_or(unknown(receipt))?;
+        within(message.ack_with(AckKind::Progress)).await
+    }
+
     /// The delivery of `receipt`, taken out of the table: every caller
     /// settles it, one way or another.
     fn in_hand(&self, receipt: ReceiptHandle) -> Result<jetstream::Message, ClientError> {
-        lock(&self.pending)
-            .remove(&receipt)
-            .ok_or(ClientError::Queue(QueueError::UnknownMessage(
-                receipt.message(),
-            )))
+        lock(&self.pending).remove(&receipt).ok_or(unknown(receipt))
     }
 
     /// Publishes a dead letter for the delivery `message` (once, whoever
@@ -432,4 +443,10 @@ fn unavailable(error: impl std::fmt::Display) -> ClientError {
         waited: Duration::ZERO,
         last: error.to_string(),
     }
+}
+
+/// The error for a receipt the queue does not hold: already settled, or
+/// never received here.
+fn unknown(receipt: ReceiptHandle) -> ClientError {
+    ClientError::Queue(QueueError::UnknownMessage(receipt.message()))
 }

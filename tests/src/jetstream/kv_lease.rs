@@ -221,11 +221,26 @@ impl FencedRecord {
     /// # Errors
     /// [`LeaseError::Bucket`].
     pub async fn read(&self) -> Result<Option<(FencingToken, String)>, LeaseError> {
-        let entry = self
+        // Through the stream's leader, not the bucket's direct get: a direct
+        // get may be answered by a replica that has not applied the last
+        // write yet, and a test that reads back what it just wrote would
+        // see the value before it.
+        let subject = format!("{}{}", self.store.prefix, self.key);
+        let entry = match self
             .store
-            .get(&self.key)
+            .stream
+            .get_last_raw_message_by_subject(&subject)
             .await
-            .map_err(|error| LeaseError::Bucket(error.to_string()))?;
+        {
+            Ok(message) => Some(message.payload),
+            Err(error)
+                if error.kind()
+                    == async_nats::jetstream::stream::LastRawMessageErrorKind::NoMessageFound =>
+            {
+                None
+            }
+            Err(error) => return Err(LeaseError::Bucket(error.to_string())),
+        };
         Ok(entry.and_then(|bytes| {
             let text = String::from_utf8_lossy(&bytes).into_owned();
             let (token, value) = text.split_once(' ')?;

@@ -15,16 +15,23 @@
 //!   restarted on command, stopped on drop;
 //! - [`JetStreamQueue`]: the queue verbs, and the mapping table;
 //! - [`KvLease`] and [`FencedRecord`]: leases and fenced writes on a bucket;
+//! - [`ConsumerProcess`]: one consumer in a process of its own, for the
+//!   exam to pause (SIGSTOP) and kill (SIGKILL);
 //! - [`JetStreamExam`]: the final exam on the real engine, with the same
 //!   report as the simulation's.
 
+mod consumer_process;
 mod exam;
 mod jetstream_queue;
 mod kv_lease;
 mod server_binary;
 mod server_cluster;
 
-pub use exam::{JetStreamExam, connect, stream_leader, wait_for_jetstream};
+pub use consumer_process::{CONSUMER_FLAGS, ConsumerLine, ConsumerProcess, consumer_main};
+pub use exam::{
+    ConsumerProcesses, JetStreamExam, JetStreamReport, connect, connect_to, stream_leader,
+    wait_for_jetstream,
+};
 pub use jetstream_queue::{
     CONSUMER, DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECT, JetStreamQueue, JetStreamSettings,
     QUEUE_STREAM, QUEUE_SUBJECT, create_queue, dead_letters, redrive,

@@ -240,8 +240,7 @@ impl ServerCluster {
         &self.folder
     }
 
-    /// Sends `signal` to server `index` with the `kill` program (the
-    /// standard library sends only SIGKILL, and `unsafe` is forbidden).
+    /// Sends `signal` to server `index`.
     fn signal(&mut self, index: usize, signal: &str) -> Result<(), ServerError> {
         let server = self
             .servers
@@ -250,21 +249,10 @@ impl ServerCluster {
         let Some(child) = server.child.as_ref() else {
             return Ok(());
         };
-        let io = |source| ServerError::Io {
+        send_signal(child, signal).map_err(|source| ServerError::Io {
             server: server.name.clone(),
             source,
-        };
-        let status = Command::new("kill")
-            .args([signal, &child.id().to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .map_err(io)?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(io(std::io::Error::other(format!("kill {signal} failed"))))
-        }
+        })
     }
 
     /// Writes `name`'s configuration and starts it on `client_port` and
@@ -345,6 +333,27 @@ impl Drop for ServerCluster {
             let _ = self.kill(index);
         }
         let _ = std::fs::remove_dir_all(&self.folder);
+    }
+}
+
+/// Sends `signal` (`-STOP`, `-CONT`) to `child` with the `kill` program:
+/// the standard library sends only SIGKILL, and `unsafe` is forbidden.
+///
+/// # Errors
+/// When `kill` cannot run or refuses (the process is gone).
+pub(crate) fn send_signal(child: &Child, signal: &str) -> std::io::Result<()> {
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(std::io::Error::other(format!(
+            "kill {signal} {} failed",
+            child.id()
+        )))
     }
 }
 
