@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Context, Error, Result};
+use crate::exercise_id::{self, ExerciseId};
 
 /// One workshop's exercises.
 #[derive(Debug, Clone, Deserialize)]
@@ -43,7 +44,7 @@ pub struct Catalogue {
 #[serde(deny_unknown_fields)]
 pub struct Exercise {
     /// `1.3`: workshop, dot, position.
-    pub id: String,
+    pub id: ExerciseId,
     /// What it is about.
     pub title: String,
     /// The file a learner edits, relative to the workshop crate.
@@ -121,11 +122,11 @@ impl Catalogue {
 
     /// The cargo package: `workshop1`.
     pub fn package(&self) -> String {
-        format!("workshop{}", self.workshop)
+        exercise_id::package(self.workshop)
     }
 
     /// The exercise with this id.
-    pub fn exercise(&self, id: &str) -> Option<&Exercise> {
+    pub fn exercise(&self, id: ExerciseId) -> Option<&Exercise> {
         self.exercises.iter().find(|exercise| exercise.id == id)
     }
 
@@ -171,10 +172,10 @@ impl Catalogue {
             return Err(problem("it lists no exercises".into()));
         }
         for (position, exercise) in (1..).zip(&self.exercises) {
-            let expected = format!("{}.{position}", self.workshop);
+            let expected = ExerciseId::new(self.workshop, position);
             if exercise.id != expected {
                 return Err(problem(format!(
-                    "exercise {position} has id {:?}; ids run {expected:?} in order",
+                    "exercise {position} has id \"{}\"; ids run \"{expected}\" in order",
                     exercise.id
                 )));
             }

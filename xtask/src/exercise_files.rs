@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 use crate::catalogue::{Catalogue, Exercise};
 use crate::error::{Context, Error, Result};
+use crate::exercise_id::ExerciseId;
 use crate::git::Git;
 use crate::workspace::Workspace;
 
@@ -37,7 +38,7 @@ pub enum Confirm {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Replaced {
     /// The exercise.
-    pub id: String,
+    pub id: ExerciseId,
     /// The file, relative to the repository root.
     pub file: PathBuf,
     /// Where the previous content was saved, if it was the learner's work.
@@ -106,7 +107,7 @@ pub fn reset(
     write(workspace, &file, &stub)?;
     Ok(Some((
         Replaced {
-            id: exercise.id.clone(),
+            id: exercise.id,
             file,
             backup: Some(backup),
         },
@@ -161,7 +162,7 @@ pub fn checkpoint(
                  (your versions are saved under target/workshop/backups/). Go ahead?",
                 target.map_or_else(
                     || catalogue.workshop.to_string(),
-                    |target| target.id.clone()
+                    |target| target.id.to_string()
                 ),
                 own_work.join(", ")
             ),
@@ -177,7 +178,7 @@ pub fn checkpoint(
         };
         write(workspace, &file, &solution)?;
         replaced.push(Replaced {
-            id: exercise.id.clone(),
+            id: exercise.id,
             file,
             backup,
         });

@@ -28,6 +28,7 @@ use std::path::{Path, PathBuf};
 use crate::cargo::Cargo;
 use crate::catalogue::{Catalogue, Exercise};
 use crate::error::{Context, Error, Result};
+use crate::exercise_id::ExerciseId;
 use crate::rust_tokens::{self, Kind, Token};
 use crate::workspace::Workspace;
 
@@ -38,7 +39,7 @@ const PROBE: usize = usize::MAX;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fragment {
     /// Which exercise: `2.3`.
-    pub exercise: String,
+    pub exercise: ExerciseId,
     /// Which hint, from 1.
     pub hint: usize,
     /// The code.
@@ -82,7 +83,7 @@ pub fn fragments(catalogue: &Catalogue) -> Vec<Fragment> {
         .flat_map(|exercise| {
             (1..).zip(&exercise.hints).flat_map(move |(hint, text)| {
                 code_spans(text).into_iter().map(move |code| Fragment {
-                    exercise: exercise.id.clone(),
+                    exercise: exercise.id,
                     hint,
                     code,
                 })
@@ -576,34 +577,40 @@ pub fn find_failures(workspace: &Workspace, catalogues: &[Catalogue]) -> Result<
         // checks the others' types, so it is reported and left out, and
         // the workshop built again.
         loop {
-            let mut by_exercise: BTreeMap<&str, Vec<(usize, &Fragment)>> = BTreeMap::new();
+            let mut by_exercise: BTreeMap<ExerciseId, Vec<(usize, &Fragment)>> = BTreeMap::new();
             for &index in &remaining {
                 by_exercise
-                    .entry(all[index].exercise.as_str())
+                    .entry(all[index].exercise)
                     .or_default()
                     .push((index, &all[index]));
             }
             // A neutral fragment in every position: if it does not parse,
             // the check placed code where no statement can go, and every
             // fragment would be blamed for it.
-            let probe = Fragment {
-                exercise: String::new(),
-                hint: 0,
-                code: "()".into(),
-            };
-            for fragments in by_exercise.values_mut() {
-                fragments.push((PROBE, &probe));
+            let probes: Vec<Fragment> = by_exercise
+                .keys()
+                .map(|&exercise| Fragment {
+                    exercise,
+                    hint: 0,
+                    code: "()".into(),
+                })
+                .collect();
+            for (fragments, probe) in by_exercise.values_mut().zip(&probes) {
+                fragments.push((PROBE, probe));
             }
             let mut placed = Vec::new();
             for (id, fragments) in &by_exercise {
-                let Some(exercise) = catalogue.exercise(id) else {
+                let Some(exercise) = catalogue.exercise(*id) else {
                     continue;
                 };
                 let solution = catalogue.solution_path(exercise);
                 let source = std::fs::read_to_string(workspace.root.join(&solution))
                     .context(|| format!("reading {}", solution.display()))?;
-                let (appended, candidates) =
-                    candidates(&source, fragments, &exercise.id.replace('.', "_"));
+                let (appended, candidates) = candidates(
+                    &source,
+                    fragments,
+                    &format!("{}_{}", exercise.id.workshop(), exercise.id.position()),
+                );
                 let target = copy.join(&solution);
                 std::fs::write(&target, format!("{source}{appended}"))
                     .context(|| format!("writing {}", target.display()))?;

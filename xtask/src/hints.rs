@@ -78,7 +78,7 @@ impl Hints {
     }
 
     fn file(&self, exercise: &Exercise) -> PathBuf {
-        self.folder.join(&exercise.id)
+        self.folder.join(exercise.id.to_string())
     }
 }
 
@@ -93,7 +93,7 @@ mod tests {
             folder: folder.clone(),
         };
         let exercise = Exercise {
-            id: "9.1".into(),
+            id: crate::exercise_id::ExerciseId::new(9, 1),
             title: String::new(),
             file: String::new(),
             test: String::new(),

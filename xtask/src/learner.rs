@@ -21,6 +21,7 @@ use crate::catalogue::{Catalogue, Exercise};
 use crate::doctor::{self, Verdict};
 use crate::error::{Error, Result};
 use crate::exercise_files::{self, Confirm};
+use crate::exercise_id::ExerciseId;
 use crate::hints::Hints;
 use crate::nats_server;
 use crate::progress::{
@@ -461,10 +462,9 @@ pub fn command_problems(
                 match checkpoint_target(catalogues, &which) {
                     Err(error) => Some(error.to_string()),
                     Ok((catalogue, until)) => exercise.and_then(|stuck| {
-                        let moves_past = catalogue.exercise(&stuck.id).is_some()
-                            && until.is_none_or(|until| {
-                                position(catalogue, &until.id) > position(catalogue, &stuck.id)
-                            });
+                        // Ids order as the exercises are done.
+                        let moves_past = catalogue.exercise(stuck.id).is_some()
+                            && until.is_none_or(|until| until.id > stuck.id);
                         (!moves_past).then(|| {
                             format!(
                                 "`cargo workshop checkpoint {which}` leaves {} unsolved",
@@ -535,14 +535,6 @@ pub fn check_named_commands(workspace: &Workspace, catalogues: &[Catalogue]) -> 
             problems.join("\n  ")
         )))
     }
-}
-
-fn position(catalogue: &Catalogue, id: &str) -> usize {
-    catalogue
-        .exercises
-        .iter()
-        .position(|exercise| exercise.id == id)
-        .unwrap_or(usize::MAX)
 }
 
 /// `cargo workshop start N`: makes workshop N (or the workshop of exercise
@@ -617,9 +609,7 @@ fn status(workspace: &Workspace, time_limit: Duration, style: Style) -> Result<b
             let _ = std::fs::write(&marker, "the welcome was shown\n");
         }
     }
-    let current = progress
-        .current()
-        .map(|exercise| exercise.exercise.id.clone());
+    let current = progress.current().map(|exercise| exercise.exercise.id);
     for workshop in &progress.workshops {
         let here = if workshop.catalogue.workshop == progress.current_workshop {
             "  (current)"
@@ -654,7 +644,7 @@ fn status(workspace: &Workspace, time_limit: Duration, style: Style) -> Result<b
                 0
             };
         for exercise in &workshop.exercises {
-            let is_current = current.as_deref() == Some(exercise.exercise.id.as_str());
+            let is_current = current == Some(exercise.exercise.id);
             let mark = if exercise.is_done() {
                 style.pass()
             } else if is_current {
@@ -783,8 +773,12 @@ fn check(
     style: Style,
 ) -> Result<bool> {
     let catalogues = workspace.catalogues()?;
+    let id = match id {
+        Some(id) => Some(find(&catalogues, id)?.1.id),
+        None => None,
+    };
     let number = match id {
-        Some(id) => find(&catalogues, id)?.0.workshop,
+        Some(id) => id.workshop(),
         None => {
             let stubs = crate::stubs::Stubs::find(workspace, &catalogues);
             progress::current_workshop(workspace, &catalogues, &stubs)
@@ -985,7 +979,9 @@ fn hint(
                 println!("Every exercise is done: no hints needed.");
                 return Ok(true);
             };
-            find(&catalogues, &current.exercise.id)?
+            exercise_with(&catalogues, current.exercise.id).ok_or_else(|| {
+                Error::Usage(format!("there is no exercise {}", current.exercise.id))
+            })?
         }
     };
     let hint = Hints::new(workspace).next(exercise)?;
@@ -1248,21 +1244,31 @@ fn doctor(workspace: &Workspace, style: Style) -> bool {
 }
 
 /// The catalogue and exercise with id `id`, or an error listing the ids.
+/// Text that is not an id at all gets the same answer as an id no
+/// catalogue has: either way the list is what helps.
 fn find<'a>(catalogues: &'a [Catalogue], id: &str) -> Result<(&'a Catalogue, &'a Exercise)> {
-    catalogues
-        .iter()
-        .find_map(|catalogue| Some((catalogue, catalogue.exercise(id)?)))
+    id.parse::<ExerciseId>()
+        .ok()
+        .and_then(|parsed| exercise_with(catalogues, parsed))
         .ok_or_else(|| {
-            let ids: Vec<&str> = catalogues
+            let ids: Vec<String> = catalogues
                 .iter()
                 .flat_map(|catalogue| catalogue.exercises.iter())
-                .map(|exercise| exercise.id.as_str())
+                .map(|exercise| exercise.id.to_string())
                 .collect();
             Error::Usage(format!(
                 "there is no exercise {id:?}; the exercises are {} (`cargo workshop` lists them)",
                 ids.join(", ")
             ))
         })
+}
+
+/// The catalogue and exercise with id `id`, if any catalogue has it.
+fn exercise_with(catalogues: &[Catalogue], id: ExerciseId) -> Option<(&Catalogue, &Exercise)> {
+    catalogues
+        .iter()
+        .find(|catalogue| catalogue.workshop == id.workshop())
+        .and_then(|catalogue| Some((catalogue, catalogue.exercise(id)?)))
 }
 
 /// A path in the repository, with forward slashes on every platform.

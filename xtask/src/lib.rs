@@ -28,6 +28,7 @@ pub mod coaching;
 pub mod doctor;
 pub mod error;
 pub mod exercise_files;
+pub mod exercise_id;
 pub mod figures;
 pub mod git;
 pub mod given_code;

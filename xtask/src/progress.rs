@@ -30,6 +30,7 @@ use crate::cargo::{Artifact, Cargo, TestBinary, TestRun};
 use crate::catalogue::{Catalogue, Exercise, TEST_TARGET};
 use crate::coaching::{Failure, first_failure_in_order};
 use crate::error::Result;
+use crate::exercise_id::ExerciseId;
 use crate::stubs::Stubs;
 use crate::verdicts::Verdicts;
 use crate::workspace::Workspace;
@@ -171,14 +172,14 @@ pub struct Progress {
 
 /// Which exercises to look at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope<'a> {
+pub enum Scope {
     /// All of them, for the status.
     All,
     /// The exercises of one workshop; the others are left
     /// [`State::NotBuilt`].
     Workshop(u32),
-    /// Only this one (an id such as `1.3`).
-    Only(&'a str),
+    /// Only this one.
+    Only(ExerciseId),
 }
 
 impl Progress {
@@ -190,7 +191,7 @@ impl Progress {
     pub fn measure(
         workspace: &Workspace,
         catalogues: &[Catalogue],
-        scope: Scope<'_>,
+        scope: Scope,
         limit: Duration,
     ) -> Result<Self> {
         let stubs = Stubs::find(workspace, catalogues);
@@ -227,7 +228,7 @@ impl Progress {
     }
 
     /// The exercise with this id.
-    pub fn exercise(&self, id: &str) -> Option<&ExerciseProgress> {
+    pub fn exercise(&self, id: ExerciseId) -> Option<&ExerciseProgress> {
         self.exercises().find(|exercise| exercise.exercise.id == id)
     }
 
@@ -345,7 +346,7 @@ impl Measurer<'_> {
             if !wanted(&exercise.exercise) {
                 continue;
             }
-            if self.stubs.is_stub(&exercise.exercise.id) == Some(true) {
+            if self.stubs.is_stub(exercise.exercise.id) == Some(true) {
                 exercise.state = State::NotStarted;
             } else {
                 to_run.push(exercise);
@@ -384,7 +385,7 @@ impl Measurer<'_> {
             let order = test_order(self.workspace, catalogue, &exercise.exercise);
             exercise.state = judge(&run, &exercise.exercise, &order, watchdog);
             saved.insert(
-                exercise.exercise.id.clone(),
+                exercise.exercise.id,
                 (exercise.tests, exercise.state.clone()),
             );
         }

@@ -27,6 +27,7 @@ use std::time::Instant;
 use crate::cargo::{Cargo, Outcome, TestRun};
 use crate::catalogue::{Catalogue, TEST_TARGET};
 use crate::error::{Context, Error, Result};
+use crate::exercise_id::ExerciseId;
 use crate::ui::{Style, human};
 use crate::workspace::Workspace;
 
@@ -143,7 +144,7 @@ fn judge_modules(catalogue: &Catalogue, solved: usize, run: &TestRun) -> Vec<Fin
         if tests.is_none() {
             problems.push(Finding::ModuleWithoutTests {
                 package: catalogue.package(),
-                exercise: exercise.id.clone(),
+                exercise: exercise.id,
                 module: exercise.test.clone(),
             });
         }
@@ -152,7 +153,7 @@ fn judge_modules(catalogue: &Catalogue, solved: usize, run: &TestRun) -> Vec<Fin
             if !tests.is_some_and(|tests| tests.outcomes.contains_key(&full)) {
                 problems.push(Finding::UnknownOrderedTest {
                     catalogue: catalogue.path.clone(),
-                    exercise: exercise.id.clone(),
+                    exercise: exercise.id,
                     test: name.clone(),
                     module: exercise.test.clone(),
                 });
@@ -178,7 +179,7 @@ fn judge(catalogue: &Catalogue, solved: usize, target: &str, run: &TestRun) -> V
     let state = State {
         solved_up_to: solved
             .checked_sub(1)
-            .map(|last| catalogue.exercises[last].id.clone()),
+            .map(|last| catalogue.exercises[last].id),
     };
     let exercise = catalogue
         .exercises
@@ -208,14 +209,14 @@ fn judge(catalogue: &Catalogue, solved: usize, target: &str, run: &TestRun) -> V
             (Some(position), Outcome::Passed) if position >= solved => {
                 Some(Finding::PassedOnStub {
                     test,
-                    exercise: catalogue.exercises[position].id.clone(),
+                    exercise: catalogue.exercises[position].id,
                     state,
                 })
             }
             (Some(position), Outcome::Failed) if position < solved => {
                 Some(Finding::FailedWhenSolved {
                     test,
-                    exercise: catalogue.exercises[position].id.clone(),
+                    exercise: catalogue.exercises[position].id,
                     state,
                     output: failure_of(&run.output, name),
                 })
@@ -241,7 +242,7 @@ pub enum Finding {
         /// The workshop's package.
         package: String,
         /// The exercise's id.
-        exercise: String,
+        exercise: ExerciseId,
         /// The module its catalogue names.
         module: String,
     },
@@ -250,7 +251,7 @@ pub enum Finding {
         /// The catalogue that says so.
         catalogue: PathBuf,
         /// The exercise's id.
-        exercise: String,
+        exercise: ExerciseId,
         /// The test named.
         test: String,
         /// The exercise's module.
@@ -285,7 +286,7 @@ pub enum Finding {
         /// The test, `package/target::name`.
         test: String,
         /// The exercise it belongs to.
-        exercise: String,
+        exercise: ExerciseId,
         /// The state it was run in.
         state: State,
     },
@@ -294,7 +295,7 @@ pub enum Finding {
         /// The test, `package/target::name`.
         test: String,
         /// The exercise it belongs to.
-        exercise: String,
+        exercise: ExerciseId,
         /// The state it was run in.
         state: State,
         /// What the test printed.
@@ -385,7 +386,7 @@ impl fmt::Display for Finding {
 pub struct State {
     /// The last exercise whose solution was in place; `None` when every
     /// exercise was a stub.
-    pub solved_up_to: Option<String>,
+    pub solved_up_to: Option<ExerciseId>,
 }
 
 impl fmt::Display for State {
@@ -430,7 +431,7 @@ mod tests {
 
     fn catalogue() -> Catalogue {
         let exercise = |n: u32| Exercise {
-            id: format!("9.{n}"),
+            id: ExerciseId::new(9, n),
             title: String::new(),
             file: format!("src/e{n}.rs"),
             test: format!("ex9_{n}"),
@@ -467,7 +468,7 @@ mod tests {
         assert!(
             matches!(
                 problems.as_slice(),
-                [Finding::PassedOnStub { exercise, .. }] if exercise == "9.2"
+                [Finding::PassedOnStub { exercise, .. }] if exercise.to_string() == "9.2"
             ),
             "{problems:?}"
         );
@@ -480,7 +481,7 @@ mod tests {
         assert!(
             matches!(
                 problems.as_slice(),
-                [Finding::FailedWhenSolved { exercise, .. }] if exercise == "9.1"
+                [Finding::FailedWhenSolved { exercise, .. }] if exercise.to_string() == "9.1"
             ),
             "{problems:?}"
         );
@@ -509,7 +510,7 @@ mod tests {
             matches!(
                 problems.as_slice(),
                 [Finding::PassedOnStub { test, exercise, .. }]
-                    if test == "workshop9/ex9_1::a" && exercise == "9.1"
+                    if test == "workshop9/ex9_1::a" && exercise.to_string() == "9.1"
             ),
             "{problems:?}"
         );

@@ -24,13 +24,14 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::catalogue::Catalogue;
+use crate::exercise_id::ExerciseId;
 use crate::git::Git;
 use crate::workspace::Workspace;
 
 /// Whether each exercise file (by exercise id) is its stub. Exercises
 /// missing from the map are unknown: no git, or no stub in git.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Stubs(BTreeMap<String, bool>);
+pub struct Stubs(BTreeMap<ExerciseId, bool>);
 
 impl Stubs {
     /// Looks at every exercise file of `catalogues`.
@@ -38,12 +39,12 @@ impl Stubs {
         let git = Git::new(&workspace.root);
         let upstream = git.upstream();
         let revision = upstream.unwrap_or_else(|| "HEAD".to_string());
-        let files: Vec<(String, PathBuf, PathBuf)> = catalogues
+        let files: Vec<(ExerciseId, PathBuf, PathBuf)> = catalogues
             .iter()
             .flat_map(|catalogue| {
                 catalogue.exercises.iter().map(move |exercise| {
                     (
-                        exercise.id.clone(),
+                        exercise.id,
                         catalogue.exercise_path(exercise),
                         catalogue.solution_path(exercise),
                     )
@@ -81,14 +82,14 @@ impl Stubs {
             let is_stub = *stub == on_disk.trim()
                 && std::fs::read(workspace.root.join(path)).ok()
                     != std::fs::read(workspace.root.join(solution)).ok();
-            stubs.insert(id.clone(), is_stub);
+            stubs.insert(*id, is_stub);
         }
         Self(stubs)
     }
 
     /// Whether exercise `id`'s file is its stub; `None` when unknown.
-    pub fn is_stub(&self, id: &str) -> Option<bool> {
-        self.0.get(id).copied()
+    pub fn is_stub(&self, id: ExerciseId) -> Option<bool> {
+        self.0.get(&id).copied()
     }
 
     /// Whether every exercise of `catalogue` is known to be its stub.
@@ -96,7 +97,7 @@ impl Stubs {
         catalogue
             .exercises
             .iter()
-            .all(|exercise| self.is_stub(&exercise.id) == Some(true))
+            .all(|exercise| self.is_stub(exercise.id) == Some(true))
     }
 
     /// Whether any exercise of `catalogue` is known to hold the learner's
@@ -105,7 +106,7 @@ impl Stubs {
         catalogue
             .exercises
             .iter()
-            .any(|exercise| self.is_stub(&exercise.id) == Some(false))
+            .any(|exercise| self.is_stub(exercise.id) == Some(false))
     }
 }
 
@@ -124,7 +125,7 @@ mod tests {
             for catalogue in &catalogues {
                 for exercise in &catalogue.exercises {
                     assert!(
-                        stubs.is_stub(&exercise.id).is_some(),
+                        stubs.is_stub(exercise.id).is_some(),
                         "{} has no stub in git",
                         exercise.id
                     );

@@ -23,6 +23,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::catalogue::Catalogue;
+use crate::exercise_id::ExerciseId;
 use crate::progress::State;
 use crate::workspace::Workspace;
 
@@ -39,7 +40,7 @@ pub struct Verdicts {
 #[derive(Debug, Serialize, Deserialize)]
 struct Saved {
     fingerprint: String,
-    exercises: BTreeMap<String, Verdict>,
+    exercises: BTreeMap<ExerciseId, Verdict>,
 }
 
 impl Verdicts {
@@ -58,7 +59,7 @@ impl Verdicts {
 
     /// The saved verdicts by exercise id, if they were saved for this
     /// fingerprint; empty otherwise.
-    pub fn load(&self) -> BTreeMap<String, Verdict> {
+    pub fn load(&self) -> BTreeMap<ExerciseId, Verdict> {
         std::fs::read_to_string(&self.file)
             .ok()
             .and_then(|text| serde_json::from_str::<Saved>(&text).ok())
@@ -69,7 +70,7 @@ impl Verdicts {
 
     /// Saves `exercises` for this fingerprint. A cache that cannot be
     /// written only costs a build next time, so failures are ignored.
-    pub fn save(&self, exercises: &BTreeMap<String, Verdict>) {
+    pub fn save(&self, exercises: &BTreeMap<ExerciseId, Verdict>) {
         let saved = Saved {
             fingerprint: self.fingerprint.clone(),
             exercises: exercises.clone(),

@@ -173,7 +173,7 @@ impl Scratch {
     fn exercise(&self, id: &str) -> (PathBuf, PathBuf) {
         let exercise = self
             .catalogue
-            .exercise(id)
+            .exercise(id.parse().expect("an exercise id"))
             .unwrap_or_else(|| panic!("exercise {id} is in the catalogue"));
         (
             self.catalogue.exercise_path(exercise),
@@ -203,7 +203,7 @@ fn status_on_a_fresh_checkout_shows_nothing_done() {
     run.assert_says("yours to turn");
     run.assert_says("0 of 6 done");
     for exercise in &scratch.catalogue.exercises {
-        let line = status_line(&run.stdout, &exercise.id);
+        let line = status_line(&run.stdout, &exercise.id.to_string());
         assert!(
             !line.trim_start().starts_with("ok"),
             "{} shows done on a fresh checkout: {line}",
@@ -375,7 +375,10 @@ fn hint_walks_its_levels() {
     let guard = scratch();
     let scratch = guard.as_ref().expect("made above");
     let _ = std::fs::remove_dir_all(scratch.target.join("workshop").join("hints"));
-    let exercise = scratch.catalogue.exercise("1.5").expect("1.5 exists");
+    let exercise = scratch
+        .catalogue
+        .exercise("1.5".parse().expect("an exercise id"))
+        .expect("1.5 exists");
     let levels = exercise.hints.len();
     for (level, text) in (1..).zip(&exercise.hints) {
         let run = scratch.workshop(&["hint", "1.5"]);
@@ -427,7 +430,7 @@ fn a_passing_check_says_done_and_what_is_next() {
     run.assert_says("Next: 1.3");
 
     for exercise in &scratch.catalogue.exercises {
-        let (file, solution) = scratch.exercise(&exercise.id);
+        let (file, solution) = scratch.exercise(&exercise.id.to_string());
         scratch.place(&file, &scratch.read_source(&solution));
     }
     let last = scratch
@@ -435,7 +438,7 @@ fn a_passing_check_says_done_and_what_is_next() {
         .exercises
         .last()
         .expect("it has exercises");
-    let run = scratch.workshop(&["check", &last.id]);
+    let run = scratch.workshop(&["check", &last.id.to_string()]);
     scratch.all_stubs();
     assert!(run.success, "{run}");
     run.assert_says("Workshop 1 is complete");
