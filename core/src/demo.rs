@@ -370,7 +370,6 @@ pub fn usage(about: &str, known: &[Flag]) -> String {
 /// (numbers).
 #[derive(Debug, Clone, Default)]
 pub struct Table {
-    /// The header row.
     header: Vec<String>,
     /// The rows, in the order added.
     rows: Vec<Vec<String>>,

@@ -176,7 +176,6 @@ fn run(flags: &Flags) -> Result<(), Box<dyn std::error::Error>> {
 /// How much work, and how many clients.
 #[derive(Debug, Clone, Copy)]
 struct Load {
-    /// Messages sent.
     messages: u64,
     /// Clients sending.
     producers: u64,

@@ -561,7 +561,6 @@ fn report_late<I: WorkItem>(delivery: &Delivery<I>, error: &TrackerError) {
 
 /// A subscription to a [`WorkQueue`]'s changes.
 pub struct QueueChanges<I: WorkItem, T: WorkTracker = InMemoryWorkTracker> {
-    /// The queue watched.
     queue: WorkQueue<I, T>,
     /// The change count last seen.
     seen: u64,

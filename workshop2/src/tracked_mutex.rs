@@ -45,9 +45,7 @@ thread_local! {
 /// holds a lock of the same [`LockKind`].
 #[derive(Debug)]
 pub struct TrackedMutex<T> {
-    /// The value guarded.
     value: Mutex<T>,
-    /// Its kind.
     kind: &'static LockKind,
 }
 
@@ -84,7 +82,6 @@ impl<T> TrackedMutex<T> {
 
 /// A lock held; released when dropped.
 pub struct TrackedGuard<'a, T> {
-    /// The std guard.
     guard: MutexGuard<'a, T>,
     /// Its kind's name, to forget when released.
     what: &'static str,

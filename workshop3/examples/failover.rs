@@ -234,7 +234,6 @@ async fn steady_minute(cluster: &Cluster) -> (MessageCounts, usize) {
 struct Rates {
     /// Requests to the lease store: acquire, renew, release.
     store: f64,
-    /// Heartbeats.
     heartbeats: f64,
     /// Every message, answers included.
     all: f64,

@@ -122,7 +122,6 @@ pub enum AccountError {
 /// A bank account, in cents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Account {
-    /// The balance.
     balance: u64,
     /// How many operations were applied, refused ones included.
     applied: u64,

@@ -78,7 +78,6 @@ impl<O> Reply<O> {
 /// arrives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExactlyOnce<S: StateMachine> {
-    /// The state machine.
     machine: S,
     /// Per client, its last applied request and reply.
     last_replies: BTreeMap<ClientId, LastReply<S::Output>>,

@@ -96,7 +96,6 @@ pub fn fragments(catalogue: &Catalogue) -> Vec<Fragment> {
 /// statement can go.
 #[derive(Debug, Clone)]
 struct Function {
-    /// Its name.
     name: String,
     /// `async ` or nothing.
     asyncness: &'static str,

@@ -12,7 +12,6 @@ use std::fmt::Write as _;
 /// SVG markup being written, element by element.
 #[derive(Debug, Clone, Default)]
 pub struct Svg {
-    /// The markup so far.
     markup: String,
 }
 

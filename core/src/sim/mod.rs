@@ -34,8 +34,8 @@ mod seed;
 pub use faults::{Fault, FaultInjector, FaultPlan, Hang};
 pub use network::{
     CallError, DelayRange, DropReason, Envelope, Inbox, Inboxes, KindCounts, LifecycleStep,
-    Message, MessageCounts, MessageId, Network, NetworkConditions, NetworkError, NetworkEvent,
-    Node, NodeStatus, Outcome, ReplyTo, Trace, TraceEntry,
+    Message, MessageCounts, Network, NetworkConditions, NetworkError, NetworkEvent, Node,
+    NodeStatus, Outcome, ReplyTo, Trace, TraceEntry, TransmissionId,
 };
 pub use runner::{Guard, Sweep, simulate, simulate_with};
 pub use seed::{Seed, SeedError, SimRng};

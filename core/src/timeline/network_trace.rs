@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use super::{Activity, Fate, Lane, Mark, Message, Outcome, Point, Span, Timeline};
 use crate::NodeId;
-use crate::sim::{MessageId, NetworkEvent, Outcome as Step, Trace};
+use crate::sim::{NetworkEvent, Outcome as Step, Trace, TransmissionId};
 
 impl Timeline {
     /// Adds what the network did in `trace`: its messages, pauses, crashes
@@ -25,7 +25,7 @@ impl Timeline {
     pub fn add_network_trace(&mut self, trace: &Trace) -> &mut Self {
         // When each message in flight left its sender, and whether it is a
         // copy the network made.
-        let mut sent: BTreeMap<MessageId, (std::time::Duration, bool)> = BTreeMap::new();
+        let mut sent: BTreeMap<TransmissionId, (std::time::Duration, bool)> = BTreeMap::new();
         // The open pause or outage of each node, by span position.
         let mut down: BTreeMap<NodeId, usize> = BTreeMap::new();
         for entry in trace.entries() {

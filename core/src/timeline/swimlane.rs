@@ -26,7 +26,6 @@ pub struct Swimlane<'a> {
 struct Cell {
     /// What is drawn.
     symbol: char,
-    /// In which colour.
     colour: Option<Colour>,
     /// How much it matters; a cell keeps the symbol with the highest rank.
     rank: u8,

@@ -90,11 +90,8 @@ type Pending = Arc<Mutex<BTreeMap<ReceiptHandle, jetstream::Message>>>;
 /// it for each worker of a host: the clones share the deliveries in hand.
 #[derive(Clone)]
 pub struct JetStreamQueue {
-    /// The JetStream context.
     context: Context,
-    /// The shared pull consumer.
     consumer: PullConsumer,
-    /// The settings.
     settings: JetStreamSettings,
     /// Deliveries in hand.
     pending: Pending,

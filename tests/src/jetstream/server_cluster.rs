@@ -57,7 +57,6 @@ pub enum ServerError {
 struct ServerProcess {
     /// Its name, `n1` to `n3`: what JetStream reports as a leader.
     name: String,
-    /// Its client port.
     client_port: u16,
     /// Its cluster (route) port.
     cluster_port: u16,

@@ -81,7 +81,6 @@ pub struct LocalCluster {
     folder: PathBuf,
     /// How every node is started, beyond its place in the cluster.
     options: NodeProcessOptions,
-    /// The nodes.
     nodes: BTreeMap<NodeId, NodeProcess>,
 }
 

@@ -139,7 +139,6 @@ pub enum NodeError {
 struct PeerMessage {
     /// The peer.
     from: NodeId,
-    /// Its message.
     message: RaftMessage<Command>,
 }
 
@@ -167,7 +166,6 @@ struct Reply {
 /// An answer on its way to the client's connection.
 #[derive(Debug)]
 struct Answer {
-    /// The frame to write.
     frame: Frame,
     /// Frees the request's place once the frame is written.
     _pending: OwnedSemaphorePermit,

@@ -58,7 +58,6 @@ pub struct QueueCluster {
     lives: BTreeMap<NodeId, u64>,
     /// Every replica's inbox, read as one.
     inboxes: Inboxes<Packet>,
-    /// Ticks every replica.
     ticks: Interval,
     /// The command each index holds, as first applied by any replica.
     applied: Vec<Command>,

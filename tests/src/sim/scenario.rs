@@ -276,7 +276,6 @@ pub enum ScenarioError {
 
 /// One producer of a run.
 pub(crate) struct Producer {
-    /// Its node.
     node: NodeId,
     /// The uploads it sends, in order.
     uploads: Arc<[Upload]>,

@@ -85,11 +85,8 @@ pub struct ClusterRecord {
 /// A node as the timeline last showed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Shown {
-    /// Its role.
     role: Role,
-    /// Its term.
     term: Term,
-    /// Its commit index.
     commit_index: LogIndex,
 }
 

@@ -19,7 +19,6 @@ pub struct Crashed;
 /// overwrites it: idempotent by construction.
 #[derive(Debug, Clone, Default)]
 pub struct StageStore {
-    /// The outputs.
     outputs: BTreeMap<(ImageId, Stage), Artifact>,
     /// How many writes were made, repeated ones included.
     writes: u64,

@@ -50,12 +50,15 @@ pub trait Message: Clone + Send + 'static {
     }
 }
 
-/// Identifies one message in a run, in the order messages were sent, so that
-/// its entries in the [`Trace`](super::Trace) can be joined up.
+/// Identifies one transmission in a run, in the order they were sent, so
+/// that its entries in the [`Trace`](super::Trace) can be joined up. A
+/// duplicated message is a transmission of its own, with an id of its own:
+/// this is the network's numbering, not a queue's message id (the
+/// capstone's `MessageId`, which stays the same across redeliveries).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct MessageId(u64);
+pub struct TransmissionId(u64);
 
-impl MessageId {
+impl TransmissionId {
     /// Wraps a raw number as a message id. Ids are normally issued by the
     /// network, one per message sent.
     pub const fn new(raw: u64) -> Self {
@@ -68,7 +71,7 @@ impl MessageId {
     }
 }
 
-impl fmt::Display for MessageId {
+impl fmt::Display for TransmissionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "#{}", self.0)
     }
@@ -78,7 +81,7 @@ impl fmt::Display for MessageId {
 #[derive(Debug)]
 pub struct Envelope<M> {
     /// The message's id, as it appears in the trace.
-    pub id: MessageId,
+    pub id: TransmissionId,
     /// The node that sent it.
     pub from: NodeId,
     /// The node it was sent to: the receiver.

@@ -213,7 +213,7 @@ pub use conditions::{DelayRange, NetworkConditions};
 pub use counts::{KindCounts, MessageCounts};
 pub use error::{CallError, NetworkError};
 pub use inbox::{Inbox, Inboxes};
-pub use message::{Envelope, Message, MessageId, ReplyTo};
+pub use message::{Envelope, Message, ReplyTo, TransmissionId};
 pub use network::Network;
 pub use node::{LifecycleStep, Node, NodeStatus};
 pub use trace::{DropReason, NetworkEvent, Outcome, Trace, TraceEntry};

@@ -22,7 +22,7 @@ use tokio::time::Instant;
 use super::message::CallId;
 use super::shared::Shared;
 use super::state::CallEnd;
-use super::{CallError, Inbox, Message, MessageId, NetworkError, ReplyTo};
+use super::{CallError, Inbox, Message, NetworkError, ReplyTo, TransmissionId};
 use crate::NodeId;
 use crate::wait::Check;
 
@@ -176,7 +176,7 @@ impl<M: Message> Node<M> {
     /// # Errors
     /// [`NetworkError::UnknownNode`] for a receiver that is not on the network;
     /// [`NetworkError::NodeCrashed`] when this node's life has ended.
-    pub fn send(&self, to: NodeId, message: M) -> Result<MessageId, NetworkError> {
+    pub fn send(&self, to: NodeId, message: M) -> Result<TransmissionId, NetworkError> {
         self.shared
             .update(|state, now| state.send(now, self.life, to, message))
     }
@@ -221,7 +221,7 @@ impl<M: Message> Node<M> {
     ///
     /// # Errors
     /// [`NetworkError::NodeCrashed`] when this node's life has ended.
-    pub fn reply(&self, reply_to: ReplyTo, message: M) -> Result<MessageId, NetworkError> {
+    pub fn reply(&self, reply_to: ReplyTo, message: M) -> Result<TransmissionId, NetworkError> {
         self.shared
             .update(|state, now| state.reply(now, self.life, reply_to, message))
     }

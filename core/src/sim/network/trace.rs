@@ -16,7 +16,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::MessageId;
+use super::TransmissionId;
 use crate::NodeId;
 
 /// Why a message never arrived.
@@ -79,7 +79,7 @@ pub enum Outcome {
     /// it arrives after `delay` as well, unless a fault cuts it off.
     Duplicated {
         /// The message it copies.
-        of: MessageId,
+        of: TransmissionId,
         /// How long the copy travels.
         delay: Duration,
     },
@@ -119,7 +119,7 @@ pub enum NetworkEvent {
     /// A step in the life of a message.
     Message {
         /// Which message.
-        id: MessageId,
+        id: TransmissionId,
         /// Its sender.
         from: NodeId,
         /// Its receiver.
@@ -211,7 +211,7 @@ impl Trace {
     }
 
     /// The outcomes of one message, in order: its story.
-    pub fn story_of(&self, message: MessageId) -> Vec<Outcome> {
+    pub fn story_of(&self, message: TransmissionId) -> Vec<Outcome> {
         self.entries
             .iter()
             .filter_map(|entry| match entry.event {

@@ -26,7 +26,7 @@ use tokio::time::Instant;
 
 use super::message::{CallId, CallRef};
 use super::node::{Incarnation, Life};
-use super::{MessageCounts, MessageId, NetworkConditions, NetworkError, NodeStatus, Trace};
+use super::{MessageCounts, NetworkConditions, NetworkError, NodeStatus, Trace, TransmissionId};
 use crate::{NodeId, Seed, SimRng};
 
 pub(super) use receiving::CallEnd;
@@ -84,7 +84,7 @@ pub(in crate::sim::network) struct ArrivalKey {
     /// When it is due.
     pub(in crate::sim::network) due: Instant,
     /// Its id, issued when it was sent.
-    id: MessageId,
+    id: TransmissionId,
 }
 
 /// What a waiting call holds: nothing yet, or the one answer on its way.
@@ -137,7 +137,7 @@ enum Form {
 /// A message that has been sent but has not left its sender yet.
 struct Outgoing<M> {
     /// Its id, issued when it was sent.
-    id: MessageId,
+    id: TransmissionId,
     /// Its sender.
     from: NodeId,
     /// Its receiver.
@@ -152,7 +152,7 @@ struct Outgoing<M> {
 /// the node whose queue holds it.
 struct InFlight<M> {
     /// Its id, issued when it was sent.
-    id: MessageId,
+    id: TransmissionId,
     /// Its sender.
     from: NodeId,
     /// What it carries.
@@ -224,8 +224,8 @@ impl<M: super::Message> NetworkState<M> {
     }
 
     /// The id for the next message sent.
-    fn issue_message_id(&mut self) -> MessageId {
-        let id = MessageId::new(self.next_message);
+    fn issue_message_id(&mut self) -> TransmissionId {
+        let id = TransmissionId::new(self.next_message);
         self.next_message += 1;
         id
     }

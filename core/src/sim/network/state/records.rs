@@ -3,7 +3,7 @@
 use super::{NetworkState, Outgoing};
 use crate::NodeId;
 use crate::sim::clock;
-use crate::sim::network::{DropReason, Message, MessageId, NetworkEvent, Outcome};
+use crate::sim::network::{DropReason, Message, NetworkEvent, Outcome, TransmissionId};
 
 impl<M: Message> NetworkState<M> {
     /// Adds an event to the trace, at the run's current time.
@@ -26,7 +26,7 @@ impl<M: Message> NetworkState<M> {
     /// Counts and traces a message its receiver took.
     pub(super) fn record_delivered(
         &mut self,
-        id: MessageId,
+        id: TransmissionId,
         from: NodeId,
         to: NodeId,
         kind: &'static str,
@@ -44,7 +44,7 @@ impl<M: Message> NetworkState<M> {
     /// Counts and traces a message the network dropped, and why.
     pub(super) fn drop_message(
         &mut self,
-        id: MessageId,
+        id: TransmissionId,
         from: NodeId,
         to: NodeId,
         kind: &'static str,

@@ -8,7 +8,7 @@ use super::super::message::CallId;
 use super::super::node::Life;
 use super::{AnswerSlot, CallRef, Form, InFlight, NetworkState, Outgoing};
 use crate::sim::network::{
-    DropReason, Message, MessageId, NetworkError, NodeStatus, Outcome, ReplyTo,
+    DropReason, Message, NetworkError, NodeStatus, Outcome, ReplyTo, TransmissionId,
 };
 use crate::{NodeId, Probability};
 
@@ -20,7 +20,7 @@ impl<M: Message> NetworkState<M> {
         from: Life,
         to: NodeId,
         message: M,
-    ) -> Result<MessageId, NetworkError> {
+    ) -> Result<TransmissionId, NetworkError> {
         self.live_host(from)?;
         self.host(to)?;
         Ok(self.hand_over(now, from.node, to, message, Form::OneWay))
@@ -57,7 +57,7 @@ impl<M: Message> NetworkState<M> {
         from: Life,
         reply_to: ReplyTo,
         message: M,
-    ) -> Result<MessageId, NetworkError> {
+    ) -> Result<TransmissionId, NetworkError> {
         self.live_host(from)?;
         let reference = reply_to.0;
         Ok(self.hand_over(
@@ -78,7 +78,7 @@ impl<M: Message> NetworkState<M> {
         to: NodeId,
         message: M,
         form: Form,
-    ) -> MessageId {
+    ) -> TransmissionId {
         let id = self.issue_message_id();
         self.counts.record_sent(message.kind());
         let outgoing = Outgoing {
