@@ -25,6 +25,10 @@ use super::ServerBinary;
 /// How long a server may take to say where it listens.
 const START_LIMIT: Duration = Duration::from_secs(10);
 
+/// How many times a cluster starts again on fresh ports when one was
+/// taken before its server could listen on it.
+const START_ATTEMPTS: u32 = 5;
+
 /// The cluster's name in every server's configuration.
 const CLUSTER_NAME: &str = "capstone";
 
@@ -46,6 +50,15 @@ pub enum ServerError {
         server: String,
         /// Its log file.
         log: String,
+    },
+    /// A port chosen for the server was taken by another process between
+    /// the moment it was found free and the server's start.
+    #[error("{server} could not listen: port {port} was taken in the meantime")]
+    PortTaken {
+        /// Which server.
+        server: String,
+        /// The port it was given.
+        port: u16,
     },
     /// No server has this number.
     #[error("there is no server {0} in this cluster")]
@@ -86,6 +99,21 @@ impl ServerCluster {
     /// [`ServerError`] when a server cannot start; those already started
     /// are stopped.
     pub fn start(binary: ServerBinary, count: usize, folder: &Path) -> Result<Self, ServerError> {
+        // The route ports are found free and then given to the servers: a
+        // process started in between (another test's server, asking the
+        // system for any port) can take one. Then the whole cluster starts
+        // again on other ports.
+        let mut attempt = 1;
+        loop {
+            match Self::start_once(binary.clone(), count, folder) {
+                Err(ServerError::PortTaken { .. }) if attempt < START_ATTEMPTS => attempt += 1,
+                outcome => return outcome,
+            }
+        }
+    }
+
+    /// One try of [`start`](Self::start).
+    fn start_once(binary: ServerBinary, count: usize, folder: &Path) -> Result<Self, ServerError> {
         let _ = std::fs::remove_dir_all(folder);
         std::fs::create_dir_all(folder).map_err(|source| ServerError::Io {
             server: "cluster".into(),
@@ -310,6 +338,17 @@ impl ServerCluster {
             if died || started.elapsed() > START_LIMIT {
                 let _ = child.kill();
                 let _ = child.wait();
+                let said = std::fs::read_to_string(&log).unwrap_or_default();
+                if said.contains("address already in use") {
+                    return Err(ServerError::PortTaken {
+                        server: name.to_string(),
+                        port: if said.contains("router port") {
+                            cluster_port
+                        } else {
+                            client_port
+                        },
+                    });
+                }
                 return Err(ServerError::NotStarted {
                     server: name.to_string(),
                     log: log.display().to_string(),
