@@ -338,6 +338,23 @@ fn the_safety_oracle_names_each_broken_promise() {
         Ok(()),
         "a restarted node knows nothing committed and applies again from index 1"
     );
+
+    let mut forgotten = restarted;
+    forgotten.restarted(node(1));
+    forgotten.restarted(node(2));
+    forgotten.applied(node(3), LogIndex::new(1), 12);
+    assert_eq!(
+        forgotten.check(),
+        Err(SafetyViolation::DifferentCommands {
+            index: LogIndex::new(1),
+            node: node(3),
+            command: "12".to_owned(),
+            other: node(1),
+            other_command: "10".to_owned(),
+        }),
+        "10 was applied at index 1 before every node that applied it restarted: 12 there \
+         replaces a committed command, even though no node alive remembers 10"
+    );
 }
 
 /// The account refuses an overdraft and an overflow, and counts what it

@@ -21,7 +21,10 @@
 //!
 //! - election safety: at most one leader per term, over the whole run, not
 //!   only among the nodes a check can reach;
-//! - state machine safety: no two nodes apply different commands at one index;
+//! - state machine safety: no two nodes apply different commands at one index,
+//!   over the whole run: a node that restarted and a node that applied an
+//!   index in an earlier life still count, so a committed command that every
+//!   node forgot and the cluster replaced is caught too;
 //! - that each node applies indexes in order, once each, within one life;
 //! - that a node's commit index never moves back within one life: what is
 //!   committed stays committed.
@@ -56,7 +59,7 @@ pub enum SafetyViolation {
     },
     /// State machine safety: two nodes applied different commands at one
     /// index.
-    #[error("{node} applied {command} at {index}, but {other} applied {other_command} there")]
+    #[error("{node} applied {command} at {index}, but {other} had applied {other_command} there")]
     DifferentCommands {
         /// The index.
         index: LogIndex,
@@ -64,7 +67,8 @@ pub enum SafetyViolation {
         node: NodeId,
         /// What it applied, as debug text.
         command: String,
-        /// A node that had applied something else there.
+        /// The first node that applied something there, in this life or an
+        /// earlier one (it may be `node` itself, before a restart).
         other: NodeId,
         /// What that node applied, as debug text.
         other_command: String,
@@ -104,6 +108,10 @@ pub struct SafetyOracle<C> {
     /// What each node has applied in its current life, in order: index
     /// `i + 1` at position `i`.
     applied: BTreeMap<NodeId, Vec<C>>,
+    /// The first command applied at each index in the whole run, and the
+    /// node that applied it, whatever its life: index `i + 1` at position
+    /// `i`.
+    settled: Vec<(NodeId, C)>,
     /// Each node's commit index when it last reported, in its current life.
     commit_indexes: BTreeMap<NodeId, LogIndex>,
     /// The first node seen leading each term.
@@ -116,6 +124,7 @@ impl<C: Command> Default for SafetyOracle<C> {
     fn default() -> Self {
         Self {
             applied: BTreeMap::new(),
+            settled: Vec::new(),
             commit_indexes: BTreeMap::new(),
             leaders: BTreeMap::new(),
             violation: None,
@@ -130,7 +139,8 @@ impl<C: Command> SafetyOracle<C> {
     }
 
     /// Notes that `node` applied `command` at `index`, and checks it against
-    /// what `node` applied before and what every other node applied there.
+    /// what `node` applied before in this life and what was first applied
+    /// there in the whole run.
     pub fn applied(&mut self, node: NodeId, index: LogIndex, command: C) {
         let applied = self.applied.entry(node).or_default();
         let expected = LogIndex::new(applied.len() as u64 + 1);
@@ -147,21 +157,19 @@ impl<C: Command> SafetyOracle<C> {
             return;
         }
         let mine = &self.applied[&node][position];
-        let disagreeing = self.applied.iter().find_map(|(&other, theirs)| {
-            theirs
-                .get(position)
-                .filter(|&theirs| theirs != mine)
-                .map(|theirs| (other, theirs))
-        });
-        if let Some((other, theirs)) = disagreeing {
-            let violation = SafetyViolation::DifferentCommands {
-                index,
-                node,
-                command: format!("{mine:?}"),
-                other,
-                other_command: format!("{theirs:?}"),
-            };
-            self.break_promise(violation);
+        match self.settled.get(position) {
+            None => self.settled.push((node, mine.clone())),
+            Some((other, theirs)) if theirs != mine => {
+                let violation = SafetyViolation::DifferentCommands {
+                    index,
+                    node,
+                    command: format!("{mine:?}"),
+                    other: *other,
+                    other_command: format!("{theirs:?}"),
+                };
+                self.break_promise(violation);
+            }
+            Some(_) => {}
         }
     }
 
