@@ -980,3 +980,138 @@ fn a_minority_partition_refuses_writes_while_the_majority_goes_on() {
         );
     });
 }
+
+/// What is committed survives nodes crashing and coming back from their
+/// disks (the lab's persistence tests, 6.5840 3C): the whole cluster at
+/// once, the leader alone, the leader while the other two go on without it,
+/// and a follower likewise. A node that comes back knows nothing committed
+/// and applies every command again, in order, once the leader of its new
+/// term has committed an entry of that term.
+#[test]
+fn what_is_committed_survives_every_node_crashing_and_restarting() {
+    for_each_seed(|seed| async move {
+        let mut raft = cluster(3, seed);
+        let members = raft.members().to_vec();
+        expect_ok(raft.agree(11, 3).await, LESSON);
+
+        for &member in &members {
+            expect_ok(raft.crash(member), LESSON);
+        }
+        for &member in &members {
+            expect_ok(raft.restart(member, 0), LESSON);
+        }
+        expect_ok(raft.agree(12, 3).await, LESSON);
+
+        let leader = expect_ok(raft.check_one_leader().await, LESSON);
+        expect_ok(raft.crash(leader), LESSON);
+        expect_ok(raft.restart(leader, 0), LESSON);
+        expect_ok(raft.agree(13, 3).await, LESSON);
+
+        let leader = expect_ok(raft.check_one_leader().await, LESSON);
+        expect_ok(raft.crash(leader), LESSON);
+        expect_ok(raft.agree(14, 2).await, LESSON);
+        expect_ok(raft.restart(leader, 0), LESSON);
+
+        let leader = expect_ok(raft.check_one_leader().await, LESSON);
+        let follower = members
+            .iter()
+            .copied()
+            .find(|&member| member != leader)
+            .expect("three members");
+        expect_ok(raft.crash(follower), LESSON);
+        expect_ok(raft.agree(15, 2).await, LESSON);
+        expect_ok(raft.restart(follower, 0), LESSON);
+        expect_ok(raft.agree(16, 3).await, LESSON);
+
+        for &member in &members {
+            assert_eq!(
+                raft.applied(member),
+                [11, 12, 13, 14, 15, 16],
+                "{LESSON}: every node came back from its disk at least once; each must end up \
+                 applying every committed command, in order. A node that restarts knows \
+                 nothing committed until its leader tells it, and a new leader commits an \
+                 earlier term's entries only with one of its own term"
+            );
+        }
+    });
+}
+
+/// The cluster churns (the lab's unreliable churn test, 6.5840 3C): on a
+/// network that loses and delays messages, commands keep arriving at every
+/// node while nodes are cut off, reconnected, crashed and restarted at
+/// random. Whatever any node applied at an index, in any of its lives, is
+/// what every node applies there; once all are back, the cluster agrees
+/// again and every node holds the same commands.
+#[test]
+fn under_churn_no_committed_command_is_lost_or_replaced() {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        Up,
+        Cut,
+        Crashed,
+    }
+    sweep().by_default(8).run(|seed| async move {
+        let mut raft: RaftCluster<u64> = RaftCluster::new(5, seed, NetworkConditions::unreliable());
+        let members = raft.members().to_vec();
+        let mut states = vec![State::Up; members.len()];
+        let mut rng = seed.derive(9).rng();
+        let mut next_command = 0_u64;
+        for _ in 0..20 {
+            for _ in 0..4 {
+                for &member in &members {
+                    next_command += 1;
+                    let _ = raft.propose(member, next_command);
+                }
+                let pause = rng.random_range(0..175);
+                raft.run_for(Duration::from_millis(pause)).await;
+            }
+            let which = rng.random_range(0..members.len());
+            let (member, state) = (members[which], states[which]);
+            if rng.random_range(0..100) < 20 && state == State::Up {
+                expect_ok(raft.disconnect(member), LESSON);
+                states[which] = State::Cut;
+            }
+            let which = rng.random_range(0..members.len());
+            let (member, state) = (members[which], states[which]);
+            if rng.random_range(0..100) < 50 {
+                match state {
+                    State::Cut => expect_ok(raft.connect(member), LESSON),
+                    State::Crashed => expect_ok(raft.restart(member, 0), LESSON),
+                    State::Up => {}
+                }
+                states[which] = State::Up;
+            }
+            let which = rng.random_range(0..members.len());
+            let (member, state) = (members[which], states[which]);
+            if rng.random_range(0..100) < 20 && state == State::Up {
+                expect_ok(raft.crash(member), LESSON);
+                states[which] = State::Crashed;
+            }
+            expect_ok(raft.check_safety(), LESSON);
+        }
+        for (&member, state) in members.iter().zip(&states) {
+            match state {
+                State::Cut => expect_ok(raft.connect(member), LESSON),
+                State::Crashed => expect_ok(raft.restart(member, 0), LESSON),
+                State::Up => {}
+            }
+        }
+        raft.set_unreliable(false);
+        let last = expect_ok(raft.agree(u64::MAX, 5).await, LESSON);
+        let applied = raft.applied(members[0]).to_vec();
+        // Over a thousand seeds the churn committed at least 7 commands.
+        assert!(
+            applied.iter().any(|&command| command != u64::MAX),
+            "no command was committed during the churn: this test checked nothing"
+        );
+        for &member in &members {
+            assert_eq!(
+                raft.applied(member),
+                applied.as_slice(),
+                "{LESSON}: after the churn every node applied up to {last}; {member} applied \
+                 other commands than {}",
+                members[0]
+            );
+        }
+    });
+}
