@@ -43,6 +43,7 @@ pub mod progressive;
 pub mod rust_tokens;
 pub mod solutions;
 pub mod stubs;
+pub mod test_counts;
 pub mod ui;
 // The one reader of an unfinished exercise's `todo!()` message, compiled in
 // from the core crate by path: depending on `coordination` would make a

@@ -11,7 +11,8 @@
 //!    code shown in hints compiles inside the reference solutions
 //!    ([`crate::hint_code`]);
 //! 4. the documentation builds without warnings (broken links included);
-//! 5. every test in solution mode;
+//! 5. every test in solution mode, and the numbers of tests the workshops'
+//!    documents promise ([`crate::test_counts`]);
 //! 6. the progressive check ([`crate::progressive`]);
 //! 7. a sweep of the workshops' and core's tests over many seeds in solution
 //!    mode;
@@ -80,7 +81,8 @@ pub enum Step {
     HintCode,
     /// The documentation builds without warnings.
     Docs,
-    /// Every test in solution mode.
+    /// Every test in solution mode; the numbers of tests the workshops'
+    /// documents promise are right.
     Tests,
     /// Stubs fail and solutions pass, exercise by exercise, in order.
     Progressive,
@@ -150,7 +152,7 @@ impl Step {
             Step::LintsSolution => "clippy, solution mode, warnings denied",
             Step::HintCode => "the code in hints compiles in the reference solutions",
             Step::Docs => "documentation builds without warnings",
-            Step::Tests => "every test in solution mode",
+            Step::Tests => "every test in solution mode, and the test counts the docs promise",
             Step::Progressive => "progressive check: stubs fail, solutions pass, in order",
             Step::Sweep => "seed sweep over the solutions",
             Step::Capstone => "the capstone's scenarios over a sweep of their own",
@@ -206,7 +208,12 @@ impl Step {
                 "--features",
                 CAPSTONE_ENGINE,
             ]),
-            Step::Tests => cargo.run(&["test", "--workspace", "--quiet", "--features", "solution"]),
+            Step::Tests => {
+                cargo.run(&["test", "--workspace", "--quiet", "--features", "solution"])?;
+                with_catalogues(workspace, catalogues).and_then(|catalogues| {
+                    crate::test_counts::check(&workspace.root, cargo, catalogues)
+                })
+            }
             Step::Progressive => with_catalogues(workspace, catalogues)
                 .and_then(|catalogues| progressive::check(workspace, catalogues, style)),
             Step::Sweep => with_catalogues(workspace, catalogues)
