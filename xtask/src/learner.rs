@@ -97,20 +97,20 @@ enum Command {
     },
     /// Makes a workshop the current one.
     Start {
-        /// The workshop, by number or by one of its exercises.
-        workshop: String,
+        /// The workshop's number (`start 3.2` names workshop 3).
+        workshop: u32,
     },
     /// Runs one exercise's tests.
     Check {
         /// The exercise; the current one when `None`.
-        exercise: Option<String>,
+        exercise: Option<ExerciseId>,
         /// How long its tests may run before they count as hung.
         time_limit: Duration,
     },
     /// Shows the next hint of an exercise.
     Hint {
         /// The exercise; the current one when `None`.
-        exercise: Option<String>,
+        exercise: Option<ExerciseId>,
         /// How long the tests that find the current exercise may run; only
         /// a hint for the current exercise runs them, so only it takes
         /// `--timeout`.
@@ -119,7 +119,7 @@ enum Command {
     /// Checks again on every save, or every press of Enter.
     Watch {
         /// The exercise; the current one when `None`.
-        exercise: Option<String>,
+        exercise: Option<ExerciseId>,
         /// When to check again.
         trigger: Trigger,
         /// How long the exercise's tests may run before they count as hung.
@@ -127,8 +127,8 @@ enum Command {
     },
     /// Lists a workshop's demos, or runs one.
     Demo {
-        /// The workshop's number, or `capstone`.
-        workshop: String,
+        /// Whose demos.
+        workshop: DemoOwner,
         /// The demo to run; `None` lists them.
         name: Option<String>,
         /// The flags after `--`, passed on to the demo.
@@ -139,14 +139,14 @@ enum Command {
     /// Puts an exercise's stub back.
     Reset {
         /// The exercise.
-        exercise: String,
+        exercise: ExerciseId,
         /// Whether to ask first.
         confirm: Confirm,
     },
     /// Puts reference solutions in place.
     Checkpoint {
-        /// An exercise (the ones before it) or a workshop (all of it).
-        target: String,
+        /// How far to go.
+        target: Until,
         /// Whether to ask first.
         confirm: Confirm,
     },
@@ -156,6 +156,89 @@ enum Command {
     SolutionsBranch,
     /// The help text.
     Help,
+}
+
+/// Whose demos `cargo workshop demo` lists or runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DemoOwner {
+    /// A workshop, by number.
+    Workshop(u32),
+    /// The capstone.
+    Capstone,
+}
+
+impl DemoOwner {
+    fn parse(word: &str) -> Result<Self> {
+        if word == "capstone" {
+            return Ok(Self::Capstone);
+        }
+        word.parse().map(Self::Workshop).map_err(|_| {
+            Error::Usage(format!(
+                "demo takes a workshop number such as 1, or `capstone`; got {word:?}"
+            ))
+        })
+    }
+}
+
+impl std::fmt::Display for DemoOwner {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Workshop(number) => write!(formatter, "{number}"),
+            Self::Capstone => formatter.write_str("capstone"),
+        }
+    }
+}
+
+/// How far `cargo workshop checkpoint` puts reference solutions in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Until {
+    /// Every exercise of a workshop.
+    Workshop(u32),
+    /// The exercises before this one, so that it is next.
+    Exercise(ExerciseId),
+}
+
+impl Until {
+    /// `2` for a workshop, `2.3` for an exercise.
+    fn parse(word: &str) -> Result<Self> {
+        if word.contains('.') {
+            exercise_id(word).map(Self::Exercise)
+        } else {
+            workshop_number(word).map(Self::Workshop)
+        }
+    }
+}
+
+impl std::fmt::Display for Until {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Workshop(number) => write!(formatter, "{number}"),
+            Self::Exercise(id) => write!(formatter, "{id}"),
+        }
+    }
+}
+
+/// An exercise id from the command line; a malformed one is a usage error
+/// that says which part is wrong.
+fn exercise_id(word: &str) -> Result<ExerciseId> {
+    word.parse()
+        .map_err(|error: crate::exercise_id::ExerciseIdError| Error::Usage(error.to_string()))
+}
+
+/// A workshop's number from the command line: `3`, or an exercise of it
+/// such as `3.2`.
+fn workshop_number(word: &str) -> Result<u32> {
+    let number = word.split('.').next().unwrap_or(word);
+    number
+        .bytes()
+        .all(|byte| byte.is_ascii_digit())
+        .then(|| number.parse().ok())
+        .flatten()
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "{word:?} is not a workshop: write its number, such as `cargo workshop start 3`"
+            ))
+        })
 }
 
 /// A command line read once: its words, and the flags given, until a
@@ -267,20 +350,20 @@ impl Command {
         let mut line = Line::read(args)?;
         let words = std::mem::take(&mut line.words);
         let words: Vec<&str> = words.iter().map(String::as_str).collect();
-        let owned = |word: &&str| word.to_string();
+        let id = |word: Option<&&str>| word.map(|word| exercise_id(word)).transpose();
         let command = match words.as_slice() {
             [] | ["status"] => Self::Status {
                 time_limit: line.time_limit(),
             },
             ["start", which] => Self::Start {
-                workshop: which.to_string(),
+                workshop: workshop_number(which)?,
             },
             ["check", rest @ ..] if rest.len() < 2 => Self::Check {
-                exercise: rest.first().map(owned),
+                exercise: id(rest.first())?,
                 time_limit: line.time_limit(),
             },
             ["hint", rest @ ..] if rest.len() < 2 => Self::Hint {
-                exercise: rest.first().map(owned),
+                exercise: id(rest.first())?,
                 time_limit: if rest.is_empty() {
                     line.time_limit()
                 } else {
@@ -288,13 +371,13 @@ impl Command {
                 },
             },
             ["watch", rest @ ..] if rest.len() < 2 => Self::Watch {
-                exercise: rest.first().map(owned),
+                exercise: id(rest.first())?,
                 trigger: line.trigger(),
                 time_limit: line.time_limit(),
             },
             ["demo", which, rest @ ..] if rest.len() < 2 => Self::Demo {
-                workshop: which.to_string(),
-                name: rest.first().map(owned),
+                workshop: DemoOwner::parse(which)?,
+                name: rest.first().map(|name| name.to_string()),
                 flags: if rest.is_empty() {
                     Vec::new()
                 } else {
@@ -306,12 +389,12 @@ impl Command {
                     line.confirm()
                 },
             },
-            ["reset", id] => Self::Reset {
-                exercise: id.to_string(),
+            ["reset", which] => Self::Reset {
+                exercise: exercise_id(which)?,
                 confirm: line.confirm(),
             },
             ["checkpoint", which] => Self::Checkpoint {
-                target: which.to_string(),
+                target: Until::parse(which)?,
                 confirm: line.confirm(),
             },
             ["doctor"] => Self::Doctor,
@@ -371,27 +454,27 @@ fn run(args: &[String], style: Style) -> Result<bool> {
     let workspace = Workspace::locate()?;
     match command {
         Command::Status { time_limit } => status(&workspace, time_limit, style),
-        Command::Start { workshop } => start(&workspace, &workshop, style),
+        Command::Start { workshop } => start(&workspace, workshop, style),
         Command::Check {
             exercise,
             time_limit,
-        } => check(&workspace, exercise.as_deref(), time_limit, style),
+        } => check(&workspace, exercise, time_limit, style),
         Command::Hint {
             exercise,
             time_limit,
-        } => hint(&workspace, exercise.as_deref(), time_limit, style),
+        } => hint(&workspace, exercise, time_limit, style),
         Command::Watch {
             exercise,
             trigger,
             time_limit,
         } => {
             let catalogues = workspace.catalogues()?;
-            if let Some(id) = &exercise {
+            if let Some(id) = exercise {
                 find(&catalogues, id)?;
             }
             watch::watch(&workspace, &catalogues, trigger, || {
                 println!("\n{}", style.dim(&"-".repeat(60)));
-                check(&workspace, exercise.as_deref(), time_limit, style).map(|_| ())
+                check(&workspace, exercise, time_limit, style).map(|_| ())
             })?;
             Ok(true)
         }
@@ -400,9 +483,9 @@ fn run(args: &[String], style: Style) -> Result<bool> {
             name,
             flags,
             confirm,
-        } => demo(&workspace, &workshop, name.as_deref(), &flags, confirm),
-        Command::Reset { exercise, confirm } => reset(&workspace, &exercise, confirm, style),
-        Command::Checkpoint { target, confirm } => checkpoint(&workspace, &target, confirm, style),
+        } => demo(&workspace, workshop, name.as_deref(), &flags, confirm),
+        Command::Reset { exercise, confirm } => reset(&workspace, exercise, confirm, style),
+        Command::Checkpoint { target, confirm } => checkpoint(&workspace, target, confirm, style),
         Command::Doctor => Ok(doctor(&workspace, style)),
         Command::SolutionsBranch => {
             println!("{}", solutions::create_or_update(&workspace, "HEAD")?);
@@ -454,12 +537,12 @@ pub fn command_problems(
                     exercise: Some(id), ..
                 }
                 | Command::Reset { exercise: id, .. },
-            ) => find(catalogues, &id).err().map(|error| error.to_string()),
-            Ok(Command::Start { workshop: which }) => workshop_named(catalogues, &which)
+            ) => find(catalogues, id).err().map(|error| error.to_string()),
+            Ok(Command::Start { workshop: which }) => workshop_named(catalogues, which)
                 .err()
                 .map(|error| error.to_string()),
             Ok(Command::Checkpoint { target: which, .. }) => {
-                match checkpoint_target(catalogues, &which) {
+                match checkpoint_target(catalogues, which) {
                     Err(error) => Some(error.to_string()),
                     Ok((catalogue, until)) => exercise.and_then(|stuck| {
                         // Ids order as the exercises are done.
@@ -539,7 +622,7 @@ pub fn check_named_commands(workspace: &Workspace, catalogues: &[Catalogue]) -> 
 
 /// `cargo workshop start N`: makes workshop N (or the workshop of exercise
 /// N.M) the current one.
-fn start(workspace: &Workspace, which: &str, style: Style) -> Result<bool> {
+fn start(workspace: &Workspace, which: u32, style: Style) -> Result<bool> {
     let catalogues = workspace.catalogues()?;
     let catalogue = workshop_named(&catalogues, which)?;
     progress::choose_workshop(workspace, catalogue.workshop)?;
@@ -575,18 +658,17 @@ fn start(workspace: &Workspace, which: &str, style: Style) -> Result<bool> {
 
 /// The workshop `which` names: a number such as `3`, or an exercise id such
 /// as `3.2`.
-fn workshop_named<'a>(catalogues: &'a [Catalogue], which: &str) -> Result<&'a Catalogue> {
-    let number = which.split('.').next().unwrap_or(which);
+fn workshop_named(catalogues: &[Catalogue], which: u32) -> Result<&Catalogue> {
     catalogues
         .iter()
-        .find(|catalogue| catalogue.workshop.to_string() == number)
+        .find(|catalogue| catalogue.workshop == which)
         .ok_or_else(|| {
             let numbers: Vec<String> = catalogues
                 .iter()
                 .map(|catalogue| catalogue.workshop.to_string())
                 .collect();
             Error::Usage(format!(
-                "there is no workshop {which:?}; the workshops are {}",
+                "there is no workshop {which}; the workshops are {}",
                 numbers.join(", ")
             ))
         })
@@ -768,7 +850,7 @@ fn focus<'a>(
 /// test passes.
 fn check(
     workspace: &Workspace,
-    id: Option<&str>,
+    id: Option<ExerciseId>,
     time_limit: Duration,
     style: Style,
 ) -> Result<bool> {
@@ -963,7 +1045,7 @@ fn workshop_complete(catalogues: &[Catalogue], workshop: &WorkshopProgress, styl
 /// Shows the next hint of an exercise (default: the current one).
 fn hint(
     workspace: &Workspace,
-    id: Option<&str>,
+    id: Option<ExerciseId>,
     time_limit: Duration,
     style: Style,
 ) -> Result<bool> {
@@ -1039,28 +1121,26 @@ fn last_hint_advice(catalogue: &Catalogue, exercise: &Exercise) -> String {
 /// mode.
 fn demo(
     workspace: &Workspace,
-    which: &str,
+    which: DemoOwner,
     name: Option<&str>,
     flags: &[String],
     confirm: Confirm,
 ) -> Result<bool> {
-    let (title, package, demos) = if which == "capstone" {
-        let capstone = workspace
-            .capstone()?
-            .ok_or_else(|| Error::Usage("this repository has no capstone".into()))?;
-        ("The capstone".to_string(), capstone.package, capstone.demos)
-    } else {
-        let number: u32 = which.parse().map_err(|_| {
-            Error::Usage(format!(
-                "demo takes a workshop number such as 1, or `capstone`; got {which:?}"
-            ))
-        })?;
-        let catalogue = workspace.catalogue(number)?;
-        (
-            format!("Workshop {number}"),
-            catalogue.package(),
-            catalogue.demos,
-        )
+    let (title, package, demos) = match which {
+        DemoOwner::Capstone => {
+            let capstone = workspace
+                .capstone()?
+                .ok_or_else(|| Error::Usage("this repository has no capstone".into()))?;
+            ("The capstone".to_string(), capstone.package, capstone.demos)
+        }
+        DemoOwner::Workshop(number) => {
+            let catalogue = workspace.catalogue(number)?;
+            (
+                format!("Workshop {number}"),
+                catalogue.package(),
+                catalogue.demos,
+            )
+        }
     };
     let Some(name) = name else {
         println!("{title}'s demos:\n");
@@ -1115,7 +1195,7 @@ fn demo(
     Ok(true)
 }
 
-fn reset(workspace: &Workspace, id: &str, confirm: Confirm, style: Style) -> Result<bool> {
+fn reset(workspace: &Workspace, id: ExerciseId, confirm: Confirm, style: Style) -> Result<bool> {
     let catalogues = workspace.catalogues()?;
     let (catalogue, exercise) = find(&catalogues, id)?;
     match exercise_files::reset(workspace, catalogue, exercise, confirm)? {
@@ -1142,7 +1222,7 @@ fn reset(workspace: &Workspace, id: &str, confirm: Confirm, style: Style) -> Res
     Ok(true)
 }
 
-fn checkpoint(workspace: &Workspace, which: &str, confirm: Confirm, style: Style) -> Result<bool> {
+fn checkpoint(workspace: &Workspace, which: Until, confirm: Confirm, style: Style) -> Result<bool> {
     let catalogues = workspace.catalogues()?;
     let (catalogue, until) = checkpoint_target(&catalogues, which)?;
     let replaced = exercise_files::checkpoint(workspace, catalogue, until, confirm)?;
@@ -1201,15 +1281,16 @@ fn workshop_complete_hint(catalogues: &[Catalogue], catalogue: &Catalogue) {
 
 /// What `checkpoint WHICH` solves: an exercise id solves the exercises
 /// before it (`Some`), a workshop number every exercise of it (`None`).
-fn checkpoint_target<'a>(
-    catalogues: &'a [Catalogue],
-    which: &str,
-) -> Result<(&'a Catalogue, Option<&'a Exercise>)> {
-    if which.contains('.') {
-        let (catalogue, exercise) = find(catalogues, which)?;
-        Ok((catalogue, Some(exercise)))
-    } else {
-        Ok((workshop_named(catalogues, which)?, None))
+fn checkpoint_target(
+    catalogues: &[Catalogue],
+    which: Until,
+) -> Result<(&Catalogue, Option<&Exercise>)> {
+    match which {
+        Until::Exercise(id) => {
+            let (catalogue, exercise) = find(catalogues, id)?;
+            Ok((catalogue, Some(exercise)))
+        }
+        Until::Workshop(number) => Ok((workshop_named(catalogues, number)?, None)),
     }
 }
 
@@ -1244,23 +1325,20 @@ fn doctor(workspace: &Workspace, style: Style) -> bool {
 }
 
 /// The catalogue and exercise with id `id`, or an error listing the ids.
-/// Text that is not an id at all gets the same answer as an id no
-/// catalogue has: either way the list is what helps.
-fn find<'a>(catalogues: &'a [Catalogue], id: &str) -> Result<(&'a Catalogue, &'a Exercise)> {
-    id.parse::<ExerciseId>()
-        .ok()
-        .and_then(|parsed| exercise_with(catalogues, parsed))
-        .ok_or_else(|| {
-            let ids: Vec<String> = catalogues
-                .iter()
-                .flat_map(|catalogue| catalogue.exercises.iter())
-                .map(|exercise| exercise.id.to_string())
-                .collect();
-            Error::Usage(format!(
-                "there is no exercise {id:?}; the exercises are {} (`cargo workshop` lists them)",
-                ids.join(", ")
-            ))
-        })
+/// (Text that is not an id at all was refused as the command was read,
+/// naming the part that is wrong.)
+fn find(catalogues: &[Catalogue], id: ExerciseId) -> Result<(&Catalogue, &Exercise)> {
+    exercise_with(catalogues, id).ok_or_else(|| {
+        let ids: Vec<String> = catalogues
+            .iter()
+            .flat_map(|catalogue| catalogue.exercises.iter())
+            .map(|exercise| exercise.id.to_string())
+            .collect();
+        Error::Usage(format!(
+            "there is no exercise {id}; the exercises are {} (`cargo workshop` lists them)",
+            ids.join(", ")
+        ))
+    })
 }
 
 /// The catalogue and exercise with id `id`, if any catalogue has it.
@@ -1381,22 +1459,47 @@ mod tests {
         assert_eq!(
             command("watch 2.1 --manual --timeout 3").expect("watch takes both"),
             Command::Watch {
-                exercise: Some("2.1".into()),
+                exercise: Some(ExerciseId::new(2, 1)),
                 trigger: Trigger::Manual,
                 time_limit: Duration::from_secs(3),
             }
         );
+        for (line, reason) in [
+            ("check 13", "is not an exercise id"),
+            ("reset 1.x", "is not an exercise number"),
+            ("checkpoint two", "is not a workshop"),
+            ("start x", "is not a workshop"),
+            ("demo 1.2", "demo takes a workshop number"),
+        ] {
+            assert!(
+                matches!(command(line), Err(Error::Usage(message)) if message.contains(reason)),
+                "{line}: a malformed id is refused as the command is read, saying {reason:?}"
+            );
+        }
+        assert_eq!(
+            command("start 3.2").expect("an exercise names its workshop"),
+            Command::Start { workshop: 3 },
+            "`start 3.2` starts Workshop 3"
+        );
+        assert_eq!(
+            command("checkpoint 2.3").expect("an exercise"),
+            Command::Checkpoint {
+                target: Until::Exercise(ExerciseId::new(2, 3)),
+                confirm: Confirm::Ask,
+            },
+            "`checkpoint 2.3` solves the exercises before 2.3"
+        );
         assert_eq!(
             command("--yes checkpoint 1").expect("a flag may come first"),
             Command::Checkpoint {
-                target: "1".into(),
+                target: Until::Workshop(1),
                 confirm: Confirm::Yes,
             }
         );
         assert_eq!(
             command("demo 2 distribute -- --seed 7").expect("a demo takes its flags"),
             Command::Demo {
-                workshop: "2".into(),
+                workshop: DemoOwner::Workshop(2),
                 name: Some("distribute".into()),
                 flags: vec!["--seed".into(), "7".into()],
                 confirm: Confirm::Ask,
