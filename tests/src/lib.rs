@@ -77,7 +77,7 @@ pub use message::{
     DeadLetteredMessage, MessageId, NewMessage, ReceiptHandle, ReceivedMessage, SendOutcome,
 };
 pub use operation::{QueueAttributes, QueueOperation, QueueOutput, QueueResult, Stamped};
-pub use producer::{ProducerProgress, run_producer};
+pub use producer::{ProducerProgress, ProgressStore, run_producer};
 pub use protocol::{NodeReport, Packet, QueueRequest, QueueResponse};
 pub use queue::Queue;
 pub use queue_config::{

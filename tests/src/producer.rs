@@ -14,9 +14,8 @@ use std::sync::{Arc, Mutex};
 use crate::queue_config::MAX_BATCH;
 use crate::{ClientError, NewMessage, QueueService, SendOutcome, Upload, lock};
 
-/// How far a producer got, kept outside the producer so it survives a
-/// crash.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// How far a producer got.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ProducerProgress {
     /// How many uploads of its list the queue has acknowledged.
     pub acknowledged: usize,
@@ -26,24 +25,55 @@ pub struct ProducerProgress {
     pub finished: bool,
 }
 
-/// Sends `uploads` from where `progress` says, in batches of up to ten,
+/// Where a producer keeps its [`ProducerProgress`], outside its own memory,
+/// so that it survives a crash: the next life of the producer goes on from
+/// it, and a clone reads it while the producer runs.
+#[derive(Debug, Clone, Default)]
+pub struct ProgressStore {
+    /// The progress, shared by every life of one producer and whoever
+    /// reads it.
+    progress: Arc<Mutex<ProducerProgress>>,
+}
+
+impl ProgressStore {
+    /// The progress so far.
+    #[must_use]
+    pub fn read(&self) -> ProducerProgress {
+        *lock(&self.progress)
+    }
+
+    /// Records that the queue answered a batch that ends at upload
+    /// `acknowledged`, with `duplicates` of its messages sent before.
+    fn acknowledge(&self, acknowledged: usize, duplicates: u64) {
+        let mut progress = lock(&self.progress);
+        progress.acknowledged = acknowledged;
+        progress.duplicates += duplicates;
+    }
+
+    /// Records that every upload is acknowledged.
+    fn finish(&self) {
+        lock(&self.progress).finished = true;
+    }
+}
+
+/// Sends `uploads` from where `store` says, in batches of up to ten,
 /// each upload with its deduplication id, until all are acknowledged or the
 /// producer's node goes down. A cluster unavailable for long only pauses it:
 /// it tries the same batch again.
 ///
 /// # Errors
 /// [`ClientError::ClientDown`] when its node went down; the next life goes
-/// on from `progress`. Any other [`ClientError`] but unavailability is a
+/// on from `store`. Any other [`ClientError`] but unavailability is a
 /// refused batch, which a well-formed list never gets.
 pub async fn run_producer(
     mut client: impl QueueService,
     uploads: Arc<[Upload]>,
-    progress: Arc<Mutex<ProducerProgress>>,
+    store: ProgressStore,
 ) -> Result<(), ClientError> {
     loop {
-        let start = lock(&progress).acknowledged;
+        let start = store.read().acknowledged;
         if start >= uploads.len() {
-            lock(&progress).finished = true;
+            store.finish();
             return Ok(());
         }
         let batch = &uploads[start..uploads.len().min(start + MAX_BATCH)];
@@ -56,12 +86,11 @@ pub async fn run_producer(
             .collect();
         match client.send(messages).await {
             Ok(outcomes) => {
-                let mut progress = lock(&progress);
-                progress.acknowledged = start + batch.len();
-                progress.duplicates += outcomes
+                let duplicates = outcomes
                     .iter()
                     .filter(|outcome| matches!(outcome, SendOutcome::Duplicate(_)))
                     .count() as u64;
+                store.acknowledge(start + batch.len(), duplicates);
             }
             // Unavailable for a minute: the client has already waited with
             // backoff; the batch is tried again, and deduplication makes

@@ -38,7 +38,7 @@ use super::{
 };
 use crate::sim::ScenarioReport;
 use crate::{
-    ConsumerCounter, ConsumerHost, ConsumerSettings, FencedGallery, MessageId, ProducerProgress,
+    ConsumerCounter, ConsumerHost, ConsumerSettings, FencedGallery, MessageId, ProgressStore,
     QueueAttributes, Upload, lock, run_consumer, run_producer,
 };
 
@@ -196,13 +196,13 @@ impl JetStreamExam {
         let share = uploads.len().div_ceil(self.producers.max(1) as usize);
         let mut producers = Vec::new();
         for part in uploads.chunks(share.max(1)) {
-            let progress = Arc::new(Mutex::new(ProducerProgress::default()));
+            let progress = ProgressStore::default();
             let queue = JetStreamQueue::new(
                 jetstream::new(connect(&cluster).await?),
                 consumer.clone(),
                 self.queue,
             );
-            let task = tokio::spawn(run_producer(queue, part.into(), Arc::clone(&progress)));
+            let task = tokio::spawn(run_producer(queue, part.into(), progress.clone()));
             producers.push((Some(task), progress));
         }
         let consumer_settings = ConsumerSettings {
@@ -342,7 +342,7 @@ impl JetStreamExam {
             }
             let producers_done = producers
                 .iter()
-                .all(|(_, progress)| lock(progress).finished);
+                .all(|(_, progress)| progress.read().finished);
             if producers_done
                 && paused.is_done()
                 && leader_killed.is_none_or(|(index, _)| cluster.is_running(index))

@@ -101,7 +101,7 @@ impl ScenarioReport {
         let duplicate_sends = clients
             .producers
             .iter()
-            .map(|producer| lock(&producer.progress).duplicates)
+            .map(|producer| producer.progress.read().duplicates)
             .sum();
         Self {
             name: scenario.name,

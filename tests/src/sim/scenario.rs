@@ -23,7 +23,7 @@ use workshop4::RaftConfig;
 use crate::sim::{QueueCluster, ScenarioReport, SimTransport};
 use crate::{
     ClientSettings, ConsumerCounter, ConsumerHost, ConsumerSettings, ConsumerStats, FencedGallery,
-    Packet, ProducerProgress, QueueClient, QueueConfig, Upload, lock, run_consumer, run_producer,
+    Packet, ProgressStore, QueueClient, QueueConfig, Upload, run_consumer, run_producer,
 };
 
 /// A fault a scenario injects into the queue's replicas.
@@ -280,7 +280,7 @@ pub(crate) struct Producer {
     /// The uploads it sends, in order.
     uploads: Arc<[Upload]>,
     /// How far it got; outlives its crashes.
-    pub(crate) progress: Arc<Mutex<ProducerProgress>>,
+    pub(crate) progress: ProgressStore,
 }
 
 /// The producers and consumer hosts of a run, and what they share.
@@ -329,7 +329,7 @@ impl Clients {
                 Producer {
                     node: NodeId::new(FIRST_PRODUCER + index as u32),
                     uploads: uploads[first..last].into(),
-                    progress: Arc::new(Mutex::new(ProducerProgress::default())),
+                    progress: ProgressStore::default(),
                 }
             })
             .collect();
@@ -400,7 +400,7 @@ impl Clients {
         if let Some(producer) = self.producers.iter().find(|producer| producer.node == node) {
             let client = QueueClient::new(transport, &self.members, self.client_settings, seed)?;
             let uploads = Arc::clone(&producer.uploads);
-            let progress = Arc::clone(&producer.progress);
+            let progress = producer.progress.clone();
             handle.spawn(async move {
                 let _ = run_producer(client, uploads, progress).await;
             })?;
@@ -448,7 +448,7 @@ impl Clients {
     fn producers_finished(&self) -> bool {
         self.producers
             .iter()
-            .all(|producer| lock(&producer.progress).finished)
+            .all(|producer| producer.progress.read().finished)
     }
 }
 
@@ -595,7 +595,7 @@ impl Schedule {
                             clients
                                 .producers
                                 .iter()
-                                .filter(|producer| !lock(&producer.progress).finished)
+                                .filter(|producer| !producer.progress.read().finished)
                                 .map(|producer| producer.node)
                                 .collect(),
                             self.producer_crashes_every,
