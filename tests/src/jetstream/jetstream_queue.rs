@@ -105,9 +105,20 @@ impl std::fmt::Debug for JetStreamQueue {
     }
 }
 
+/// How long one request to make the queue waits for an answer. A cluster
+/// that has just started has no meta leader for its first second or so,
+/// and a request asked then is never answered: with the client's default
+/// of 5 s per request, making the queue took 10 s longer than the cluster
+/// needed.
+const CREATE_REQUEST_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// Creates (or finds) the queue's stream, its dead-letter stream and the
 /// shared consumer, retrying while the cluster is not ready (no meta
 /// leader yet, or too few servers known for three replicas).
+///
+/// The requests that make them wait [`CREATE_REQUEST_TIMEOUT`] each; the
+/// handles returned are then looked up through `context`, so they keep its
+/// own timeout.
 ///
 /// # Errors
 /// [`ClientError::Unavailable`] when they cannot be made within `limit`.
@@ -116,9 +127,15 @@ pub async fn create_queue(
     settings: JetStreamSettings,
     limit: Duration,
 ) -> Result<(Stream, Stream, PullConsumer), ClientError> {
+    let mut eager = context.clone();
+    eager.set_timeout(CREATE_REQUEST_TIMEOUT);
     let started = tokio::time::Instant::now();
     loop {
-        match try_create(context, settings).await {
+        let made = match try_create(&eager, settings).await {
+            Ok(_) => try_create(context, settings).await,
+            Err(last) => Err(last),
+        };
+        match made {
             Ok(made) => return Ok(made),
             Err(last) if started.elapsed() < limit => {
                 let _ = last;
