@@ -116,9 +116,9 @@ const CREATE_REQUEST_TIMEOUT: Duration = Duration::from_secs(1);
 /// shared consumer, retrying while the cluster is not ready (no meta
 /// leader yet, or too few servers known for three replicas).
 ///
-/// The requests that make them wait [`CREATE_REQUEST_TIMEOUT`] each; the
-/// handles returned are then looked up through `context`, so they keep its
-/// own timeout.
+/// Each request that makes them waits at most a second for its answer;
+/// the handles returned are then looked up through `context`, so they keep
+/// its own timeout.
 ///
 /// # Errors
 /// [`ClientError::Unavailable`] when they cannot be made within `limit`.
