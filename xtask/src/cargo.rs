@@ -309,6 +309,19 @@ impl TestRun {
 }
 
 impl TestBinary {
+    /// The name of every test in this binary, as `--list` prints them.
+    ///
+    /// # Errors
+    /// When the binary cannot be started.
+    pub fn list(&self) -> Result<Vec<String>> {
+        let listed = Command::new(&self.path)
+            .arg("--list")
+            .current_dir(&self.package_dir)
+            .output()
+            .context(|| format!("listing the tests of {}", self.path.display()))?;
+        Ok(test_names(&listed.stdout))
+    }
+
     /// Runs every test in this binary with `env` added, and reads the
     /// outcomes.
     ///
@@ -356,10 +369,9 @@ impl TestBinary {
         let listed = command(&["--list"])
             .output()
             .context(|| format!("listing the tests of {}", self.path.display()))?;
-        let mut outcomes: BTreeMap<String, Outcome> = String::from_utf8_lossy(&listed.stdout)
-            .lines()
-            .filter_map(|line| line.strip_suffix(": test"))
-            .map(|name| (name.to_string(), Outcome::Missing))
+        let mut outcomes: BTreeMap<String, Outcome> = test_names(&listed.stdout)
+            .into_iter()
+            .map(|name| (name, Outcome::Missing))
             .collect();
         let ran = run_limited(command(&[&threads]), limit)
             .context(|| format!("running {}", self.path.display()))?;
@@ -372,6 +384,15 @@ impl TestBinary {
             stopped_after: ran.stopped_after,
         })
     }
+}
+
+/// The test names in what a test binary's `--list` printed.
+fn test_names(listed: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(listed)
+        .lines()
+        .filter_map(|line| line.strip_suffix(": test"))
+        .map(str::to_string)
+        .collect()
 }
 
 /// How many tests a test binary runs at once: libtest's own default, made

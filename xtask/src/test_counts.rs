@@ -235,16 +235,7 @@ pub fn check(root: &Path, cargo: &Cargo, catalogues: &[Catalogue]) -> Result<()>
 fn list_tests(cargo: &Cargo, package: &str) -> Result<BTreeMap<String, Vec<String>>> {
     let mut listed = BTreeMap::new();
     for binary in cargo.build_tests(package, &["solution"])? {
-        let output = std::process::Command::new(&binary.path)
-            .arg("--list")
-            .current_dir(&binary.package_dir)
-            .output()
-            .context(|| format!("listing the tests of {}", binary.path.display()))?;
-        let names = String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter_map(|line| line.strip_suffix(": test"))
-            .map(str::to_string)
-            .collect();
+        let names = binary.list()?;
         listed.insert(binary.target, names);
     }
     Ok(listed)
