@@ -1050,6 +1050,14 @@ fn under_churn_no_committed_command_is_lost_or_replaced() {
         Cut,
         Crashed,
     }
+    /// Reconnects a cut node or restarts a crashed one from its whole disk.
+    fn bring_back(raft: &mut RaftCluster<u64>, member: NodeId, state: State) {
+        match state {
+            State::Cut => expect_ok(raft.connect(member), LESSON),
+            State::Crashed => expect_ok(raft.restart(member, 0), LESSON),
+            State::Up => {}
+        }
+    }
     sweep().by_default(8).run(|seed| async move {
         let mut raft: RaftCluster<u64> = RaftCluster::new(5, seed, NetworkConditions::unreliable());
         let members = raft.members().to_vec();
@@ -1074,11 +1082,7 @@ fn under_churn_no_committed_command_is_lost_or_replaced() {
             let which = rng.random_range(0..members.len());
             let (member, state) = (members[which], states[which]);
             if rng.random_range(0..100) < 50 {
-                match state {
-                    State::Cut => expect_ok(raft.connect(member), LESSON),
-                    State::Crashed => expect_ok(raft.restart(member, 0), LESSON),
-                    State::Up => {}
-                }
+                bring_back(&mut raft, member, state);
                 states[which] = State::Up;
             }
             let which = rng.random_range(0..members.len());
@@ -1089,12 +1093,8 @@ fn under_churn_no_committed_command_is_lost_or_replaced() {
             }
             expect_ok(raft.check_safety(), LESSON);
         }
-        for (&member, state) in members.iter().zip(&states) {
-            match state {
-                State::Cut => expect_ok(raft.connect(member), LESSON),
-                State::Crashed => expect_ok(raft.restart(member, 0), LESSON),
-                State::Up => {}
-            }
+        for (&member, &state) in members.iter().zip(&states) {
+            bring_back(&mut raft, member, state);
         }
         raft.set_unreliable(false);
         let last = expect_ok(raft.agree(u64::MAX, 5).await, LESSON);
