@@ -15,6 +15,15 @@ pub fn package(workshop: u32) -> String {
     format!("workshop{workshop}")
 }
 
+/// A number written in digits only, as workshop and exercise numbers are:
+/// `u32`'s own parsing would also take `+1`.
+pub fn digits(text: &str) -> Option<u32> {
+    text.bytes()
+        .all(|byte| byte.is_ascii_digit())
+        .then(|| text.parse().ok())
+        .flatten()
+}
+
 /// An exercise's id: exercise `position` (from 1) of workshop `workshop`.
 ///
 /// Ordered as the exercises are done: by workshop, then position, so `1.10`
@@ -86,19 +95,11 @@ impl FromStr for ExerciseId {
         let (workshop, position) = text
             .split_once('.')
             .ok_or_else(|| ExerciseIdError::NoDot(text.to_string()))?;
-        // Only digits: `u32::from_str` would also take `+1`, which no id is
-        // written as.
-        let number = |part: &str| {
-            part.bytes()
-                .all(|byte| byte.is_ascii_digit())
-                .then(|| part.parse::<u32>().ok())
-                .flatten()
-        };
-        let workshop_number = number(workshop).ok_or_else(|| ExerciseIdError::Workshop {
+        let workshop_number = digits(workshop).ok_or_else(|| ExerciseIdError::Workshop {
             text: text.to_string(),
             workshop: workshop.to_string(),
         })?;
-        let position_number = number(position)
+        let position_number = digits(position)
             .filter(|position| *position >= 1)
             .ok_or_else(|| ExerciseIdError::Position {
                 text: text.to_string(),

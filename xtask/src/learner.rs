@@ -21,7 +21,7 @@ use crate::catalogue::{Catalogue, Exercise};
 use crate::doctor::{self, Verdict};
 use crate::error::{Error, Result};
 use crate::exercise_files::{self, Confirm};
-use crate::exercise_id::ExerciseId;
+use crate::exercise_id::{ExerciseId, digits};
 use crate::hints::Hints;
 use crate::nats_server;
 use crate::progress::{
@@ -172,7 +172,7 @@ impl DemoOwner {
         if word == "capstone" {
             return Ok(Self::Capstone);
         }
-        word.parse().map(Self::Workshop).map_err(|_| {
+        digits(word).map(Self::Workshop).ok_or_else(|| {
             Error::Usage(format!(
                 "demo takes a workshop number such as 1, or `capstone`; got {word:?}"
             ))
@@ -228,17 +228,11 @@ fn exercise_id(word: &str) -> Result<ExerciseId> {
 /// A workshop's number from the command line: `3`, or an exercise of it
 /// such as `3.2`.
 fn workshop_number(word: &str) -> Result<u32> {
-    let number = word.split('.').next().unwrap_or(word);
-    number
-        .bytes()
-        .all(|byte| byte.is_ascii_digit())
-        .then(|| number.parse().ok())
-        .flatten()
-        .ok_or_else(|| {
-            Error::Usage(format!(
-                "{word:?} is not a workshop: write its number, such as `cargo workshop start 3`"
-            ))
-        })
+    digits(word.split('.').next().unwrap_or(word)).ok_or_else(|| {
+        Error::Usage(format!(
+            "{word:?} is not a workshop: write its number, such as `cargo workshop start 3`"
+        ))
+    })
 }
 
 /// A command line read once: its words, and the flags given, until a
@@ -1470,6 +1464,7 @@ mod tests {
             ("checkpoint two", "is not a workshop"),
             ("start x", "is not a workshop"),
             ("demo 1.2", "demo takes a workshop number"),
+            ("demo +1", "demo takes a workshop number"),
         ] {
             assert!(
                 matches!(command(line), Err(Error::Usage(message)) if message.contains(reason)),
